@@ -1,0 +1,39 @@
+# One entry point for people and CI. `make demo` and `make test` work on a fresh
+# Debian machine: they install what they need (system packages, a virtualenv).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_OUT ?= demo-out
+
+.PHONY: demo test lint typecheck unit bench system clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+system:
+	bash scripts/install-system-deps.sh
+
+demo: system $(STAMP)
+	$(BIN)/pbxlab parse sample_pcaps/*.pcap* -o $(DEMO_OUT)/messages.parquet
+
+lint: $(STAMP)
+	$(BIN)/ruff check pbxlab tests benchmarks
+	$(BIN)/ruff format --check pbxlab tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: system lint typecheck unit
+
+bench: system $(STAMP)
+	$(BIN)/python benchmarks/bench_capture.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Everything that ingests evidence: packet captures (and, later, registrar logs)."""

@@ -1,0 +1,1 @@
+"""The ``pbxlab`` command line (see DESIGN.md, "Command line")."""

@@ -1,0 +1,106 @@
+"""Declaring a table once: columns, dtypes and what each column means.
+
+Each DataFrame pbxlab returns is described by one :class:`TableSchema` (see
+:mod:`pbxlab.tables`).  The schema builds frames with exactly its columns and
+dtypes (also when there are no rows), and exports itself as a pandera schema
+for validation in tests and at API boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+
+UTC_NS = pd.DatetimeTZDtype(unit="ns", tz="UTC")
+STRING = pd.StringDtype()
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its name, pandas dtype and a one-line description."""
+
+    name: str
+    dtype: Any
+    description: str
+    nullable: bool = True
+
+
+class TableSchema:
+    """An ordered set of :class:`Column` s describing one pbxlab table."""
+
+    def __init__(self, name: str, description: str, columns: Sequence[Column]) -> None:
+        self.name = name
+        self.description = description
+        self.columns: tuple[Column, ...] = tuple(columns)
+        self.names: tuple[str, ...] = tuple(c.name for c in self.columns)
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"duplicate column in schema {name!r}")
+        self.dtypes: dict[str, Any] = {c.name: c.dtype for c in self.columns}
+
+    def empty(self) -> pd.DataFrame:
+        """An empty frame with every column and dtype of the schema."""
+        return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in self.columns})
+
+    def build(self, columns: Mapping[str, Sequence[Any] | pd.Series]) -> pd.DataFrame:
+        """A frame from raw column values, each converted to its declared dtype.
+
+        Raises KeyError naming a schema column that ``columns`` lacks, and
+        ValueError for a column that the schema does not declare.
+        """
+        extra = set(columns) - set(self.names)
+        if extra:
+            raise ValueError(f"{self.name}: undeclared columns {sorted(extra)}")
+        data = {c.name: _as_dtype(columns[c.name], c.dtype) for c in self.columns}
+        return pd.DataFrame(data, columns=list(self.names))
+
+    def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with exactly the schema's columns, in order, with its dtypes."""
+        return self.build({name: frame[name] for name in self.names})
+
+    def pandera(self) -> pa.DataFrameSchema:
+        """The equivalent pandera schema (strict, ordered) for validation."""
+        import pandera.pandas as pa
+
+        return pa.DataFrameSchema(
+            {
+                c.name: pa.Column(c.dtype, nullable=c.nullable, description=c.description)
+                for c in self.columns
+            },
+            name=self.name,
+            strict=True,
+            ordered=True,
+        )
+
+    def validate(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Check ``frame`` against the schema; raises pandera's SchemaErrors."""
+        return self.pandera().validate(frame, lazy=True)
+
+    def describe(self) -> pd.DataFrame:
+        """The schema itself as a table: column, dtype, description."""
+        return pd.DataFrame(
+            {
+                "column": list(self.names),
+                "dtype": [str(c.dtype) for c in self.columns],
+                "description": [c.description for c in self.columns],
+            }
+        )
+
+
+def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        series = pd.Series(values)
+        if series.dtype == dtype:
+            return series
+        if pd.api.types.is_integer_dtype(series.dtype) or series.empty:
+            # integer nanoseconds since the epoch: the capture engine's native unit
+            return pd.Series(pd.to_datetime(series.astype("int64"), unit="ns", utc=True))
+        return pd.Series(pd.to_datetime(series, utc=True, format="mixed"))
+    if isinstance(dtype, pd.CategoricalDtype) or dtype == "category":
+        return pd.Series(values, dtype="category")
+    return pd.Series(values, dtype=dtype)

@@ -1,0 +1,140 @@
+"""The schemas of pbxlab's tables, each declared once (see DESIGN.md).
+
+Timestamps are timezone-aware UTC; every row points back at its evidence
+(``source_file`` plus ``frame`` in a capture, or ``line`` in a log).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pbxlab.schema import STRING, UTC_NS, Column, TableSchema
+
+CATEGORY = "category"
+
+MESSAGES = TableSchema(
+    "messages",
+    "One row per SIP message seen in a capture.",
+    [
+        Column("ts", UTC_NS, "When the message was captured (UTC).", nullable=False),
+        Column("source_file", CATEGORY, "Capture file the message came from."),
+        Column("frame", "Int64", "1-based frame number in the capture (the last frame for "
+               "messages reassembled from several)."),
+        Column("src", STRING, "Source IP address of the message."),
+        Column("sport", "UInt16", "Source port."),
+        Column("dst", STRING, "Destination IP address."),
+        Column("dport", "UInt16", "Destination port."),
+        Column("transport", CATEGORY, "udp or tcp (for HEP: the transport HEP reports)."),
+        Column("encap", CATEGORY, "Encapsulation the SIP was found in (none, hep2, hep3, gtp, "
+               "gre, ipip, vlan, pppoe, l2tp; '+'-joined when nested)."),
+        Column("is_request", "boolean", "True for requests, False for responses.", nullable=False),
+        Column("method", CATEGORY, "Request method (requests only)."),
+        Column("status", "UInt16", "Response status code (responses only)."),
+        Column("reason", STRING, "Response reason phrase."),
+        Column("call_id", STRING, "Call-ID header."),
+        Column("cseq_num", "Int64", "CSeq sequence number."),
+        Column("cseq_method", CATEGORY, "CSeq method (what a response answers)."),
+        Column("from_user", STRING, "User part of the From URI."),
+        Column("from_host", STRING, "Host part of the From URI."),
+        Column("from_tag", STRING, "From tag."),
+        Column("to_user", STRING, "User part of the To URI (the AOR for REGISTER)."),
+        Column("to_host", STRING, "Host part of the To URI."),
+        Column("to_tag", STRING, "To tag."),
+        Column("request_uri", STRING, "Request-URI (requests only)."),
+        Column("contact", STRING, "First Contact URI ('*' for unregister-all)."),
+        Column("contact_expires", "Int64", "expires parameter of the first Contact."),
+        Column("contact_count", "UInt16", "Number of Contact entries in the message."),
+        Column("contacts", STRING, "All Contact values as sent (for registrar 200 OK lists)."),
+        Column("expires", "Int64", "Expires header."),
+        Column("via_host", STRING, "sent-by host of the top Via."),
+        Column("via_port", "UInt16", "sent-by port of the top Via (when given)."),
+        Column("via_transport", CATEGORY, "Transport named in the top Via (UDP, TCP, TLS...)."),
+        Column("via_received", STRING, "received parameter of the top Via."),
+        Column("via_rport", STRING, "rport parameter of the top Via ('' when present "
+               "without a value, i.e. requested)."),
+        Column("via_count", "UInt16", "Number of Via entries."),
+        Column("branch", STRING, "branch parameter of the top Via."),
+        Column("user_agent", STRING, "User-Agent header, or Server for responses without one."),
+        Column("content_type", STRING, "Content-Type header."),
+        Column("content_length", "Int64", "Content-Length header as declared."),
+        Column("sdp_connection", STRING, "Connection address of the SDP audio stream."),
+        Column("sdp_audio_port", "UInt16", "Port of the first SDP m=audio line."),
+        Column("sdp_direction", CATEGORY, "sendrecv / sendonly / recvonly / inactive."),
+        Column("auth", "boolean", "Whether an Authorization or Proxy-Authorization header was "
+               "present.", nullable=False),
+        Column("auth_user", STRING, "username= of the Authorization header (never a secret)."),
+        Column("parse_error", STRING, "None, or what was wrong with the message."),
+    ],
+)
+
+RTP_STREAMS = TableSchema(
+    "rtp_streams",
+    "One row per direction of media (RTP) or its control channel (RTCP), found via SDP.",
+    [
+        Column("source_file", CATEGORY, "Capture file."),
+        Column("kind", CATEGORY, "rtp or rtcp."),
+        Column("call_id", STRING, "Call-ID of the SIP dialog whose SDP announced the media."),
+        Column("ssrc", "UInt32", "Synchronisation source of the stream."),
+        Column("src", STRING, "Source IP address."),
+        Column("sport", "UInt16", "Source port."),
+        Column("dst", STRING, "Destination IP address."),
+        Column("dport", "UInt16", "Destination port."),
+        Column("payload_type", "UInt8", "RTP payload type of the first packet."),
+        Column("codec", STRING, "Codec from the SDP rtpmap (or the static payload type)."),
+        Column("packets", "Int64", "Packets seen."),
+        Column("lost", "Int64", "Packets missing by sequence number (RFC 3550 A.3)."),
+        Column("max_jitter_ms", "float64", "Largest interarrival jitter (RFC 3550 6.4.1)."),
+        Column("first_ts", UTC_NS, "First packet time."),
+        Column("last_ts", UTC_NS, "Last packet time."),
+        Column("first_frame", "Int64", "Frame of the first packet."),
+        Column("dst_announced", "boolean", "The destination ip:port was announced in an SDP."),
+        Column("src_announced", "boolean", "The source ip:port was announced in an SDP; False "
+               "means media came from an address the SDP did not announce (typically NAT)."),
+    ],
+)
+
+ERRORS = TableSchema(
+    "errors",
+    "What a reader could not read, with where and why; the rest was returned.",
+    [
+        Column("source_file", CATEGORY, "File the problem is in."),
+        Column("frame", "Int64", "Frame number (captures)."),
+        Column("line", "Int64", "Line number (logs)."),
+        Column("byte_offset", "Int64", "Byte offset in the (uncompressed) file."),
+        Column("stage", CATEGORY, "Layer that failed: framing, link, ip, tcp, udp, sip, hep, "
+               "tunnel, log."),
+        Column("error", STRING, "What was wrong."),
+        Column("excerpt", STRING, "The offending input, quoted (truncated)."),
+    ],
+)
+
+EVENT_KINDS = (
+    "registered",
+    "refreshed",
+    "unregistered",
+    "expired",
+    "reachable",
+    "unreachable",
+    "lagged",
+    "auth_failed",
+    "challenge",
+)
+
+EVENTS = TableSchema(
+    "events",
+    "Unified registrar events, from logs or derived from captures.",
+    [
+        Column("ts", UTC_NS, "When the event happened (UTC).", nullable=False),
+        Column("extension", STRING, "Extension (AOR user / endpoint / peer name)."),
+        Column("contact", STRING, "Contact URI or ip:port concerned."),
+        Column("source", STRING, "Network source (ip or ip:port) the event is about."),
+        Column("event", pd.CategoricalDtype(list(EVENT_KINDS)), "What happened.", nullable=False),
+        Column("rtt_ms", "float64", "Qualify round-trip time, when reported."),
+        Column("user_agent", STRING, "User agent, when reported."),
+        Column("detail", STRING, "Further detail from the source (expiry, reason...)."),
+        Column("source_file", CATEGORY, "File the event came from."),
+        Column("line", "Int64", "Line number (logs) or frame number (captures)."),
+    ],
+)
+
+__all__ = ["ERRORS", "EVENTS", "EVENT_KINDS", "MESSAGES", "RTP_STREAMS"]
