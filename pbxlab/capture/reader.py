@@ -111,7 +111,7 @@ class Capture:
         responses = msgs[~msgs["is_request"]]
         by_status = (
             responses.assign(what=responses["status"].astype(str) + "/"
-                             + responses["cseq_method"].astype(str))
+                             + responses["cseq_method"].astype("string").fillna("?"))
             .groupby("what", observed=True).size()
         )
         return {
