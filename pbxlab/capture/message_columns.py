@@ -6,6 +6,7 @@ parses SIP bytes itself; its output order is :data:`MESSAGE_COLUMNS`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pbxlab.capture.sip.fields import (
@@ -30,9 +31,24 @@ MESSAGE_COLUMNS = (
 )  # fmt: skip
 
 
+# Fast paths for the common shapes of header values; anything unusual (quoted
+# display names, which may contain '<' or ';') goes through the general parsers.
+_PARTY_RE = re.compile(
+    r"\s*<?\s*(?:sips?|tel):(?:([^@;>?:]*)(?::[^@;>?]*)?@)?(\[[^\]]*\]|[^:;>?\s]*)",
+    re.IGNORECASE | re.ASCII,
+)
+_TAG_RE = re.compile(r";\s*tag\s*=\s*([^;>,\s]+)", re.IGNORECASE)
+
+
 def _party(value: str | None) -> tuple[str | None, str | None, str | None]:
     if value is None:
         return None, None, None
+    if '"' not in value:
+        match = _PARTY_RE.match(value)
+        if match is not None:
+            gt = value.find(">")
+            tag = _TAG_RE.search(value, gt + 1 if gt >= 0 else match.end())
+            return match.group(1) or None, match.group(2) or None, tag.group(1) if tag else None
     addr = parse_name_addr(value)
     uri = parse_uri(addr.uri)
     return uri.user, uri.host, addr.params.get("tag")
@@ -45,7 +61,7 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
 
     def first(name: str) -> str | None:
         values = headers.get(name)
-        return values[0] if values else None
+        return values[0] if values is not None else None
 
     cseq_num: int | None = None
     cseq_method: str | None = None
@@ -80,7 +96,8 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
     if expires_text is not None and expires is None:
         problems.append(f"malformed Expires {expires_text[:40]!r}")
 
-    vias = [v for value in headers.get("via", []) for v in split_list(value)]
+    via_values = headers.get("via", [])
+    vias = [v for value in via_values for v in split_list(value)] if via_values else []
     via_host = via_port = via_transport = via_received = via_rport = branch = None
     if vias:
         via = parse_via(vias[0])
