@@ -76,8 +76,16 @@ class RecordBatch:
     :mod:`pbxlab.capture.fastpath`) without copying their bytes.
     """
 
-    __slots__ = ("buf", "first_frame", "lengths", "linktype", "linktypes", "offsets", "starts",
-                 "ts_ns")
+    __slots__ = (
+        "buf",
+        "first_frame",
+        "lengths",
+        "linktype",
+        "linktypes",
+        "offsets",
+        "starts",
+        "ts_ns",
+    )
 
     def __init__(self, buf: bytes, first_frame: int, linktype: int | None) -> None:
         self.buf = buf
@@ -98,8 +106,13 @@ class RecordBatch:
     def record(self, i: int) -> Record:
         """Record ``i`` of the batch (its bytes copied out of the block)."""
         start = self.starts[i]
-        return Record(self.first_frame + i, self.ts_ns[i], self.linktype_of(i),
-                      self.buf[start : start + self.lengths[i]], self.offsets[i])
+        return Record(
+            self.first_frame + i,
+            self.ts_ns[i],
+            self.linktype_of(i),
+            self.buf[start : start + self.lengths[i]],
+            self.offsets[i],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,8 +360,9 @@ def _iter_pcapng(reader: _BlockReader, max_batch: int) -> Iterator[RecordBatch]:
             interfaces.append(_parse_idb(buf[body_start : body_start + blen - 12], endian))
             continue
         if btype == 6:  # enhanced packet block
-            if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "IIIII", buf,
-                                                                     body_start)
+            if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(
+                endian + "IIIII", buf, body_start
+            )
             data_start = body_start + 20
         elif btype == 3:  # simple packet block: interface 0, no timestamp
             if_id, ts_hi, ts_lo = 0, 0, 0

@@ -26,6 +26,21 @@ from pbxlab.errors import SipParseError
 MAX_START_LINE = 8192
 
 
+# Header names as spelled on the wire -> canonical (lower-case, compact forms
+# expanded).  Spellings repeat endlessly in a capture, so one lookup replaces
+# strip + lower + compact-form lookup per line.
+_canonical_names: dict[str, str] = {}
+_MAX_SPELLINGS = 10_000
+
+
+def _canonical_name(name: str) -> str:
+    key = name.rstrip().lower()
+    key = COMPACT_FORMS.get(key, key)
+    if len(_canonical_names) < _MAX_SPELLINGS:
+        _canonical_names[name] = key
+    return key
+
+
 @dataclass(slots=True)
 class SipMessage:
     """A parsed SIP request or response."""
@@ -128,8 +143,9 @@ def parse_message(data: bytes) -> SipMessage:
                 problems.append(f"header line without a colon: {raw[:80]!r}")
                 last = None
             continue
-        key = name.rstrip().lower()
-        key = COMPACT_FORMS.get(key, key)
+        key = _canonical_names.get(name)
+        if key is None:
+            key = _canonical_name(name)
         last = headers.get(key)
         if last is None:
             last = headers[key] = []
