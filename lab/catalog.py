@@ -115,7 +115,7 @@ FLAPPING = Scenario(
     name="flapping",
     title="Two flapping phones: 210 lets its registration lapse and re-registers "
     "(period 7 s), 211 unregisters and re-registers in a loop (period 4 s)",
-    duration=22.0,
+    duration=24.0,
     agents=(
         Agent(name="phone-210", scenario="phone-lapsing.xml", ip="127.0.0.20", extension="210"),
         Agent(
