@@ -72,6 +72,8 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     out = hops.merge(answered, on=keys, how="left").merge(finals, on=keys, how="left")
     out["answered"] = out["answered"].fillna(0).astype(int) > 0
     out["final"] = out["final"].astype("UInt16")
+    times = m.set_index("frame")["ts"]
+    out["final_ts"] = pd.to_datetime(out["final_frame"].map(times), utc=True)
     return out.reset_index(drop=True)
 
 
