@@ -176,7 +176,7 @@ TWO_PHONES = Scenario(
     name="two-phones",
     title="Two phones on extension 205; a call from 209 rings both, the first answers, "
     "the registrar cancels the other",
-    duration=12.0,
+    duration=9.0,
     agents=(
         _phone("205", "127.0.0.15", out_of_call="answer-calls.xml", rtp_echo=True),
         Agent(
@@ -239,9 +239,9 @@ SCANNER = Scenario(
 
 CALL = Scenario(
     name="call",
-    title="209 calls 208: INVITE challenged (407), rings, answered, 7 s of G.711 "
+    title="209 calls 208: INVITE challenged (407), rings, answered, 3 s of G.711 "
     "both ways (208 echoes), BYE",
-    duration=13.0,
+    duration=9.0,
     agents=(
         _phone("208", "127.0.0.18", out_of_call="answer-calls.xml", rtp_echo=True),
         _caller("208"),

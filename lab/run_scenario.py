@@ -40,6 +40,7 @@ from lab.catalog import (
     Scenario,
     get_scenario,
 )
+from lab.media import write_tone_pcap
 
 LAB_DIR = Path(__file__).resolve().parent
 REPO = LAB_DIR.parent
@@ -335,6 +336,9 @@ def _run_inside(scenario: Scenario, port: int, workdir: Path, pcap: Path) -> Non
             dumpcap,
             dumpcap_log,
         )
+
+        # The callers' audio (lab/scenarios/phone-caller.xml plays it).
+        write_tone_pcap(workdir / "tone-pcma.pcap", seconds=3.0)
 
         t0 = time.monotonic()
         agents: list[tuple[Agent, subprocess.Popen[bytes]]] = []

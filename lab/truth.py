@@ -195,11 +195,11 @@ TRUTH: Mapping[str, Truth] = MappingProxyType(
                 "205",
                 (1.0, "online"),
                 (2.5, "ringing"),
-                (5.0, "in_use"),
-                (9.0, "in_use"),
-                (11.2, "online"),
+                (4.5, "in_use"),
+                (6.0, "in_use"),
+                (7.5, "online"),
             )
-            + _states("209", (1.5, "online"), (5.0, "in_use"), (11.2, "online")),
+            + _states("209", (1.5, "online"), (4.5, "in_use"), (7.5, "online")),
         ),
         "wrong-password": Truth(
             must=(Finding("AUTH_FAILURE", "206", severities=PROBLEM),),
@@ -235,12 +235,12 @@ TRUTH: Mapping[str, Truth] = MappingProxyType(
                 "208",
                 (1.0, "online"),
                 (2.2, "ringing"),
-                (5.0, "in_use"),
-                (9.5, "in_use"),
-                (11.0, "online"),
-                (12.5, "online"),
+                (4.0, "in_use"),
+                (5.5, "in_use"),
+                (7.0, "online"),
+                (8.5, "online"),
             )
-            + _states("209", (1.0, "online"), (5.0, "in_use"), (11.0, "online")),
+            + _states("209", (1.0, "online"), (4.5, "in_use"), (7.0, "online")),
         ),
     }
 )
