@@ -313,7 +313,7 @@ class PysharkRun:
         message = exit_status.message
         if any(marker in message for marker in _NOT_A_CAPTURE):
             raise CaptureFormatError(
-                f"tshark cannot read this file: {message!r}", Location(file=self.source_file)
+                f"tshark cannot read this file: {message}", Location(file=self.source_file)
             )
 
     def _exit_errors(self, exit_status: TsharkExit | None) -> list[dict[str, Any]]:
@@ -323,7 +323,7 @@ class PysharkRun:
         location = Location(file=self.source_file)
         if self._strict:
             error_class = TruncatedCaptureError if _TRUNCATED in message else CaptureFormatError
-            raise error_class(f"tshark: {message!r}", location)
+            raise error_class(f"tshark stopped reading: {message}", location)
         return [
             {
                 "frame": None,

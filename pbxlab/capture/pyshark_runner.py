@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +55,7 @@ class TsharkExit:
     def message(self) -> str:
         """tshark's own complaint (stderr without its running-as-root banner)."""
         lines = [line for line in self.stderr if _ROOT_WARNING not in line and line.strip()]
-        return " ".join(lines)
+        return " ".join(line.removeprefix("tshark: ") for line in lines)
 
 
 class _CheckedFileCapture(pyshark.FileCapture):  # type: ignore[misc]
@@ -89,6 +91,27 @@ class _CheckedFileCapture(pyshark.FileCapture):  # type: ignore[misc]
                 pass
             return
         self.returncode = process.returncode
+
+
+def _ensure_thread_safe_child_watcher() -> None:
+    """Make asyncio able to wait for tshark from a worker thread (Python < 3.14).
+
+    pyshark, when used directly on the main thread, installs a
+    SafeChildWatcher bound to that thread's loop; it only notices a child's
+    exit while that loop runs -- never while a notebook cell (or any caller)
+    blocks on us, and not at all once that loop is closed.  asyncio's default
+    ThreadedChildWatcher waits on a helper thread and works from every
+    thread, so we put it back.  A signal-based watcher can only be detached
+    on the main thread, so this runs on the consumer's thread before the
+    worker starts; Python 3.14 no longer has child watchers.
+    """
+    if sys.version_info >= (3, 14) or threading.current_thread() is not threading.main_thread():
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        policy = asyncio.get_event_loop_policy()
+        if not isinstance(policy.get_child_watcher(), asyncio.ThreadedChildWatcher):
+            policy.set_child_watcher(asyncio.ThreadedChildWatcher())
 
 
 class PysharkStream(Generic[T]):
@@ -133,6 +156,7 @@ class PysharkStream(Generic[T]):
     def __iter__(self) -> Iterator[list[T]]:
         if not self._started:
             self._started = True
+            _ensure_thread_safe_child_watcher()
             self._thread.start()
         try:
             while True:

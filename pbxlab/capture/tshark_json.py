@@ -264,9 +264,16 @@ def sip_message_fields(sip: Tree) -> dict[str, Any] | None:
         "sdp_audio_port": audio_port,
         "sdp_direction": direction,
         "auth": authorization is not None,
-        "auth_user": first(flat, "sip.auth.username") if authorization is not None else None,
+        "auth_user": _unquote(first(flat, "sip.auth.username")) if authorization else None,
         "parse_error": expert_problems(flat),
     }
+
+
+def _unquote(value: str | None) -> str | None:
+    # tshark shows digest parameters as sent, quotes included.
+    if value is not None and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
 
 
 def _rport(value: str | None) -> str | None:
