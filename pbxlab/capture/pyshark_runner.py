@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import queue
 import sys
 import threading
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import pyshark
+from pyshark.tshark.tshark import get_tshark_version
 
 T = TypeVar("T")
 
@@ -58,19 +60,28 @@ class TsharkExit:
         return " ".join(line.removeprefix("tshark: ") for line in lines)
 
 
+@functools.cache
+def _tshark_version(tshark_path: str | None) -> Any:
+    return get_tshark_version(tshark_path)
+
+
 class _CheckedFileCapture(pyshark.FileCapture):  # type: ignore[misc]
     """A FileCapture that records tshark's exit code and whole stderr.
 
-    Overrides two pyshark 0.6 internals (hence the version pin in
-    pyproject.toml): stderr handling, to keep every line, and sub-process
-    clean-up, to wait for a normal exit instead of killing tshark and
-    losing its exit status.
+    Overrides three pyshark 0.6 internals (hence the version pin in
+    pyproject.toml): stderr handling, to keep every line; sub-process
+    clean-up, to wait for a normal exit instead of killing tshark and losing
+    its exit status; and the tshark version probe, cached per binary.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stderr_lines: list[str] = []
         self.returncode: int | None = None
+
+    def _get_tshark_version(self) -> Any:
+        # pyshark runs `tshark -v` for every capture (~0.2 s); once per binary is enough.
+        return _tshark_version(self.tshark_path)
 
     async def _handle_process_stderr_forever(self, stderr: asyncio.StreamReader) -> None:
         while True:

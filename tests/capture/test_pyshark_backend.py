@@ -302,6 +302,7 @@ def _tshark_children() -> list[str]:
 
 
 @needs_corpus
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 def test_works_under_a_running_event_loop_where_plain_pyshark_fails() -> None:
     import pyshark
 
