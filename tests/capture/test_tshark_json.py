@@ -199,7 +199,7 @@ def test_expert_problems(experts: list[tuple[str, int, int]], expected: str | No
 RTP_STREAMS_REPORT = """\
 ========================= RTP Streams ========================
    Start time      End time     Src IP addr  Port    Dest IP addr  Port       SSRC          Payload  Pkts         Lost   Min Delta(ms)  Mean Delta(ms)   Max Delta(ms)  Min Jitter(ms) Mean Jitter(ms)  Max Jitter(ms) Problems?
-     8.642778     16.902786       10.0.2.15 28102       10.0.2.20  6000 0x343FFA34            g711A   414     0 (0.0%)          19.867          20.000          20.115           0.001           0.004           0.019 
+     8.642778     16.902786       10.0.2.15 28102       10.0.2.20  6000 0x343FFA34            g711A   414     0 (0.0%)          19.867          20.000          20.115           0.001           0.004           0.019
      0.022690      8.502667   2001:db8::15 27942   2001:db8::20  6000 0x343DA99B  telephone-event   425    -2 (-0.5%)          19.957          20.000          20.049           0.001           0.006           1.250 X
 ==============================================================
 """  # noqa: E501
@@ -210,7 +210,14 @@ def test_parse_rtp_streams_report() -> None:
     assert rows == [
         tj.StreamStats("10.0.2.15", 28102, "10.0.2.20", 6000, 0x343FFA34, "g711A", 414, 0, 0.019),
         tj.StreamStats(
-            "2001:db8::15", 27942, "2001:db8::20", 6000, 0x343DA99B, "telephone-event", 425, -2,
+            "2001:db8::15",
+            27942,
+            "2001:db8::20",
+            6000,
+            0x343DA99B,
+            "telephone-event",
+            425,
+            -2,
             1.25,
         ),
     ]
