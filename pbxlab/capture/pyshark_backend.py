@@ -20,6 +20,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,6 +218,9 @@ class PysharkRun:
         self._announced: set[tuple[str, int]] = set()
         self._sdp_call_ids: dict[int, str] = {}
         self._finished = False
+        # Counts for read_capture's summary (tshark hides the frames the display
+        # filter dropped, so there is no total frame count here).
+        self.stats: Counter[str] = Counter()
         self._rtp_table: pd.DataFrame | None = None
 
     # -- CaptureRun ---------------------------------------------------------------
@@ -269,6 +273,8 @@ class PysharkRun:
             if row["sdp_audio_port"] is not None and row["call_id"]:
                 self._sdp_call_ids[decoded.frame] = row["call_id"]
             pending.messages.append(row)
+        self.stats["sip_messages"] += len(decoded.messages)
+        self.stats["media_packets"] += len(decoded.media)
         self._announced.update(decoded.announced)
         for media, address in decoded.media:
             self._add_media(decoded, media, address)

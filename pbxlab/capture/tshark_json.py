@@ -220,8 +220,7 @@ def sip_message_fields(sip: Tree) -> dict[str, Any] | None:
     if first_contact is None and contact_values and contact_values[0].strip() == "*":
         first_contact = "*"
 
-    via = subtrees(flat, "sip.Via_tree")
-    top_via: Tree = via[0] if via else {}
+    top_via = _top_via(flat)
     via_count = len(strings(flat, "sip.Via.transport")) or len(strings(flat, "sip.Via"))
 
     content_length = to_int(first(flat, "sip.Content-Length"))
@@ -238,10 +237,10 @@ def sip_message_fields(sip: Tree) -> dict[str, Any] | None:
         "call_id": first(flat, "sip.Call-ID"),
         "cseq_num": to_int(first(flat, "sip.CSeq.seq")),
         "cseq_method": first(flat, "sip.CSeq.method"),
-        "from_user": first(flat, "sip.from.user"),
+        "from_user": _user(flat, "from"),
         "from_host": first(flat, "sip.from.host"),
         "from_tag": first(flat, "sip.from.tag"),
-        "to_user": first(flat, "sip.to.user"),
+        "to_user": _user(flat, "to"),
         "to_host": first(flat, "sip.to.host"),
         "to_tag": first(flat, "sip.to.tag"),
         "request_uri": first(flat, "sip.r-uri"),
@@ -250,13 +249,13 @@ def sip_message_fields(sip: Tree) -> dict[str, Any] | None:
         "contact_count": contact_count if contact_values else 0,
         "contacts": ", ".join(v.strip() for v in contact_values) if contact_values else None,
         "expires": to_int(first(flat, "sip.Expires")),
-        "via_host": _get(top_via, "sip.Via.sent-by.address"),
-        "via_port": to_int(_get(top_via, "sip.Via.sent-by.port")),
-        "via_transport": _get(top_via, "sip.Via.transport"),
-        "via_received": _get(top_via, "sip.Via.received"),
-        "via_rport": _rport(_get(top_via, "sip.Via.rport")),
+        "via_host": top_via.get("sent-by.address"),
+        "via_port": to_int(top_via.get("sent-by.port")),
+        "via_transport": top_via.get("transport"),
+        "via_received": top_via.get("received"),
+        "via_rport": _rport(top_via.get("rport")),
         "via_count": via_count,
-        "branch": _get(top_via, "sip.Via.branch"),
+        "branch": top_via.get("branch"),
         "user_agent": first(flat, "sip.User-Agent") or first(flat, "sip.Server"),
         "content_type": first(flat, "sip.Content-Type"),
         "content_length": content_length,
@@ -267,6 +266,58 @@ def sip_message_fields(sip: Tree) -> dict[str, Any] | None:
         "auth_user": _unquote(first(flat, "sip.auth.username")) if authorization else None,
         "parse_error": expert_problems(flat),
     }
+
+
+_VIA_FIELDS = ("transport", "sent-by.address", "sent-by.port", "received", "rport", "branch")
+
+
+def _top_via(flat: FlatFields) -> dict[str, str | None]:
+    """The top Via entry's fields.
+
+    One Via header holding several comma-joined entries gives tshark a single
+    tree whose fields are lists across the entries; a parameter only some
+    entries carry then has fewer values than entries.  Such a value is the
+    top entry's only if the top entry's own text carries that parameter.
+    """
+    trees = subtrees(flat, "sip.Via_tree")
+    if not trees:
+        return {}
+    tree = trees[0]
+    entries = len(_as_list(tree.get("sip.Via.transport"))) or 1
+    top_text = _split_header_list(first(flat, "sip.Via") or "")[0].lower()
+    out: dict[str, str | None] = {}
+    for name in _VIA_FIELDS:
+        values = [v for v in _as_list(tree.get(f"sip.Via.{name}")) if isinstance(v, str)]
+        if not values:
+            out[name] = None
+        elif entries == 1 or len(values) == entries or _top_entry_has(top_text, name):
+            out[name] = values[0]
+        else:
+            out[name] = None
+    return out
+
+
+def _top_entry_has(text: str, name: str) -> bool:
+    if name == "sent-by.port":
+        sent_by = text.split(None, 1)[1].split(";", 1)[0] if " " in text else ""
+        return ":" in sent_by.rpartition("]")[2]  # host:port or [v6]:port
+    return f";{name}" in text.replace(" ", "")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _user(flat: FlatFields, party: str) -> str | None:
+    """User part of the From/To URI; for a tel: URI tshark does not split, its number."""
+    user = first(flat, f"sip.{party}.user")
+    if user is None:
+        address = first(flat, f"sip.{party}.addr")
+        if address is not None and address.lower().startswith("tel:"):
+            user = address[4:].split(";", 1)[0]
+    return user
 
 
 def _unquote(value: str | None) -> str | None:

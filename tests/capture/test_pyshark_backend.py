@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import shutil
+import struct
 import threading
 from collections import Counter
 from functools import cache
@@ -200,6 +201,48 @@ def test_tcp_message_reassembled_from_many_segments_is_one_row_at_its_last_frame
     messages = read("suricata-verify/sip-body-large.pcap").messages
     assert messages["frame"].tolist() == [9, 11]
     assert messages["content_length"].tolist() == [65536, 0]
+
+
+def _sip_over_tcp_capture(segments: list[bytes]) -> bytes:
+    """A pcap of one TCP flow 127.0.0.1:40000 -> 127.0.0.2:5060 carrying ``segments``."""
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # Ethernet
+    seq = 1000
+    for index, payload in enumerate(segments):
+        tcp = struct.pack("!HHIIBBHHH", 40000, 5060, seq, 1, 5 << 4, 0x18, 65535, 0, 0)
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 40 + len(payload), index + 1, 0, 64, 6, 0,
+            bytes([127, 0, 0, 1]), bytes([127, 0, 0, 2]),
+        )  # fmt: skip
+        frame = b"\x00" * 12 + b"\x08\x00" + ip + tcp + payload
+        out += struct.pack("<IIII", 1_700_000_000 + index, 0, len(frame), len(frame)) + frame
+        seq += len(payload)
+    return out
+
+
+def _request(method: str, cseq: int) -> bytes:
+    return (
+        f"{method} sip:201@127.0.0.2 SIP/2.0\r\n"
+        f"Via: SIP/2.0/TCP 127.0.0.1:40000;branch=z9hG4bK{cseq}\r\n"
+        f"From: <sip:100@127.0.0.2>;tag=f{cseq}\r\nTo: <sip:201@127.0.0.2>\r\n"
+        f"Call-ID: call-{cseq}@127.0.0.1\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
+
+
+def test_one_row_per_sip_message_whatever_the_tcp_segmentation(tmp_path: Path) -> None:
+    options, register, invite, bye = (
+        _request("OPTIONS", 1), _request("REGISTER", 2), _request("INVITE", 3), _request("BYE", 4),
+    )  # fmt: skip
+    capture = tmp_path / "tcp.pcap"
+    # a message and the start of the next / the rest of it / two whole messages
+    capture.write_bytes(
+        _sip_over_tcp_capture([options + register[:30], register[30:], invite + bye])
+    )
+    messages = read_path(capture).messages
+    rows = list(zip(messages["frame"], messages["method"], messages["cseq_num"], strict=True))
+    assert rows == [(1, "OPTIONS", 1), (2, "REGISTER", 2), (3, "INVITE", 3), (3, "BYE", 4)]
+    assert set(messages["transport"]) == {"tcp"}
+    assert set(messages["via_transport"]) == {"TCP"}
+    MESSAGES.validate(messages)
 
 
 @needs_corpus

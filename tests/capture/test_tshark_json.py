@@ -160,6 +160,35 @@ def test_request_with_bare_rport_authorization_and_sdp() -> None:
     assert tj.sdp_endpoints(tj.flatten(invite)) == [("10.1.1.1", 9000), ("10.2.2.2", 40376)]
 
 
+def test_top_via_of_a_comma_joined_via_header_and_tel_uris() -> None:
+    # sngrep/ipv6frag.pcap frame 5: two Via entries in one header; only the
+    # second carries received=, so tshark's single "received" is not the top's.
+    response: dict[str, Any] = {
+        "sip.Status-Line": "SIP/2.0 183 Session Progress",
+        "sip.msg_hdr_tree": {
+            "sip.Via": "SIP/2.0/UDP [fd17::3519]:5062;branch=z9hG4bK-top,"
+            "SIP/2.0/UDP [fd17::1521];branch=z9hG4bK-2nd;received=fd17::1521",
+            "sip.Via_tree": {
+                "sip.Via.transport": ["UDP", "UDP"],
+                "sip.Via.sent-by.address": ["fd17::3519", "fd17::1521"],
+                "sip.Via.sent-by.port": "5062",
+                "sip.Via.branch": ["z9hG4bK-top", "z9hG4bK-2nd"],
+                "sip.Via.received": "fd17::1521",
+            },
+            "sip.From_tree": {"sip.from.addr": "tel:263734;phone-context=ims"},
+            "sip.To_tree": {"sip.to.addr": "tel:+4912345"},
+        },
+    }
+    fields = tj.sip_message_fields(response)
+    assert fields is not None
+    assert (fields["via_host"], fields["via_port"], fields["branch"]) == (
+        "fd17::3519", 5062, "z9hG4bK-top",
+    )  # fmt: skip
+    assert fields["via_received"] is None
+    assert fields["via_count"] == 2
+    assert (fields["from_user"], fields["to_user"]) == ("263734", "+4912345")
+
+
 def test_continuation_data_is_not_a_message() -> None:
     assert tj.sip_message_fields({"sip.continuation": "485454502f312e31"}) is None
 
