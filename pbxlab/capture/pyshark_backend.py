@@ -152,7 +152,8 @@ def decode_packet(packet: Any) -> _Decoded:
     announced: list[tuple[str, int]] = []
     address: tj.Addressing | None = None
     for index, sip in enumerate(sips):
-        fields = tj.sip_message_fields(sip)
+        flat = tj.flatten(sip)
+        fields = tj.message_fields(flat)
         if fields is None:
             continue
         if address is None:
@@ -161,7 +162,8 @@ def decode_packet(packet: Any) -> _Decoded:
             # a dissector exception ended the frame inside the last message
             problem = fields["parse_error"] or "Malformed Packet (exception occurred)"
             fields["parse_error"] = problem
-        announced.extend(tj.sdp_endpoints(tj.flatten(sip)))
+        if "sdp.media_tree" in flat:
+            announced.extend(tj.sdp_endpoints(flat))
         messages.append(
             {
                 "ts": ts,

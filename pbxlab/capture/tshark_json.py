@@ -110,8 +110,11 @@ def epoch_ns(text: str) -> int:
 
     Parsed as text, not float, so nanosecond captures keep every digit.
     """
-    seconds, _, fraction = text.strip().partition(".")
-    return int(seconds) * 1_000_000_000 + int((fraction + "000000000")[:9])
+    text = text.strip()
+    if text.startswith("-"):  # pre-1970 timestamps (corrupt captures have them)
+        return -epoch_ns(text[1:])
+    seconds, _, fraction = text.partition(".")
+    return int(seconds or "0") * 1_000_000_000 + int((fraction + "000000000")[:9])
 
 
 # -- the packet's addressing and encapsulation ------------------------------
@@ -199,7 +202,11 @@ def sip_message_fields(sip: Tree) -> dict[str, Any] | None:
     Returns None when tshark found no start line (its "Continuation" data:
     bytes on a SIP port that are not a SIP message, e.g. HTTP on 5060).
     """
-    flat = flatten(sip)
+    return message_fields(flatten(sip))
+
+
+def message_fields(flat: FlatFields) -> dict[str, Any] | None:
+    """:func:`sip_message_fields` of an already :func:`flatten` ed ``sip`` layer."""
     request_line = first(flat, "sip.Request-Line")
     status_line = first(flat, "sip.Status-Line")
     if request_line is None and status_line is None:
@@ -284,16 +291,18 @@ def _top_via(flat: FlatFields) -> dict[str, str | None]:
         return {}
     tree = trees[0]
     entries = len(_as_list(tree.get("sip.Via.transport"))) or 1
-    top_text = _split_header_list(first(flat, "sip.Via") or "")[0].lower()
     out: dict[str, str | None] = {}
+    top_text: str | None = None
     for name in _VIA_FIELDS:
         values = [v for v in _as_list(tree.get(f"sip.Via.{name}")) if isinstance(v, str)]
         if not values:
             out[name] = None
-        elif entries == 1 or len(values) == entries or _top_entry_has(top_text, name):
+        elif entries == 1 or len(values) == entries:
             out[name] = values[0]
         else:
-            out[name] = None
+            if top_text is None:
+                top_text = _split_header_list(first(flat, "sip.Via") or "")[0].lower()
+            out[name] = values[0] if _top_entry_has(top_text, name) else None
     return out
 
 

@@ -40,6 +40,7 @@ def test_encapsulation_from_frame_protocols(protocols: str, expected: str) -> No
         ("1502932690.317366997", 1_502_932_690_317_366_997),  # nanosecond pcapng kept exact
         ("54.643990", 54_643_990_000),
         ("7", 7_000_000_000),
+        ("-1.500000000", -1_500_000_000),
     ],
 )
 def test_epoch_ns_keeps_every_digit(text: str, ns: int) -> None:
