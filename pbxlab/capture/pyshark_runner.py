@@ -83,6 +83,13 @@ class _CheckedFileCapture(pyshark.FileCapture):  # type: ignore[misc]
         # pyshark runs `tshark -v` for every capture (~0.2 s); once per binary is enough.
         return _tshark_version(self.tshark_path)
 
+    def kill_tshark(self) -> None:
+        """Kill the running tshark (call on the capture's own loop)."""
+        for process in list(self._running_processes):
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+
     async def _handle_process_stderr_forever(self, stderr: asyncio.StreamReader) -> None:
         while True:
             line = await stderr.readline()
@@ -160,6 +167,8 @@ class PysharkStream(Generic[T]):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"pyshark:{path.name}", daemon=True)
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._capture: _CheckedFileCapture | None = None
         self.exit: TsharkExit | None = None
 
     # -- consumer side --------------------------------------------------------
@@ -187,6 +196,12 @@ class PysharkStream(Generic[T]):
         """Stop the worker (and tshark) if still running; idempotent."""
         self._stop.set()
         if self._started and self._thread.is_alive():
+            # The worker may be waiting for tshark's next matching packet (in a
+            # big file that can be minutes away): kill tshark from its own loop.
+            loop, capture = self._loop, self._capture
+            if loop is not None and capture is not None:
+                with contextlib.suppress(RuntimeError):  # loop already closed
+                    loop.call_soon_threadsafe(capture.kill_tshark)
             # Unblock a worker waiting on a full queue, then let it clean up.
             while self._thread.is_alive():
                 with contextlib.suppress(queue.Empty):
@@ -209,6 +224,7 @@ class PysharkStream(Generic[T]):
         asyncio.set_event_loop(loop)
         try:
             capture = _CheckedFileCapture(str(self._path), eventloop=loop, **self._capture_options)
+            self._loop, self._capture = loop, capture
             packets = iter(capture)
             try:
                 batch: list[T] = []
@@ -231,6 +247,7 @@ class PysharkStream(Generic[T]):
         except BaseException as exc:  # handed to the consumer, re-raised there
             self._put(exc)
         finally:
+            self._loop = None
             asyncio.set_event_loop(None)
             loop.close()
             # Always deliver the end marker unless the consumer has gone.
