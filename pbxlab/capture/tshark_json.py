@@ -68,10 +68,14 @@ def _walk(node: Tree, out: FlatFields) -> None:
 
 
 def first(flat: FlatFields, name: str) -> str | None:
-    """The first string value of field ``name``, or None."""
+    """The first string value of field ``name``, stripped; None when absent or empty.
+
+    tshark keeps a header value's trailing blanks ("Brekeke  "); they are
+    not part of the value (RFC 3261 LWS).
+    """
     for value in flat.get(name, ()):
         if isinstance(value, str):
-            return value
+            return value.strip() or None
     return None
 
 
@@ -294,7 +298,9 @@ def _top_via(flat: FlatFields) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     top_text: str | None = None
     for name in _VIA_FIELDS:
-        values = [v for v in _as_list(tree.get(f"sip.Via.{name}")) if isinstance(v, str)]
+        values = [
+            v.strip() or None for v in _as_list(tree.get(f"sip.Via.{name}")) if isinstance(v, str)
+        ]
         if not values:
             out[name] = None
         elif entries == 1 or len(values) == entries:

@@ -55,6 +55,19 @@ def test_to_int(text: str | None, value: int | None) -> None:
     assert tj.to_int(text) == value
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["Brekeke OnDO SIP Server  "], "Brekeke OnDO SIP Server"),  # SIP_DTMF2.cap
+        (["", "second"], None),  # the first occurrence is empty
+        ([{"a.subtree": "x"}, "text"], "text"),  # subtrees are skipped
+        ([], None),
+    ],
+)
+def test_first_value_is_stripped(values: list[Any], expected: str | None) -> None:
+    assert tj.first({"sip.Server": values}, "sip.Server") == expected
+
+
 def test_addressing_takes_the_innermost_ip_and_transport() -> None:
     layers: dict[str, Any] = {
         "ip": [{"ip.src": "10.0.0.1", "ip.dst": "10.0.0.2"}],
