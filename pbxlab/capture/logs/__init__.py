@@ -51,7 +51,7 @@ def _paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
 
 def iter_registrar_log(
     path_or_paths: PathLike | Iterable[PathLike],
-    format: str = "auto",  # noqa: A002 (the documented parameter name)
+    format: str = "auto",
     tz: str = "UTC",
     year: int | None = None,
     strict: bool = False,
@@ -74,7 +74,7 @@ def iter_registrar_log(
 
 def read_registrar_log(
     path_or_paths: PathLike | Iterable[PathLike],
-    format: str = "auto",  # noqa: A002 (the documented parameter name)
+    format: str = "auto",
     tz: str = "UTC",
     year: int | None = None,
     strict: bool = False,

@@ -115,7 +115,7 @@ def _require(fields: Mapping[str, str], keys: tuple[str, ...], what: str, text: 
         raise malformed(FORMAT, f"an AMI {what} event (missing {', '.join(missing)})", text)
 
 
-def _event(fields: Mapping[str, str], text: str) -> LogEvent | None:  # noqa: PLR0911
+def _event(fields: Mapping[str, str], text: str) -> LogEvent | None:
     name = fields["Event"]
     if name == "PeerStatus":
         _require(fields, ("Peer", "PeerStatus"), name, text)

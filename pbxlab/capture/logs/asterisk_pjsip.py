@@ -30,7 +30,8 @@ _REFRESHED = re.compile(
     r"with new expiration of (?P<expires>\d+) seconds"
 )
 _REMOVED = re.compile(
-    r"Removed contact '(?P<contact>[^']*)' from AOR '(?P<aor>[^']*)' due to (?P<reason>[^\r\n]+?)\s*$"
+    r"Removed contact '(?P<contact>[^']*)' from AOR '(?P<aor>[^']*)' "
+    r"due to (?P<reason>[^\r\n]+?)\s*$"
 )
 _CONTACT_STATE = re.compile(
     r"Contact (?P<aor>[^/\s]+)/(?P<contact>\S+) is now (?P<state>[A-Za-z]+)\.?"

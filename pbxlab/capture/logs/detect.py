@@ -130,7 +130,7 @@ def _quote(line: str) -> str:
     return repr(line if len(line) <= 80 else line[:77] + "...")
 
 
-def _structural(lines: list[str]) -> Detection | None:  # noqa: PLR0911
+def _structural(lines: list[str]) -> Detection | None:
     content = [(i, line) for i, line in enumerate(lines, 1) if line.strip()]
     if not content:
         return None

@@ -78,7 +78,7 @@ def _contact_uri(text: str) -> str:
     return m["uri"] or m["bare"]
 
 
-def parse_message(entry: str) -> LogEvent | None:  # noqa: PLR0911
+def parse_message(entry: str) -> LogEvent | None:
     """The sofia event in ``entry`` (a line, or a ``Register:`` line and its 3 followers)."""
     if "SIP auth " in entry:
         m = _AUTH.search(entry)

@@ -33,8 +33,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pbxlab.capture.logs.model import malformed
-from pbxlab.capture.logs.model import LogEvent
+from pbxlab.capture.logs.model import LogEvent, malformed
 from pbxlab.capture.logs.timestamps import Stamp, parse_stamp
 from pbxlab.errors import LogFormatError, LogLineError
 from pbxlab.tables import EVENT_KINDS
@@ -43,7 +42,6 @@ FORMAT_CSV = "generic_csv"
 FORMAT_JSONL = "generic_jsonl"
 FIELDS = ("ts", "event", "extension", "contact", "source", "rtt_ms", "user_agent", "detail")
 REQUIRED = ("ts", "event")
-_TEXT_FIELDS = ("extension", "contact", "source", "user_agent")
 
 
 def _stamp(value: Any, fmt: str, text: str) -> Stamp:
@@ -64,13 +62,13 @@ def _stamp(value: Any, fmt: str, text: str) -> Stamp:
 
 def parse_record(record: Mapping[str, Any], fmt: str = FORMAT_JSONL, text: str = "") -> LogEvent:
     """The event of one generic record; raises LogLineError for a bad ts/event/rtt_ms."""
-    text = text or repr(dict(record))
+    excerpt = text or repr(dict(record))
     event = record.get("event")
     if event not in EVENT_KINDS:
         raise LogLineError(
             f"event {event!r} is not one of {', '.join(EVENT_KINDS)}",
             log_format=fmt,
-            excerpt=text,
+            excerpt=excerpt,
         )
     rtt_value = record.get("rtt_ms")
     rtt: float | None = None
@@ -79,14 +77,25 @@ def parse_record(record: Mapping[str, Any], fmt: str = FORMAT_JSONL, text: str =
             rtt = float(rtt_value)
         except (TypeError, ValueError) as exc:
             raise LogLineError(
-                f"rtt_ms {rtt_value!r} is not a number", log_format=fmt, excerpt=text
+                f"rtt_ms {rtt_value!r} is not a number", log_format=fmt, excerpt=excerpt
             ) from exc
     extra = [f"{k}={v}" for k, v in record.items() if k not in FIELDS and v not in (None, "")]
     detail_parts = [str(record["detail"])] if record.get("detail") not in (None, "") else []
     detail = "; ".join(detail_parts + extra) or None
-    texts = {k: (None if record.get(k) in (None, "") else str(record[k])) for k in _TEXT_FIELDS}
+
+    def field(name: str) -> str | None:
+        value = record.get(name)
+        return None if value in (None, "") else str(value)
+
     return LogEvent(
-        str(event), stamp=_stamp(record.get("ts"), fmt, text), rtt_ms=rtt, detail=detail, **texts
+        str(event),
+        stamp=_stamp(record.get("ts"), fmt, excerpt),
+        extension=field("extension"),
+        contact=field("contact"),
+        source=field("source"),
+        rtt_ms=rtt,
+        user_agent=field("user_agent"),
+        detail=detail,
     )
 
 

@@ -34,10 +34,16 @@ from typing import Any
 import pandas as pd
 
 from pbxlab.capture.logs.detect import binary_kind, detect_log_format, read_head
-from pbxlab.capture.logs.formats import BlockFormat, DocumentFormat, LineFormat, get_format
+from pbxlab.capture.logs.formats import (
+    FORMATS,
+    BlockFormat,
+    DocumentFormat,
+    LineFormat,
+    get_format,
+)
 from pbxlab.capture.logs.generic import csv_header
 from pbxlab.capture.logs.model import LogEvent
-from pbxlab.capture.logs.timestamps import Stamp, TimeResolver, leading_stamp
+from pbxlab.capture.logs.timestamps import Stamp, TimeResolver, leading_stamp, zone
 from pbxlab.capture.logs.xlog import XlogMapping
 from pbxlab.errors import InputError, Location, LogFormatError, LogLineError
 from pbxlab.tables import ERRORS, EVENTS
@@ -68,7 +74,7 @@ def open_text(path: str | Path) -> io.TextIOBase:
         magic = raw.read(2)
     if magic == b"\x1f\x8b":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")  # noqa: SIM115 (caller closes)
+    return open(path, encoding="utf-8", errors="replace")
 
 
 def file_time(path: str | Path) -> datetime:
@@ -325,10 +331,10 @@ def _read_document(
     yield out.flush(lines)
 
 
-def iter_file(
+def iter_file(  # noqa: PLR0917 (the public reader's parameters, in its order)
     path: str | Path,
     format: str = "auto",
-    tz: str = "UTC",  # noqa: A002
+    tz: str = "UTC",
     year: int | None = None,
     strict: bool = False,
     xlog: XlogMapping | None = None,
@@ -370,11 +376,8 @@ def iter_file(
         yield from chunks
 
 
-def check_arguments(format: str, tz: str, year: int | None) -> None:  # noqa: A002
+def check_arguments(format: str, tz: str, year: int | None) -> None:
     """Raise InputError for an unknown format, zone or a nonsensical year."""
-    from pbxlab.capture.logs.formats import FORMATS
-    from pbxlab.capture.logs.timestamps import zone
-
     if format != "auto" and format not in FORMATS:
         raise InputError(f"unknown log format {format!r}; known: auto, {', '.join(FORMATS)}")
     zone(tz)

@@ -68,33 +68,29 @@ def _contact_events(aor: str, contact: Mapping[str, Any]) -> list[LogEvent]:
     received = _text(contact.get("Received"))
     source = received.split(":", 1)[1] if received and received.startswith("sip:") else received
     expires = contact.get("Expires")
-    common = {"extension": extension, "contact": uri, "source": source, "user_agent": user_agent}
+
+    def event(kind: str, stamp: Stamp | None, detail: str) -> LogEvent:
+        return LogEvent(
+            kind,
+            stamp,
+            extension=extension,
+            contact=uri,
+            source=source,
+            user_agent=user_agent,
+            detail=detail,
+            snapshot=True,
+        )
+
     if isinstance(expires, str) and expires.lower() == "expired":
-        return [LogEvent("expired", detail="ul_dump: expired", snapshot=True, **common)]
+        return [event("expired", None, "ul_dump: expired")]
     detail = f"ul_dump: expires {expires}" + (" s" if isinstance(expires, int) else "")
     keepalive = contact.get("Keepalive")
     if keepalive:
         detail += "; keepalive on"
-    events = [
-        LogEvent(
-            "registered",
-            stamp=_epoch(contact.get("Last-Modified")),
-            detail=detail,
-            snapshot=True,
-            **common,
-        )
-    ]
+    events = [event("registered", _epoch(contact.get("Last-Modified")), detail)]
     last_keepalive = _epoch(contact.get("Last-Keepalive"))
     if keepalive and last_keepalive is not None:
-        events.append(
-            LogEvent(
-                "reachable",
-                stamp=last_keepalive,
-                detail="ul_dump: last keepalive answered",
-                snapshot=True,
-                **common,
-            )
-        )
+        events.append(event("reachable", last_keepalive, "ul_dump: last keepalive answered"))
     return events
 
 

@@ -112,7 +112,8 @@ def mapping_from_dict(data: Mapping[str, Any], origin: str = "<mapping>") -> Xlo
         event = entry.get("event")
         if event not in EVENT_KINDS:
             raise InputError(
-                f"{origin}: pattern {name!r} has event {event!r}; use one of {', '.join(EVENT_KINDS)}"
+                f"{origin}: pattern {name!r} has event {event!r}; "
+                f"use one of {', '.join(EVENT_KINDS)}"
             )
         regex = entry.get("regex")
         if not isinstance(regex, str):
