@@ -75,7 +75,7 @@ def _peer_state(m: re.Match[str], line: str) -> LogEvent | None:
 
 def parse_message(line: str) -> LogEvent | None:
     """The chan_sip event in ``line`` without its time; see the module doc."""
-    if "registered SIP '" in line:
+    if "egistered SIP '" in line:  # Registered / Unregistered
         if "Unregistered SIP '" in line:
             m = _UNREGISTERED.search(line)
             if not m:
