@@ -104,7 +104,10 @@ def csv_header(line: str) -> tuple[str, ...]:
 
     Raises LogFormatError when ``ts`` or ``event`` is missing.
     """
-    names = tuple(name.strip() for name in next(csv.reader([line])))
+    try:
+        names = tuple(name.strip() for name in next(csv.reader([line]), []))
+    except csv.Error as exc:
+        raise LogFormatError(f"generic CSV header is not CSV ({exc}): {line!r}") from exc
     missing = [n for n in REQUIRED if n not in names]
     if missing:
         raise LogFormatError(f"generic CSV header lacks {', '.join(missing)}: {line!r}")
@@ -115,7 +118,10 @@ def parse_csv_line(line: str, header: Sequence[str]) -> LogEvent | None:
     """The event of one CSV data row under ``header``; None for a blank row."""
     if not line.strip():
         return None
-    values = next(csv.reader([line]))
+    try:
+        values = next(csv.reader([line]))
+    except csv.Error as exc:
+        raise LogLineError(f"not a CSV row: {exc}", log_format=FORMAT_CSV, excerpt=line) from exc
     if len(values) != len(header):
         raise LogLineError(
             f"{len(values)} fields where the header has {len(header)}",
