@@ -49,6 +49,10 @@ from pbxlab.errors import InputError, Location, LogFormatError, LogLineError
 from pbxlab.tables import ERRORS, EVENTS
 
 CHUNK_CHARS = 4 * 1024 * 1024
+# a LogChunk is yielded every YIELD_CHARS of text or YIELD_EVENTS events: building a
+# DataFrame costs milliseconds, so not for every read
+YIELD_CHARS = 32 * 1024 * 1024
+YIELD_EVENTS = 100_000
 _HELD_LINES = 4  # lines held back at a chunk's end for multi-line entries
 _LOOKBACK_LINES = 200  # how far back an untimed event looks for a time
 _BLOCK_CHUNK_LINES = 200_000
@@ -226,6 +230,7 @@ def _read_lines(
 ) -> Iterator[LogChunk]:
     # lines already consumed before the scan (a CSV header) count in the first chunk
     pending = first_line - 1
+    unyielded_chars = 0
     buf = ""
     base = first_line  # line number of buf[0]
     carried: Stamp | None = None
@@ -262,12 +267,14 @@ def _read_lines(
         lines = newlines + (1 if cut and buf[cut - 1] != "\n" else 0)
         if lines:
             carried = _stamp_before(buf, cut, carried)
-            yield out.flush(lines + pending)
-            pending = 0
+            pending += lines
+            unyielded_chars += cut
+        if pending and (eof or unyielded_chars >= YIELD_CHARS
+                        or len(out.rows["ts"]) >= YIELD_EVENTS):
+            yield out.flush(pending)
+            pending = unyielded_chars = 0
         base += newlines
         buf = buf[cut:]
-    if pending:
-        yield out.flush(pending)
 
 
 def _read_blocks(stream: io.TextIOBase, fmt: BlockFormat, out: _Collector) -> Iterator[LogChunk]:

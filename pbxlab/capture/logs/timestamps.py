@@ -108,40 +108,20 @@ def _offset_s(text: str | None) -> int | None:
 
 
 def _stamp_from(match: re.Match[str]) -> Stamp | None:
-    group = match.group
-    if group("Y"):
-        return Stamp(
-            int(group("Y")),
-            int(group("m")),
-            int(group("d")),
-            int(group("H")),
-            int(group("M")),
-            int(group("S")),
-            _fraction_us(group("f")),
-            _offset_s(group("z")),
-        )
-    if group("mon"):
-        month = MONTHS.get(group("mon").lower())
+    # groups by position (faster than by name on the reader's hot path):
+    # 0-7 ISO, 8-13 syslog, 14-19 month-day
+    g = match.groups()
+    if g[0] is not None:
+        return Stamp(int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]),
+                     _fraction_us(g[6]), _offset_s(g[7]))
+    if g[8] is not None:
+        month = MONTHS.get(g[8].lower())
         if month is None:
             return None
-        return Stamp(
-            None,
-            month,
-            int(group("sd")),
-            int(group("sH")),
-            int(group("sM")),
-            int(group("sS")),
-            _fraction_us(group("sf")),
-        )
-    return Stamp(
-        None,
-        int(group("mm")),
-        int(group("dd")),
-        int(group("mH")),
-        int(group("mM")),
-        int(group("mS")),
-        _fraction_us(group("mf")),
-    )
+        return Stamp(None, month, int(g[9]), int(g[10]), int(g[11]), int(g[12]),
+                     _fraction_us(g[13]))
+    return Stamp(None, int(g[14]), int(g[15]), int(g[16]), int(g[17]), int(g[18]),
+                 _fraction_us(g[19]))
 
 
 def leading_stamp(line: str) -> Stamp | None:

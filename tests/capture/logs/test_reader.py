@@ -92,6 +92,7 @@ def test_streaming_in_small_chunks_gives_the_same_result(
     path = _log(tmp_path / "big", text)
     whole = read_registrar_log(path, year=2024)
     monkeypatch.setattr(reader, "CHUNK_CHARS", 211)
+    monkeypatch.setattr(reader, "YIELD_CHARS", 1)
     chunks = list(iter_registrar_log(path, year=2024))
     assert len(chunks) > 10
     assert sum(c.lines for c in chunks) == text.count("\n")
