@@ -27,7 +27,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data"
 
 NOISE = [
-    '[{t}] VERBOSE[{tid}][C-{call:08x}] pbx.c:     -- Executing [{ext}@from-internal:{n}] '
+    "[{t}] VERBOSE[{tid}][C-{call:08x}] pbx.c:     -- Executing [{ext}@from-internal:{n}] "
     'Dial("PJSIP/{ext}-{call:08x}", "PJSIP/{other},30,tT") in new stack',
     "[{t}] VERBOSE[{tid}][C-{call:08x}] pbx.c:     -- Executing [{ext}@from-internal:{n}] "
     'Set("PJSIP/{ext}-{call:08x}", "CALLERID(num)={ext}") in new stack',
@@ -47,8 +47,7 @@ NOISE = [
     "",
     "[{t}] VERBOSE[{tid}][C-{call:08x}] app_dial.c:     -- PJSIP/{other}-{call:08x} "
     "is making progress passing it to PJSIP/{ext}-{call:08x}",
-    "[{t}] DEBUG[{tid}] res_rtp_asterisk.c: Setting RTP source address to 198.51.100.{host}:"
-    "{port}",
+    "[{t}] DEBUG[{tid}] res_rtp_asterisk.c: Setting RTP source address to 198.51.100.{host}:{port}",
     "[{t}] VERBOSE[{tid}][C-{call:08x}] bridge_channel.c:   == Spawn extension (from-internal,"
     " {ext}, 1) exited non-zero on 'PJSIP/{ext}-{call:08x}'",
 ]
@@ -82,16 +81,25 @@ def generate(path: Path, lines: int) -> None:
         for _ in range(lines):
             second += rng.random() < 0.05
             day, rest = divmod(second, 86400)
-            t = f"{MONTHS[(day // 28) % 12]} {day % 28 + 1:2d} {rest // 3600:02d}:" \
+            t = (
+                f"{MONTHS[(day // 28) % 12]} {day % 28 + 1:2d} {rest // 3600:02d}:"
                 f"{rest // 60 % 60:02d}:{rest % 60:02d}"
+            )
             pool = EVENTS if rng.random() < EVENT_SHARE else NOISE
             template = pool[rng.randrange(len(pool))]
-            batch.append(template.format(
-                t=t, tid=rng.randrange(1000, 9999), call=rng.randrange(1 << 32),
-                ext=rng.randrange(200, 400), other=rng.randrange(200, 400), n=rng.randrange(1, 9),
-                host=rng.randrange(1, 250), port=rng.randrange(10000, 20000),
-                rtt=rng.randrange(5, 300),
-            ))
+            batch.append(
+                template.format(
+                    t=t,
+                    tid=rng.randrange(1000, 9999),
+                    call=rng.randrange(1 << 32),
+                    ext=rng.randrange(200, 400),
+                    other=rng.randrange(200, 400),
+                    n=rng.randrange(1, 9),
+                    host=rng.randrange(1, 250),
+                    port=rng.randrange(10000, 20000),
+                    rtt=rng.randrange(5, 300),
+                )
+            )
             if len(batch) >= 10_000:
                 out.write("\n".join(batch) + "\n")
                 batch = []
@@ -125,7 +133,9 @@ def main() -> int:
     started = time.perf_counter()
     grep = subprocess.run(
         ["grep", "-cE", grep_pattern(ASTERISK_TRIGGERS), str(path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     grep_s = time.perf_counter() - started
     grep_lines = int(grep.stdout)
@@ -138,13 +148,18 @@ def main() -> int:
     lines = args.lines
     events = len(read.events)
     print(f"file: {path.name}, {lines:,} lines, {size_mb:.0f} MiB")
-    print(f"grep -cE (floor): {grep_s:6.2f} s  {lines / grep_s:12,.0f} lines/s  "
-          f"{grep_lines:,} candidate lines")
-    print(f"read_registrar_log: {pbx_s:6.2f} s  {lines / pbx_s:12,.0f} lines/s  "
-          f"{events / pbx_s:10,.0f} events/s  {events:,} events, {len(read.errors)} errors")
+    print(
+        f"grep -cE (floor): {grep_s:6.2f} s  {lines / grep_s:12,.0f} lines/s  "
+        f"{grep_lines:,} candidate lines"
+    )
+    print(
+        f"read_registrar_log: {pbx_s:6.2f} s  {lines / pbx_s:12,.0f} lines/s  "
+        f"{events / pbx_s:10,.0f} events/s  {events:,} events, {len(read.errors)} errors"
+    )
     print(f"ratio pbxlab / grep: {pbx_s / grep_s:.1f}x (target <= 10x)")
-    print(f"peak RSS: {peak_mb:.0f} MiB ({baseline_mb:.0f} MiB after imports, "
-          f"file {size_mb:.0f} MiB)")
+    print(
+        f"peak RSS: {peak_mb:.0f} MiB ({baseline_mb:.0f} MiB after imports, file {size_mb:.0f} MiB)"
+    )
     return 0
 
 

@@ -269,8 +269,9 @@ def _read_lines(
             carried = _stamp_before(buf, cut, carried)
             pending += lines
             unyielded_chars += cut
-        if pending and (eof or unyielded_chars >= YIELD_CHARS
-                        or len(out.rows["ts"]) >= YIELD_EVENTS):
+        if pending and (
+            eof or unyielded_chars >= YIELD_CHARS or len(out.rows["ts"]) >= YIELD_EVENTS
+        ):
             yield out.flush(pending)
             pending = unyielded_chars = 0
         base += newlines
@@ -338,7 +339,7 @@ def _read_document(
     yield out.flush(lines)
 
 
-def iter_file(  # noqa: PLR0917 (the public reader's parameters, in its order)
+def iter_file(
     path: str | Path,
     format: str = "auto",
     tz: str = "UTC",

@@ -112,16 +112,26 @@ def _stamp_from(match: re.Match[str]) -> Stamp | None:
     # 0-7 ISO, 8-13 syslog, 14-19 month-day
     g = match.groups()
     if g[0] is not None:
-        return Stamp(int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]),
-                     _fraction_us(g[6]), _offset_s(g[7]))
+        return Stamp(
+            int(g[0]),
+            int(g[1]),
+            int(g[2]),
+            int(g[3]),
+            int(g[4]),
+            int(g[5]),
+            _fraction_us(g[6]),
+            _offset_s(g[7]),
+        )
     if g[8] is not None:
         month = MONTHS.get(g[8].lower())
         if month is None:
             return None
-        return Stamp(None, month, int(g[9]), int(g[10]), int(g[11]), int(g[12]),
-                     _fraction_us(g[13]))
-    return Stamp(None, int(g[14]), int(g[15]), int(g[16]), int(g[17]), int(g[18]),
-                 _fraction_us(g[19]))
+        return Stamp(
+            None, month, int(g[9]), int(g[10]), int(g[11]), int(g[12]), _fraction_us(g[13])
+        )
+    return Stamp(
+        None, int(g[14]), int(g[15]), int(g[16]), int(g[17]), int(g[18]), _fraction_us(g[19])
+    )
 
 
 def leading_stamp(line: str) -> Stamp | None:

@@ -25,8 +25,17 @@ REFERENCE = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 FAIL2BAN_REFERENCE = datetime(2005, 8, 14, 12, 0, tzinfo=UTC)
 # Kamailio/OpenSIPS events come from the deployment's xlog lines: read with the example mapping
 XLOG_DIRS = ("kamailio", "opensips")
-EVENT_COLUMNS = ["line", "ts", "event", "extension", "contact", "source", "rtt_ms",
-                 "user_agent", "detail"]
+EVENT_COLUMNS = [
+    "line",
+    "ts",
+    "event",
+    "extension",
+    "contact",
+    "source",
+    "rtt_ms",
+    "user_agent",
+    "detail",
+]
 ERROR_COLUMNS = ["line", "error", "excerpt"]
 
 

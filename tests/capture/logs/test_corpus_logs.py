@@ -89,8 +89,10 @@ def _fail2ban_cases(relative: str) -> list[tuple[int, dict[str, object]]]:
 
 @pytest.mark.parametrize(
     "relative",
-    ["logs/asterisk_security/fail2ban_tests_asterisk.log",
-     "logs/freeswitch_sofia/fail2ban_tests_freeswitch.log"],
+    [
+        "logs/asterisk_security/fail2ban_tests_asterisk.log",
+        "logs/freeswitch_sofia/fail2ban_tests_freeswitch.log",
+    ],
 )
 def test_fail2ban_failjson_oracle(corpus: Path, relative: str, tmp_path: Path) -> None:
     read = read_corpus_log(corpus, relative, tmp_path)

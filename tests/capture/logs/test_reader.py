@@ -14,13 +14,19 @@ from pbxlab.capture.logs import iter_registrar_log, read_registrar_log, reader
 from pbxlab.errors import InputError, LogFormatError, LogLineError
 from pbxlab.tables import ERRORS, EVENTS
 
-PJSIP_LOG = """\
-[Oct 28 15:36:06] VERBOSE[1] res_pjsip_registrar.c:     -- Added contact 'sip:a@10.0.0.1:5060' to AOR '101' with expiration of 600 seconds
-[Oct 28 15:36:07] VERBOSE[1] pbx.c: Executing [s@x:1] NoOp()
-[Oct 28 15:36:08] VERBOSE[1] res_pjsip_registrar.c:     -- Removed contact 'sip:a@10.0.0.1:5060' from AOR
-[Oct 28 15:36:09] VERBOSE[1] res_pjsip_registrar.c:     -- Removed contact 'sip:a@10.0.0.1:5060' from AOR '101' due to expiration
-    -- Contact 101/sip:a@10.0.0.1:5060 is now Unreachable.  RTT: 0.000 msec
-"""
+REGISTRAR = "[Oct 28 15:36:0{}] VERBOSE[1] res_pjsip_registrar.c:     -- "
+PJSIP_LOG = "\n".join(
+    [
+        REGISTRAR.format(6) + "Added contact 'sip:a@10.0.0.1:5060' to AOR '101' with "
+        "expiration of 600 seconds",
+        "[Oct 28 15:36:07] VERBOSE[1] pbx.c: Executing [s@x:1] NoOp()",
+        REGISTRAR.format(8) + "Removed contact 'sip:a@10.0.0.1:5060' from AOR",
+        REGISTRAR.format(9) + "Removed contact 'sip:a@10.0.0.1:5060' from AOR '101' due to "
+        "expiration",
+        "    -- Contact 101/sip:a@10.0.0.1:5060 is now Unreachable.  RTT: 0.000 msec",
+        "",
+    ]
+)
 CHANSIP_LOG = """\
 [2024-10-28 15:36:05] NOTICE[1] chan_sip.c: Peer '202' is now Reachable. (12ms / 2000ms)
 [2024-10-28 15:36:10] NOTICE[1] chan_sip.c: Peer '202' is now UNREACHABLE!  Last qualify: 12
@@ -67,7 +73,11 @@ def test_several_files_merge_in_time_order_gzip_included(tmp_path: Path) -> None
     read = read_registrar_log([first, second], year=2024)
     assert read.events["ts"].is_monotonic_increasing
     assert read.events["event"].tolist() == [
-        "reachable", "registered", "expired", "unreachable", "unreachable"
+        "reachable",
+        "registered",
+        "expired",
+        "unreachable",
+        "unreachable",
     ]
     assert set(read.events["source_file"]) == {str(first), str(second)}
     assert read.formats == {str(first): "asterisk", str(second): "asterisk"}
@@ -127,22 +137,30 @@ def test_untimed_event_at_the_start_is_an_error(tmp_path: Path) -> None:
 
 def test_snapshots_without_time_take_the_file_time(tmp_path: Path) -> None:
     when = datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
-    path = _log(tmp_path / "contacts.txt",
-                "  Contact:  201/sip:201@10.0.0.5:5060  3fc5bbd1b6 Avail  1.5\n", when)
+    path = _log(
+        tmp_path / "contacts.txt",
+        "  Contact:  201/sip:201@10.0.0.5:5060  3fc5bbd1b6 Avail  1.5\n",
+        when,
+    )
     read = read_registrar_log(path)
     assert read.events["ts"].tolist() == [pd.Timestamp(when)]
 
 
 def test_generic_csv_and_jsonl(tmp_path: Path) -> None:
-    csv_path = _log(tmp_path / "events.csv",
-                    "ts,event,extension,rtt_ms\n2024-05-01T10:00:00Z,registered,201,\n"
-                    "2024-05-01T10:00:05Z,bogus,201,\n1714557610,reachable,201,7.5\n")
-    jsonl_path = _log(tmp_path / "events.jsonl",
-                      '{"ts": "2024-05-01T10:00:02Z", "event": "unregistered", "extension": '
-                      '"202"}\n\n')
+    csv_path = _log(
+        tmp_path / "events.csv",
+        "ts,event,extension,rtt_ms\n2024-05-01T10:00:00Z,registered,201,\n"
+        "2024-05-01T10:00:05Z,bogus,201,\n1714557610,reachable,201,7.5\n",
+    )
+    jsonl_path = _log(
+        tmp_path / "events.jsonl",
+        '{"ts": "2024-05-01T10:00:02Z", "event": "unregistered", "extension": "202"}\n\n',
+    )
     read = read_registrar_log([csv_path, jsonl_path])
     assert read.events[["event", "extension", "line"]].values.tolist() == [
-        ["registered", "201", 2], ["unregistered", "202", 1], ["reachable", "201", 4]
+        ["registered", "201", 2],
+        ["unregistered", "202", 1],
+        ["reachable", "201", 4],
     ]
     assert read.errors["line"].tolist() == [3]
     assert read.skipped_lines == {str(csv_path): 1, str(jsonl_path): 1}
@@ -162,7 +180,7 @@ def test_forced_format_and_bad_arguments(tmp_path: Path) -> None:
 
 def test_unknown_and_binary_files_name_themselves(tmp_path: Path) -> None:
     text = _log(tmp_path / "notes.txt", "shopping list\nmilk\n")
-    with pytest.raises(LogFormatError, match="notes.txt: not a registrar log"):
+    with pytest.raises(LogFormatError, match=r"notes\.txt: not a registrar log"):
         read_registrar_log(text)
     binary = tmp_path / "capture.pcap"
     binary.write_bytes(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
@@ -191,7 +209,11 @@ def test_ami_stream_blocks_inherit_the_last_time_seen(tmp_path: Path) -> None:
     path = _log(tmp_path / "ami.txt", ami, datetime(2014, 10, 29, tzinfo=UTC))
     read = read_registrar_log(path)
     assert read.errors["line"].tolist() == [1]  # nothing gives the first event a time
-    assert read.events[["line", "event"]].values.tolist() == [[9, "unreachable"],
-                                                              [13, "registered"]]
-    assert read.events["ts"].tolist() == [pd.Timestamp("2014-10-28 16:36:40", tz="UTC"),
-                                          pd.Timestamp("2014-10-28 16:36:40", tz="UTC")]
+    assert read.events[["line", "event"]].values.tolist() == [
+        [9, "unreachable"],
+        [13, "registered"],
+    ]
+    assert read.events["ts"].tolist() == [
+        pd.Timestamp("2014-10-28 16:36:40", tz="UTC"),
+        pd.Timestamp("2014-10-28 16:36:40", tz="UTC"),
+    ]

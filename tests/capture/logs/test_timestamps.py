@@ -24,8 +24,10 @@ from pbxlab.errors import InputError
         ("> 2025-01-22 12:01:13.083037 [WARNING]", Stamp(2025, 1, 22, 12, 1, 13, 83037)),
         ("**_> 2025-01-22 12:01:58.522687 [WARNING]", Stamp(2025, 1, 22, 12, 1, 58, 522687)),
         ("08-03 07:56:53.026292 [WARN] [SOFIA]", Stamp(None, 8, 3, 7, 56, 53, 26292)),
-        ("2016-09-25T18:57:58.150982 www.srv.tld freeswitch[122921]: 2016-09-25 18:57:58",
-         Stamp(2016, 9, 25, 18, 57, 58, 150982)),
+        (
+            "2016-09-25T18:57:58.150982 www.srv.tld freeswitch[122921]: 2016-09-25 18:57:58",
+            Stamp(2016, 9, 25, 18, 57, 58, 150982),
+        ),
         ("2024-05-01T10:00:00+02:00 host app:", Stamp(2024, 5, 1, 10, 0, 0, 0, 7200)),
         ("2024-05-01T10:00:00Z", Stamp(2024, 5, 1, 10, 0, 0, 0, 0)),
         ("NOTICE[566]: chan_sip.c:28926 handle_request_register:", None),
@@ -69,7 +71,11 @@ def test_year_from_reference_places_dates_before_it() -> None:
 
 def test_given_year_wraps_from_december_to_january() -> None:
     resolver = TimeResolver(year=2023)
-    stamps = [Stamp(None, 12, 31, 23, 59, 0), Stamp(None, 1, 1, 0, 1, 0), Stamp(None, 1, 2, 0, 0, 0)]
+    stamps = [
+        Stamp(None, 12, 31, 23, 59, 0),
+        Stamp(None, 1, 1, 0, 1, 0),
+        Stamp(None, 1, 2, 0, 0, 0),
+    ]
     years = [_utc(resolver.to_ns(s)).year for s in stamps]
     assert years == [2023, 2024, 2024]
 

@@ -12,16 +12,44 @@ from pbxlab.errors import LogFormatError, LogLineError
 
 KAMAILIO_RPC = {
     "jsonrpc": "2.0",
-    "result": {"Domains": [{"Domain": {"Domain": "location", "AoRs": [
-        {"Info": {"AoR": "201@pbx.example", "Contacts": [
-            {"Contact": {"Address": "sip:201@10.0.0.5:5060", "Expires": 300,
-                         "User-Agent": "Yealink", "Received": "sip:198.51.100.4:4100",
-                         "Keepalive": 0, "Last-Modified": 1700000000}},
-            {"Contact": {"Address": "sip:201@10.0.0.6:5060", "Expires": 30,
-                         "User-Agent": "[not set]", "Keepalive": 1,
-                         "Last-Keepalive": 1700000100, "Last-Modified": 1700000050}},
-        ]}},
-    ]}}]},
+    "result": {
+        "Domains": [
+            {
+                "Domain": {
+                    "Domain": "location",
+                    "AoRs": [
+                        {
+                            "Info": {
+                                "AoR": "201@pbx.example",
+                                "Contacts": [
+                                    {
+                                        "Contact": {
+                                            "Address": "sip:201@10.0.0.5:5060",
+                                            "Expires": 300,
+                                            "User-Agent": "Yealink",
+                                            "Received": "sip:198.51.100.4:4100",
+                                            "Keepalive": 0,
+                                            "Last-Modified": 1700000000,
+                                        }
+                                    },
+                                    {
+                                        "Contact": {
+                                            "Address": "sip:201@10.0.0.6:5060",
+                                            "Expires": 30,
+                                            "User-Agent": "[not set]",
+                                            "Keepalive": 1,
+                                            "Last-Keepalive": 1700000100,
+                                            "Last-Modified": 1700000050,
+                                        }
+                                    },
+                                ],
+                            }
+                        },
+                    ],
+                }
+            }
+        ]
+    },
     "id": 1,
 }
 
@@ -40,10 +68,30 @@ def test_kamailio_jsonrpc_dump() -> None:
 
 def test_opensips_dump_after_cli_prompt() -> None:
     text = "(opensips-cli): mi ul_dump\n" + json.dumps(
-        {"Domains": [{"name": "location", "AORs": [{"AOR": "1000", "Contacts": [
-            {"Contact": "sip:1000@172.16.4.113:5667", "Expires": "expired", "User-agent": "n/a"},
-            {"Contact": "sip:1000@172.16.4.114:5667", "Expires": 120, "User-agent": "Bria"},
-        ]}]}]}
+        {
+            "Domains": [
+                {
+                    "name": "location",
+                    "AORs": [
+                        {
+                            "AOR": "1000",
+                            "Contacts": [
+                                {
+                                    "Contact": "sip:1000@172.16.4.113:5667",
+                                    "Expires": "expired",
+                                    "User-agent": "n/a",
+                                },
+                                {
+                                    "Contact": "sip:1000@172.16.4.114:5667",
+                                    "Expires": 120,
+                                    "User-agent": "Bria",
+                                },
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
     )
     events = ul_dump.parse_document(text)
     assert [(e.event, e.stamp, e.user_agent, e.detail) for e in events] == [
@@ -72,12 +120,18 @@ HEADER = ("ts", "event", "extension", "contact", "source", "rtt_ms", "user_agent
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("2024-05-01T10:00:00Z,registered,201,sip:201@10.0.0.5,198.51.100.4:5060,,Yealink,",
-         ("registered", Stamp(2024, 5, 1, 10, 0, 0, 0, 0), "201", None, None)),
-        ("1714557600,reachable,201,,,12.5,,qualify",
-         ("reachable", Stamp(2024, 5, 1, 10, 0, 0, 0, 0), "201", 12.5, "qualify")),
-        ("2024-05-01 12:00:00,expired,202,,,,,",
-         ("expired", Stamp(2024, 5, 1, 12, 0, 0), "202", None, None)),
+        (
+            "2024-05-01T10:00:00Z,registered,201,sip:201@10.0.0.5,198.51.100.4:5060,,Yealink,",
+            ("registered", Stamp(2024, 5, 1, 10, 0, 0, 0, 0), "201", None, None),
+        ),
+        (
+            "1714557600,reachable,201,,,12.5,,qualify",
+            ("reachable", Stamp(2024, 5, 1, 10, 0, 0, 0, 0), "201", 12.5, "qualify"),
+        ),
+        (
+            "2024-05-01 12:00:00,expired,202,,,,,",
+            ("expired", Stamp(2024, 5, 1, 12, 0, 0), "202", None, None),
+        ),
     ],
 )
 def test_generic_csv_rows(line: str, expected: tuple[object, ...]) -> None:

@@ -28,7 +28,9 @@ def corpus_logs() -> list[str]:
     """Every log of the corpus, relative to corpus/."""
     root = CORPUS / "logs"
     return sorted(
-        str(p.relative_to(CORPUS)) for p in root.rglob("*") if p.is_file() and p.name != "SOURCES.md"
+        str(p.relative_to(CORPUS))
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "SOURCES.md"
     )
 
 
@@ -41,12 +43,19 @@ def main() -> None:
             try:
                 read = read_corpus_log(CORPUS, relative, Path(tmp))
             except PbxlabError as exc:
-                index[relative] = {"raises": type(exc).__name__, "message": exc.message.split(": ", 1)[-1]}
+                index[relative] = {
+                    "raises": type(exc).__name__,
+                    "message": exc.message.split(": ", 1)[-1],
+                }
                 continue
             (name,) = read.formats.values()
             (skipped,) = read.skipped_lines.values()
-            index[relative] = {"format": name, "skipped": skipped, "events": len(read.events),
-                               "errors": len(read.errors)}
+            index[relative] = {
+                "format": name,
+                "skipped": skipped,
+                "events": len(read.events),
+                "errors": len(read.errors),
+            }
             stem = golden_name(relative)
             events_table(read).to_csv(GOLDEN / f"{stem}.events.csv", index=False)
             if len(read.errors):
