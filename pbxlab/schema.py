@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -109,5 +110,13 @@ def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
             bad = sorted({str(v) for v in pd.Series(values)[unknown.to_numpy()]})
             raise ValueError(f"values {bad} are not among the categories {list(dtype.categories)}")
         return series
+    if (
+        isinstance(dtype, pd.StringDtype)
+        and dtype.storage == "pyarrow"
+        and isinstance(values, list)
+    ):
+        # straight to Arrow: several times faster than pandas' element-wise checks
+        arrow = pa.array(values, type=pa.large_string(), from_pandas=True)
+        return pd.Series(pd.arrays.ArrowStringArray(arrow))
     result: pd.Series = pd.Series(values, dtype=dtype)
     return result

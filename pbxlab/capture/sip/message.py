@@ -26,6 +26,21 @@ from pbxlab.errors import SipParseError
 MAX_START_LINE = 8192
 
 
+# Header names as spelled on the wire -> canonical (lower-case, compact forms
+# expanded).  Spellings repeat endlessly in a capture, so one lookup replaces
+# strip + lower + compact-form lookup per line.
+_canonical_names: dict[str, str] = {}
+_MAX_SPELLINGS = 10_000
+
+
+def _canonical_name(name: str) -> str:
+    key = name.rstrip().lower()
+    key = COMPACT_FORMS.get(key, key)
+    if len(_canonical_names) < _MAX_SPELLINGS:
+        _canonical_names[name] = key
+    return key
+
+
 @dataclass(slots=True)
 class SipMessage:
     """A parsed SIP request or response."""
@@ -96,10 +111,10 @@ def parse_message(data: bytes) -> SipMessage:
         problems.append("no empty line after the headers (message truncated?)")
     head = data[start:head_end].decode("utf-8", "replace")
     body = data[head_end + sep_len :]
-    if "\r" in head:
-        head = head.replace("\r\n", "\n")
-    lines = head.split("\n")
-    first = lines[0].rstrip("\r")
+    line_end = head.find("\n")
+    if line_end < 0:
+        line_end = len(head)
+    first = head[:line_end].rstrip("\r")
     if len(first) > MAX_START_LINE:
         raise SipParseError(f"start line of {len(first)} characters is not SIP", start)
 
@@ -114,22 +129,23 @@ def parse_message(data: bytes) -> SipMessage:
             raise SipParseError(f"not a SIP start line: {first[:120]!r}", start)
         msg = SipMessage(True, match.group(1), match.group(2), None, None, {})
 
+    block = head[line_end + 1 :]
+    lines = block.split("\r\n") if "\r" in block else block.split("\n")
     headers = msg.headers
     last: list[str] | None = None
-    for raw in lines[1:]:
-        if not raw:
-            continue
-        if raw[0] in " \t":  # folded continuation of the previous header (RFC 3261 7.3.1)
-            if last is not None:
-                last[-1] = f"{last[-1]} {raw.strip()}"
-            continue
+    for raw in lines:
         name, colon, value = raw.partition(":")
-        if not colon:
-            problems.append(f"header line without a colon: {raw[:80]!r}")
-            last = None
+        if name[:1] in (" ", "\t") or not colon:
+            if raw[:1] in (" ", "\t"):  # folded continuation (RFC 3261 7.3.1)
+                if last is not None:
+                    last[-1] = f"{last[-1]} {raw.strip()}"
+            elif raw.strip():
+                problems.append(f"header line without a colon: {raw[:80]!r}")
+                last = None
             continue
-        key = name.strip().lower()
-        key = COMPACT_FORMS.get(key, key)
+        key = _canonical_names.get(name)
+        if key is None:
+            key = _canonical_name(name)
         last = headers.get(key)
         if last is None:
             last = headers[key] = []
