@@ -18,8 +18,10 @@ detail      no        free text
 ==========  ========  ==========================================================
 
 CSV has a header row naming the fields (any order); JSON lines are objects.
-Other fields are kept in ``detail`` as ``name=value``.  A record with a bad
-``ts``/``event``/``rtt_ms`` is a malformed event (an ``errors`` row).
+Other fields are kept in ``detail`` as ``name=value``, except fields whose
+name suggests a secret (``password``, ``secret``, ``token``...), which are
+dropped.  A record with a bad ``ts``/``event``/``rtt_ms`` is a malformed event
+(an ``errors`` row).
 
 Contract: ``parse_record(mapping) -> LogEvent``; ``parse_csv_line(str, header)``
 and ``parse_jsonl_line(str) -> LogEvent | None`` (None for a blank line); all
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +43,8 @@ from pbxlab.tables import EVENT_KINDS
 
 FORMAT_CSV = "generic_csv"
 FORMAT_JSONL = "generic_jsonl"
+# never copy a credential an export may carry into the events table
+_SECRET_FIELD = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
 FIELDS = ("ts", "event", "extension", "contact", "source", "rtt_ms", "user_agent", "detail")
 REQUIRED = ("ts", "event")
 
@@ -79,7 +84,11 @@ def parse_record(record: Mapping[str, Any], fmt: str = FORMAT_JSONL, text: str =
             raise LogLineError(
                 f"rtt_ms {rtt_value!r} is not a number", log_format=fmt, excerpt=excerpt
             ) from exc
-    extra = [f"{k}={v}" for k, v in record.items() if k not in FIELDS and v not in (None, "")]
+    extra = [
+        f"{k}={v}"
+        for k, v in record.items()
+        if k not in FIELDS and v not in (None, "") and not _SECRET_FIELD.search(str(k))
+    ]
     detail_parts = [str(record["detail"])] if record.get("detail") not in (None, "") else []
     detail = "; ".join(detail_parts + extra) or None
 

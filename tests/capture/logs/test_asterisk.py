@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from pbxlab.capture.logs import asterisk_chansip, asterisk_pjsip, asterisk_security
-from pbxlab.capture.logs.formats import get_format
+from pbxlab.capture.logs.formats import ASTERISK_TRIGGERS, get_format
 from pbxlab.capture.logs.model import LogEvent
 from pbxlab.capture.logs.timestamps import Stamp
 from pbxlab.errors import LogLineError
@@ -75,6 +75,16 @@ PJSIP = [
         None,
         None,
         None,
+    ),
+    (
+        "Nov 15 16:39:57 pbx asterisk[812]: VERBOSE[901] res_pjsip_registrar.c:     -- Added "
+        "contact 'sip:7@198.51.100.7:5060' to AOR '7' with expiration of 120 seconds",
+        "registered",
+        "7",
+        "sip:7@198.51.100.7:5060",
+        None,
+        None,
+        "expires 120 s",
     ),
     (
         "[Nov 15 16:39:57]   == Endpoint 201 is now Unreachable",
@@ -264,6 +274,12 @@ def test_chansip_lines(line: str, expected: tuple[object, ...]) -> None:
 @pytest.mark.parametrize(("line", "expected"), [(line, tuple(rest)) for line, *rest in SECURITY])
 def test_security_lines(line: str, expected: tuple[object, ...]) -> None:
     _check(asterisk_security.parse_line, line, expected)
+
+
+@pytest.mark.parametrize("case", PJSIP + CHANSIP + SECURITY)
+def test_every_event_line_holds_a_reader_trigger(case: tuple[object, ...]) -> None:
+    # the reader only parses lines holding a trigger: an event line without one would be lost
+    assert any(trigger in str(case[0]) for trigger in ASTERISK_TRIGGERS)
 
 
 @pytest.mark.parametrize("case", PJSIP + CHANSIP + SECURITY)

@@ -140,9 +140,10 @@ def test_generic_csv_rows(line: str, expected: tuple[object, ...]) -> None:
     assert (event.event, event.stamp, event.extension, event.rtt_ms, event.detail) == expected
 
 
-def test_generic_jsonl_keeps_unknown_fields_in_detail() -> None:
+def test_generic_jsonl_keeps_unknown_fields_but_no_secrets_in_detail() -> None:
     event = generic.parse_jsonl_line(
-        '{"ts": 1714557600.5, "event": "auth_failed", "extension": "7", "tenant": "acme"}'
+        '{"ts": 1714557600.5, "event": "auth_failed", "extension": "7", "tenant": "acme", '
+        '"sip_password": "hunter2", "AuthToken": "x"}'
     )
     assert event is not None
     assert (event.event, event.extension, event.detail) == ("auth_failed", "7", "tenant=acme")
