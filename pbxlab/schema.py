@@ -80,7 +80,8 @@ class TableSchema:
 
     def validate(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Check ``frame`` against the schema; raises pandera's SchemaErrors."""
-        return self.pandera().validate(frame, lazy=True)
+        validated: pd.DataFrame = self.pandera().validate(frame, lazy=True)
+        return validated
 
     def describe(self) -> pd.DataFrame:
         """The schema itself as a table: column, dtype, description."""
@@ -116,7 +117,7 @@ def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
         and isinstance(values, list)
     ):
         # straight to Arrow: several times faster than pandas' element-wise checks
-        arrow = pa.array(values, type=pa.large_string(), from_pandas=True)
+        arrow = pa.array(list(values), type=pa.large_string(), from_pandas=True)
         return pd.Series(pd.arrays.ArrowStringArray(arrow))
     result: pd.Series = pd.Series(values, dtype=dtype)
     return result

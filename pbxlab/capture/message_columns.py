@@ -102,8 +102,10 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
     headers = msg.headers
     problems = list(msg.problems)
 
+    get = headers.get
+
     def first(name: str) -> str | None:
-        values = headers.get(name)
+        values = get(name)
         return values[0] if values else None
 
     cseq_num: int | None = None

@@ -142,19 +142,24 @@ class NativeRun:
         todo = np.concatenate((udp.index, slow))
         n_udp = udp.index.size
         buf, first_frame, stamps, offsets = batch.buf, batch.first_frame, batch.ts_ns, batch.offsets
+        # plain Python lists: indexing numpy arrays one element at a time is slow
+        todo_list = todo.tolist()
+        u_src, u_dst = udp.src.tolist(), udp.dst.tolist()
+        u_sport, u_dport = udp.sport.tolist(), udp.dport.tolist()
+        u_start, u_stop = udp.start.tolist(), udp.stop.tolist()
         for pos in np.argsort(todo, kind="stable").tolist():
-            i = int(todo[pos])
+            i = todo_list[pos]
             where = _Where(first_frame + i, offsets[i])
             if pos < n_udp:
                 self._udp(
                     where,
                     stamps[i],
-                    _ipv4_text(int(udp.src[pos])),
-                    int(udp.sport[pos]),
-                    _ipv4_text(int(udp.dst[pos])),
-                    int(udp.dport[pos]),
+                    _ipv4_text(u_src[pos]),
+                    u_sport[pos],
+                    _ipv4_text(u_dst[pos]),
+                    u_dport[pos],
                     "",
-                    buf[int(udp.start[pos]) : int(udp.stop[pos])],
+                    buf[u_start[pos] : u_stop[pos]],
                 )
                 continue
             record = batch.record(i)

@@ -76,6 +76,27 @@ class SipMessage:
         return f"SIP/2.0 {self.status} {self.reason or ''}".rstrip()
 
 
+def _parse_folded(lines: list[str], headers: dict[str, list[str]], problems: list[str]) -> None:
+    """Header lines with continuation lines (RFC 3261 7.3.1: fold into the previous value)."""
+    last: list[str] | None = None
+    for raw in lines:
+        if raw[:1] in (" ", "\t"):
+            if last is not None:
+                last[-1] = f"{last[-1]} {raw.strip()}"
+            continue
+        name, colon, value = raw.partition(":")
+        if not colon:
+            if raw.strip():
+                problems.append(f"header line without a colon: {raw[:80]!r}")
+            last = None
+            continue
+        key = _canonical_names.get(name) or _canonical_name(name)
+        last = headers.get(key)
+        if last is None:
+            last = headers[key] = []
+        last.append(value.strip())
+
+
 def looks_like_sip(payload: bytes) -> bool:
     """Cheap test: does ``payload`` begin with a SIP start line?
 
@@ -132,24 +153,22 @@ def parse_message(data: bytes) -> SipMessage:
     block = head[line_end + 1 :]
     lines = block.split("\r\n") if "\r" in block else block.split("\n")
     headers = msg.headers
-    last: list[str] | None = None
-    for raw in lines:
-        name, colon, value = raw.partition(":")
-        if name[:1] in (" ", "\t") or not colon:
-            if raw[:1] in (" ", "\t"):  # folded continuation (RFC 3261 7.3.1)
-                if last is not None:
-                    last[-1] = f"{last[-1]} {raw.strip()}"
-            elif raw.strip():
-                problems.append(f"header line without a colon: {raw[:80]!r}")
-                last = None
-            continue
-        key = _canonical_names.get(name)
-        if key is None:
-            key = _canonical_name(name)
-        last = headers.get(key)
-        if last is None:
-            last = headers[key] = []
-        last.append(value.strip())
+    canonical = _canonical_names
+    if "\n " in block or "\n\t" in block or block[:1] in (" ", "\t"):
+        _parse_folded(lines, headers, problems)
+    else:
+        for raw in lines:  # the hot loop: no folded lines
+            name, colon, value = raw.partition(":")
+            if not colon:
+                if raw.strip():
+                    problems.append(f"header line without a colon: {raw[:80]!r}")
+                continue
+            key = canonical.get(name) or _canonical_name(name)
+            values = headers.get(key)
+            if values is None:
+                headers[key] = [value.strip()]
+            else:
+                values.append(value.strip())
 
     declared = headers.get("content-length")
     if declared is not None:
