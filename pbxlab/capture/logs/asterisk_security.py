@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 
 from pbxlab.capture.logs.model import LogEvent, malformed, normalize_source, uri_user
-from pbxlab.capture.logs.timestamps import leading_stamp
+from pbxlab.capture.logs.timestamps import Stamp, complete_stamp, leading_stamp, parse_stamp
 
 FORMAT = "asterisk_security"
 
@@ -37,7 +37,8 @@ _REQ_FAILED = re.compile(
 )
 _SECURITY = re.compile(r'SecurityEvent="(?P<event>[A-Za-z]+)"')
 _FIELD = {
-    name: re.compile(name + r'="(?P<v>[^"]*)"') for name in ("Service", "AccountID", "ACLName")
+    name: re.compile(name + r'="(?P<v>[^"]*)"')
+    for name in ("Service", "AccountID", "ACLName", "EventTV")
 }
 _REMOTE = re.compile(
     r'RemoteAddress="IPV[46]/(?P<transport>[A-Za-z]+)/(?P<ip>[^"]+?)/(?P<port>\d+)"'
@@ -132,8 +133,20 @@ def _security_event(m: re.Match[str], line: str) -> LogEvent | None:
     if fields["ACLName"]:
         detail += f" acl {fields['ACLName']['v']}"
     return LogEvent(
-        event, extension=None if account in _NO_ACCOUNT else account, source=source, detail=detail
+        event,
+        stamp=_event_tv(fields["EventTV"]["v"]) if fields["EventTV"] else None,
+        extension=None if account in _NO_ACCOUNT else account,
+        source=source,
+        detail=detail,
     )
+
+
+def _event_tv(text: str) -> Stamp | None:
+    # the event's own time; only its year is used (the line prefix often has none)
+    try:
+        return parse_stamp(text)
+    except ValueError:
+        return None
 
 
 def _failed_auth_as(m: re.Match[str], line: str) -> LogEvent:
@@ -237,7 +250,11 @@ def parse_line(line: str) -> LogEvent | None:
     for one that looks like an event but does not parse.
     """
     event = parse_message(line)
-    return None if event is None else event.with_stamp(leading_stamp(line))
+    return (
+        None
+        if event is None
+        else event.with_stamp(complete_stamp(leading_stamp(line), event.stamp))
+    )
 
 
 __all__ = ["FORMAT", "TRIGGERS", "parse_line", "parse_message"]

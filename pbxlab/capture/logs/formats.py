@@ -24,7 +24,7 @@ from pbxlab.capture.logs import (
     ul_dump,
 )
 from pbxlab.capture.logs.model import LogEvent
-from pbxlab.capture.logs.timestamps import Stamp, leading_stamp
+from pbxlab.capture.logs.timestamps import Stamp, complete_stamp, leading_stamp
 from pbxlab.capture.logs.xlog import XlogMapping
 from pbxlab.errors import InputError
 
@@ -82,7 +82,7 @@ def _asterisk(
         for parse_message in parsers:
             event = parse_message(line)
             if event is not None:
-                return event.with_stamp(leading_stamp(line))
+                return event.with_stamp(complete_stamp(leading_stamp(line), event.stamp))
         return None
 
     return parse

@@ -19,7 +19,7 @@ Output is integer nanoseconds since the epoch, UTC.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -147,6 +147,23 @@ def leading_stamp(line: str) -> Stamp | None:
     return _stamp_from(match) if match else None
 
 
+def complete_stamp(prefix: Stamp | None, own: Stamp | None) -> Stamp | None:
+    """The time of a line: its ``prefix`` time, taking the year from a dated field
+    of the message itself (``own``, e.g. a security event's ``EventTV``) when the
+    prefix has none and both fall in the same month; ``own`` when there is no prefix.
+    """
+    if prefix is None:
+        return own
+    if (
+        prefix.year is None
+        and own is not None
+        and own.year is not None
+        and own.month == prefix.month
+    ):
+        return replace(prefix, year=own.year)
+    return prefix
+
+
 def parse_stamp(text: str) -> Stamp:
     """A whole time field: any :func:`leading_stamp` form, or epoch seconds
     (``1373098165``, ``1510231303.5``, Asterisk's ``1368439853-500975``).
@@ -239,4 +256,12 @@ class TimeResolver:
         return ((moment - _EPOCH) // timedelta(microseconds=1)) * _NS_PER_US
 
 
-__all__ = ["MONTHS", "Stamp", "TimeResolver", "leading_stamp", "parse_stamp", "zone"]
+__all__ = [
+    "MONTHS",
+    "Stamp",
+    "TimeResolver",
+    "complete_stamp",
+    "leading_stamp",
+    "parse_stamp",
+    "zone",
+]

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from pbxlab.capture.logs.timestamps import Stamp, TimeResolver, leading_stamp, parse_stamp
+from pbxlab.capture.logs.timestamps import (
+    Stamp,
+    TimeResolver,
+    complete_stamp,
+    leading_stamp,
+    parse_stamp,
+)
 from pbxlab.errors import InputError
 
 
@@ -50,6 +56,32 @@ def test_leading_stamp(line: str, stamp: Stamp | None) -> None:
 )
 def test_parse_stamp(text: str, stamp: Stamp) -> None:
     assert parse_stamp(text) == stamp
+
+
+@pytest.mark.parametrize(
+    ("prefix", "own", "expected"),
+    [
+        (
+            Stamp(None, 12, 21, 12, 57, 1),
+            Stamp(2021, 12, 21, 12, 57, 1, 209000, 0),
+            Stamp(2021, 12, 21, 12, 57, 1),
+        ),
+        (
+            Stamp(None, 1, 1, 0, 0, 1),
+            Stamp(2021, 12, 31, 23, 59, 59, 0, 0),
+            Stamp(None, 1, 1, 0, 0, 1),
+        ),  # different month: no safe year
+        (
+            Stamp(2013, 5, 13, 7, 10, 53),
+            Stamp(2013, 5, 13, 10, 10, 53, 500975, 0),
+            Stamp(2013, 5, 13, 7, 10, 53),
+        ),  # a dated prefix wins
+        (None, Stamp(2024, 7, 8, 22, 25, 10, 0, -21600), Stamp(2024, 7, 8, 22, 25, 10, 0, -21600)),
+        (Stamp(None, 3, 6, 8, 44, 27), None, Stamp(None, 3, 6, 8, 44, 27)),
+    ],
+)
+def test_complete_stamp(prefix: Stamp | None, own: Stamp | None, expected: Stamp) -> None:
+    assert complete_stamp(prefix, own) == expected
 
 
 def test_parse_stamp_refuses_non_times() -> None:
