@@ -54,6 +54,7 @@ CHUNK_CHARS = 4 * 1024 * 1024
 YIELD_CHARS = 32 * 1024 * 1024
 YIELD_EVENTS = 100_000
 _HELD_LINES = 4  # lines held back at a chunk's end for multi-line entries
+MAX_LINE_CHARS = 64 * 1024 * 1024  # a "line" longer than this is not a log: stop, don't swell
 _LOOKBACK_LINES = 200  # how far back an untimed event looks for a time
 _BLOCK_CHUNK_LINES = 200_000
 _MAX_BLOCK_LINES = 5_000
@@ -248,6 +249,11 @@ def _read_lines(
                 if pos < 0:
                     break
             if pos < 0:
+                if len(buf) > MAX_LINE_CHARS:
+                    raise LogFormatError(
+                        f"{out.source_file}, line {base}: no line break in "
+                        f"{len(buf) // 2**20} MiB; not a text log"
+                    )
                 continue  # fewer lines than held back: read more first
             cut = pos + 1
         line_no, counted_to = base, 0

@@ -128,6 +128,16 @@ def test_freeswitch_register_entry_across_a_chunk_boundary(
     assert read.errors.empty
 
 
+def test_a_file_without_line_breaks_stops_with_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _log(tmp_path / "full", "[Oct 28 15:36:06] VERBOSE[1] pbx.c: " + "x" * 5000)
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 256)
+    monkeypatch.setattr(reader, "MAX_LINE_CHARS", 1024)
+    with pytest.raises(LogFormatError, match=r"full, line 1: no line break in 0 MiB"):
+        read_registrar_log(path)
+
+
 def test_untimed_event_at_the_start_is_an_error(tmp_path: Path) -> None:
     path = _log(tmp_path / "console", "    -- Contact 1/sip:a@b is now Reachable.  RTT: 1 msec\n")
     read = read_registrar_log(path)
