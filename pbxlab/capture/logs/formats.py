@@ -42,7 +42,8 @@ class LineFormat:
     parse: Callable[[str], LogEvent | None]
     triggers: tuple[str, ...] | None
     lookahead: Callable[[str], int] = no_lookahead
-    header: bool = False  # the first line names the fields (generic CSV)
+    # a following line that continues the entry (a wrapped line), joined to it as is
+    continues: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,14 +160,14 @@ def get_format(
         def parse_kamailio(line: str) -> LogEvent | None:
             return kamailio.parse_line(line, xlog)
 
-        return LineFormat(name, parse_kamailio, triggers)
+        return LineFormat(name, parse_kamailio, triggers, continues=kamailio.continues)
     if name == "generic_csv":
         fields = tuple(csv_fields or ())
 
         def parse_csv(line: str) -> LogEvent | None:
             return generic.parse_csv_line(line, fields)
 
-        return LineFormat(name, parse_csv, None, header=True)
+        return LineFormat(name, parse_csv, None)
     raise InputError(f"unknown log format {name!r}; known: auto, {', '.join(FORMATS)}")
 
 

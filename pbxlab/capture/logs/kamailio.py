@@ -6,7 +6,8 @@ NOTICE: <script>: ...``, OpenSIPS with its binary path as the tag and
 :func:`split_header` separates the header from the message; the events come
 from the deployment's own xlog lines, so :func:`parse_line` applies an
 :class:`~pbxlab.capture.logs.xlog.XlogMapping` to the message.  Without a
-mapping no line is an event (and the reader counts them all as skipped).
+mapping no line is an event (and the reader counts them all as skipped).  A
+message wrapped onto an indented next line is joined back (:func:`continues`).
 
 Contract: ``parse_line(str, mapping) -> LogEvent | None``, raises LogLineError.
 """
@@ -38,6 +39,16 @@ def split_header(line: str) -> tuple[str | None, str]:
     return None, line
 
 
+def continues(line: str) -> bool:
+    """Whether ``line`` continues the previous entry: a message wrapped onto an
+    indented line without a header of its own (syslog relays wrap long lines)."""
+    return (
+        line[:1] in (" ", "\t")
+        and _SYSLOG_HEADER.match(line) is None
+        and _STDERR_HEADER.match(line) is None
+    )
+
+
 def parse_line(line: str, mapping: XlogMapping | None) -> LogEvent | None:
     """The event ``mapping`` finds in the message of ``line``, with the line's time.
 
@@ -52,4 +63,4 @@ def parse_line(line: str, mapping: XlogMapping | None) -> LogEvent | None:
     return None if event is None else event.with_stamp(leading_stamp(line))
 
 
-__all__ = ["FORMATS", "parse_line", "split_header"]
+__all__ = ["FORMATS", "continues", "parse_line", "split_header"]

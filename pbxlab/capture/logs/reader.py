@@ -208,22 +208,38 @@ def _candidate_starts(buf: str, cut: int, triggers: tuple[str, ...] | None) -> l
     return sorted(found)
 
 
-def _entry(buf: str, start: int, fmt: LineFormat) -> tuple[str, str]:
-    """(first line, whole entry) starting at ``start``."""
+_MAX_CONTINUATIONS = 3  # < _HELD_LINES, so a continuation is never in the next chunk
+
+
+def _entry(buf: str, start: int, fmt: LineFormat) -> tuple[str, str, int]:
+    """(first line, whole entry, offset where the entry ends) starting at ``start``."""
     end = buf.find("\n", start)
     if end < 0:
         end = len(buf)
     line = buf[start:end]
     extra = fmt.lookahead(line)
-    if not extra:
-        return line, line
-    stop = end
-    for _ in range(extra):
-        if stop >= len(buf):
+    if extra:
+        stop = end
+        for _ in range(extra):
+            if stop >= len(buf):
+                break
+            nxt = buf.find("\n", stop + 1)
+            stop = len(buf) if nxt < 0 else nxt
+        return line, buf[start:stop], stop
+    if fmt.continues is None:
+        return line, line, end
+    entry = line
+    for _ in range(_MAX_CONTINUATIONS):
+        if end + 1 >= len(buf):
             break
-        nxt = buf.find("\n", stop + 1)
-        stop = len(buf) if nxt < 0 else nxt
-    return line, buf[start:stop]
+        nxt = buf.find("\n", end + 1)
+        nxt = len(buf) if nxt < 0 else nxt
+        following = buf[end + 1 : nxt]
+        if not fmt.continues(following):
+            break
+        entry += following
+        end = nxt
+    return entry, entry, end
 
 
 def _read_lines(
@@ -256,11 +272,13 @@ def _read_lines(
                     )
                 continue  # fewer lines than held back: read more first
             cut = pos + 1
-        line_no, counted_to = base, 0
+        line_no, counted_to, consumed = base, 0, 0
         for start in _candidate_starts(buf, cut, fmt.triggers):
+            if start < consumed:
+                continue  # a line already read as part of the entry before it
             line_no += buf.count("\n", counted_to, start)
             counted_to = start
-            line, entry = _entry(buf, start, fmt)
+            line, entry, consumed = _entry(buf, start, fmt)
             try:
                 event = fmt.parse(entry)
             except LogLineError as exc:

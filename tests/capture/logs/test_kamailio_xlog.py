@@ -171,3 +171,37 @@ def test_mapping_file_errors_name_the_file(tmp_path: Path) -> None:
     bad.write_text("[[pattern]\n")
     with pytest.raises(InputError, match=r"bad\.toml: not a valid TOML"):
         load_mapping(bad)
+
+
+@pytest.mark.parametrize(
+    ("line", "continues"),
+    [
+        (" (127.0.0.1:5060) ID=8e40@0.0.0.0 UA='Jitsi2.9.5521Linux'", True),
+        ("\tcontinued", True),
+        ("Feb 16 17:04:43 sp1 proxy[9687]: DEBUG: usrloc [udomain.c:174]: x", False),
+        ("  107(3957) NOTICE: <script>: port-c=6902", False),
+        ("", False),
+    ],
+)
+def test_continuation_lines(line: str, continues: bool) -> None:
+    assert kamailio.continues(line) is continues
+
+
+def test_wrapped_xlog_line_is_joined_back(corpus: Path, tmp_path: Path) -> None:
+    from pbxlab.capture.logs import read_registrar_log
+
+    mapping = tmp_path / "requests.toml"
+    mapping.write_text(
+        "[[pattern]]\n"
+        'name = "register-request"\n'
+        'event = "challenge"\n'
+        'contains = "New request on proxy - M=REGISTER"\n'
+        "regex = '''F=sip:(?P<extension>[^@\\s]+)@\\S+ T=\\S+ IP=(?P<source>\\S+) \\(\\S+\\) "
+        "ID=\\S+ UA='(?P<user_agent>[^']*)''''\n"
+    )
+    log = corpus / "logs/kamailio/gh_kamailio_issue997_register_max_contacts_debug.log"
+    read = read_registrar_log(log, xlog=mapping, year=2017)
+    assert read.errors.empty
+    assert read.events[["line", "extension", "source", "user_agent"]].values.tolist() == [
+        [1, "43993005", "192.168.1.42:53152", "Jitsi2.9.5521Linux"]
+    ]
