@@ -425,3 +425,6 @@ def _errors_frame(rows: list[dict[str, Any]], source_file: str) -> pd.DataFrame:
         for name in ERRORS.names:
             columns[name].append(source_file if name == "source_file" else row[name])
     return ERRORS.build(columns)
+
+
+__all__ = ["DISPLAY_FILTER", "LAYERS", "PysharkBackend", "PysharkRun", "find_tshark"]
