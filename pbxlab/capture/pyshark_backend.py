@@ -54,7 +54,6 @@ INSTALL_HINT = (
 )
 _NOT_A_CAPTURE = ("isn't a capture file", "doesn't exist", "unknown file format", "not a file")
 _TRUNCATED = "cut short in the middle of a packet"
-_RTP_REPORT_TIMEOUT_SECONDS = 600
 
 
 def find_tshark(tshark_path: str | None = None) -> str:
@@ -387,15 +386,23 @@ class PysharkRun:
         return RTP_STREAMS.build(rows)
 
     def _rtp_report(self) -> list[tj.StreamStats]:
-        """tshark's own per-stream RTP analysis (RFC 3550 loss and jitter)."""
-        completed = subprocess.run(
-            [self._tshark, "-n", "-q", "-r", str(self.path), "-z", "rtp,streams"],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=_RTP_REPORT_TIMEOUT_SECONDS,
-            check=False,
-        )
+        """tshark's own per-stream RTP analysis (RFC 3550 loss and jitter).
+
+        A second pass over the file; should it fail, the streams keep their
+        packet counts and times and only ``lost``/``max_jitter_ms``/``codec``
+        stay empty (the failure of the file itself was reported by the first
+        pass).
+        """
+        try:
+            completed = subprocess.run(
+                [self._tshark, "-n", "-q", "-r", str(self.path), "-z", "rtp,streams"],
+                capture_output=True,
+                text=True,
+                errors="replace",
+                check=False,
+            )
+        except OSError:
+            return []
         return tj.parse_rtp_streams_report(completed.stdout)
 
 

@@ -282,6 +282,21 @@ def test_rtp_streams_from_tshark_rtp_analysis() -> None:
 
 
 @needs_corpus
+def test_read_capture_with_the_pyshark_backend_over_several_files() -> None:
+    from pbxlab import read_capture
+
+    capture = read_capture(
+        [PCAPS / "sngrep/ipip.pcap", PCAPS / "suricata-verify/sip-tcp-method__sip-tcp.pcap"],
+        backend="pyshark",
+    )
+    assert len(capture.messages) == 6
+    assert capture.messages["ts"].is_monotonic_increasing
+    assert capture.summary()["transports"] == {"tcp": 6}
+    assert capture.stats["sip_messages"] == 6
+    MESSAGES.validate(capture.messages)
+
+
+@needs_corpus
 def test_chunks_are_bounded_and_concatenate_to_the_whole() -> None:
     run = PysharkBackend().open(PCAPS / "sngrep/aaa.pcap", strict=False, chunk_size=20)
     sizes = [len(chunk.messages) for chunk in run.chunks()]
