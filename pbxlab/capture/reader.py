@@ -74,7 +74,7 @@ class CaptureStream:
     @property
     def rtp_streams(self) -> pd.DataFrame:
         """Media streams of every file read so far."""
-        return _concat(RTP_STREAMS.empty(), self.rtp_parts, RTP_STREAMS.names)
+        return RTP_STREAMS.concat(self.rtp_parts)
 
 
 def iter_capture(
@@ -155,29 +155,13 @@ def read_capture(
     for chunk in stream:
         message_parts.append(chunk.messages)
         error_parts.append(chunk.errors)
-    messages = _concat(MESSAGES.empty(), message_parts, MESSAGES.names)
+    messages = MESSAGES.concat(message_parts)
     if len(stream.paths) > 1:
         messages = messages.sort_values("ts", kind="stable").reset_index(drop=True)
     return Capture(
         messages=messages,
         rtp_streams=stream.rtp_streams,
-        errors=_concat(ERRORS.empty(), error_parts, ERRORS.names),
+        errors=ERRORS.concat(error_parts),
         files=[str(p) for p in stream.paths],
         stats=stream.stats,
     )
-
-
-def _concat(empty: pd.DataFrame, parts: list[pd.DataFrame], names: tuple[str, ...]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return empty
-    if len(parts) == 1:
-        return parts[0].reset_index(drop=True)
-    frame = pd.concat(parts, ignore_index=True)
-    # concatenating categoricals with different categories falls back to object
-    for name in names:
-        if isinstance(empty[name].dtype, pd.CategoricalDtype) and not isinstance(
-            frame[name].dtype, pd.CategoricalDtype
-        ):
-            frame[name] = frame[name].astype("category")
-    return frame
