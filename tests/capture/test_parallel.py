@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pbxlab.capture.native import NativeBackend
 from pbxlab.capture.reader import iter_capture
 from pbxlab.tables import ERRORS, MESSAGES
 from tests.conftest import corpus_path
 
 
 def _read(path: str, workers: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    stream = iter_capture(corpus_path(path), chunk_size=1000)
-    stream.backend = NativeBackend(workers=workers)
+    stream = iter_capture(corpus_path(path), chunk_size=1000, workers=workers)
     chunks = list(stream)
     return (
         MESSAGES.concat([c.messages for c in chunks]),
