@@ -107,6 +107,11 @@ class _CheckedFileCapture(pyshark.FileCapture):  # type: ignore[misc]
                 await asyncio.wait_for(process.wait(), _KILL_WAIT_SECONDS)
             except (ProcessLookupError, TimeoutError):
                 pass
+            # Its unread output pipe would keep the transport open past the
+            # loop's end (asyncio then complains at garbage collection).
+            transport = getattr(process, "_transport", None)
+            if transport is not None:
+                transport.close()
             return
         self.returncode = process.returncode
 
@@ -248,6 +253,8 @@ class PysharkStream(Generic[T]):
             self._put(exc)
         finally:
             self._loop = None
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(asyncio.sleep(0))  # let transports finish closing
             asyncio.set_event_loop(None)
             loop.close()
             # Always deliver the end marker unless the consumer has gone.

@@ -37,7 +37,12 @@ needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark
 needs_corpus = pytest.mark.skipif(
     not PCAPS.is_dir(), reason="../shared/corpus (real captures) is not beside the repository"
 )
-pytestmark = [pytest.mark.tshark, needs_tshark]
+pytestmark = [
+    pytest.mark.tshark,
+    needs_tshark,
+    # a tshark pipe left open past its event loop surfaces as an unraisable exception
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 class Read(NamedTuple):
