@@ -248,10 +248,41 @@ CALL = Scenario(
     ),
 )
 
+ONE_WAY_AUDIO = Scenario(
+    name="one-way-audio",
+    title="212, behind NAT with its LAN address (192.168.1.12) in Via, Contact and SDP, "
+    "calls 208: the call connects, 212's audio reaches 208, none comes back",
+    duration=9.0,
+    agents=(
+        _phone("208", "127.0.0.18", out_of_call="answer-calls.xml"),
+        Agent(
+            name="caller-212",
+            scenario="phone-caller-nat.xml",
+            ip="127.0.0.13",
+            port=5066,
+            extension="212",
+            variables=MappingProxyType(
+                {"callee": "208", "lan_ip": "192.168.1.12", "lan_port": "5060"}
+            ),
+            start_after=0.5,
+        ),
+    ),
+)
+
 SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
     {
         s.name: s
-        for s in (HEALTHY, FLAPPING, NAT, NO_ANSWER, TWO_PHONES, WRONG_PASSWORD, SCANNER, CALL)
+        for s in (
+            HEALTHY,
+            FLAPPING,
+            NAT,
+            NO_ANSWER,
+            TWO_PHONES,
+            WRONG_PASSWORD,
+            SCANNER,
+            CALL,
+            ONE_WAY_AUDIO,
+        )
     }
 )
 

@@ -242,5 +242,39 @@ TRUTH: Mapping[str, Truth] = MappingProxyType(
             )
             + _states("209", (1.0, "online"), (4.5, "in_use"), (7.0, "online")),
         ),
+        "one-way-audio": Truth(
+            must=(
+                Finding("ONE_WAY_AUDIO", "212", severities=PROBLEM),
+                Finding("NAT_SDP_PRIVATE", "212", severities=PROBLEM),
+            ),
+            # The NAT header codes for 212 are not constrained (the
+            # signalling NAT is handled, the media NAT is not); ONE_WAY_AUDIO
+            # may also be reported for 208, the other end of the call.
+            must_not=_never(
+                ("KEEPALIVE_DROPPED", "NAT_INBOUND_BLOCKED", "AUTH_FAILURE", "FLAPPING"), "212"
+            )
+            + _never(
+                (
+                    *NAT_HEADER_CODES,
+                    "NAT_SDP_PRIVATE",
+                    "KEEPALIVE_DROPPED",
+                    "NAT_INBOUND_BLOCKED",
+                    "AUTH_FAILURE",
+                    "FLAPPING",
+                    "MULTIPLE_PHONES",
+                ),
+                "208",
+            ),
+            checkpoints=_states(
+                "208",
+                (1.0, "online"),
+                (2.2, "ringing"),
+                (4.0, "in_use"),
+                (5.5, "in_use"),
+                (7.0, "online"),
+                (8.0, "online"),
+            )
+            + _states("212", (1.0, "online"), (4.5, "in_use"), (7.0, "online")),
+        ),
     }
 )

@@ -269,6 +269,26 @@ def check_call(capture: pbxlab.Capture) -> None:
     assert (rtp["packets"] >= 140).all()  # 3 s of 20 ms packets each way
 
 
+def check_one_way_audio(capture: pbxlab.Capture) -> None:
+    assert register_outcomes(capture, "212") == [401, 200]
+    t = transactions(capture.messages)
+    m = _plain(capture.messages)
+    caller = t[(t["method"] == "INVITE") & (t["src"] == "127.0.0.13")]
+    assert list(caller["final"]) == [407, 200]
+    offers = m[m["is_request"].astype(bool) & (m["method"] == "INVITE")]
+    assert set(offers[offers["src"] == "127.0.0.13"]["sdp_connection"]) == {"192.168.1.12"}
+    assert set(offers[offers["dst"] == "127.0.0.18"]["sdp_connection"]) == {"192.168.1.12"}
+    assert list(t[(t["method"] == "BYE") & (t["src"] == "127.0.0.13")]["final"]) == [200]
+    # The registrar's keepalives reach the caller at its NAT address and are answered.
+    pings = keepalives_to(capture, "127.0.0.13")
+    assert len(pings) >= 2
+    assert (pings["final"] == 200).all()
+    rtp = capture.rtp_streams
+    directions = set(zip(rtp["src"].astype(str), rtp["dst"].astype(str), strict=True))
+    assert directions == {("127.0.0.13", "127.0.0.18")}  # nothing comes back
+    assert (rtp["packets"] >= 140).all()
+
+
 CHECKS: dict[str, Callable[[pbxlab.Capture], None]] = {
     "healthy": check_healthy,
     "flapping": check_flapping,
@@ -278,4 +298,5 @@ CHECKS: dict[str, Callable[[pbxlab.Capture], None]] = {
     "wrong-password": check_wrong_password,
     "scanner": check_scanner,
     "call": check_call,
+    "one-way-audio": check_one_way_audio,
 }
