@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             scenario = get_scenario(name)
             # Kept (and named in the error) when the run fails.
             work = Path(tempfile.mkdtemp(prefix=f"pbxlab-record-{name}-"))
-            pcap = run_scenario(scenario, work / scenario.sample_file, workdir=work)
+            pcap = run_scenario(name, work / scenario.sample_file, workdir=work)
             count = check_capture(pcap)
             target = args.out_dir / scenario.sample_file
             shutil.copyfile(pcap, target)

@@ -106,13 +106,13 @@ def lab_unavailable_reason() -> str | None:
 
 
 def run_scenario(
-    scenario: str | Scenario,
+    scenario: str,
     pcap: Path | str | None = None,
     *,
     port: int = DEFAULT_REGISTRAR_PORT,
     workdir: Path | str | None = None,
 ) -> Path:
-    """Run ``scenario`` (a name of lab.catalog or a Scenario) and return the pcap's path.
+    """Run the scenario named ``scenario`` (lab/catalog.py) and return the pcap's path.
 
     ``pcap`` defaults to ``<workdir>/<scenario>.pcap``; ``workdir`` (logs of
     Kamailio, dumpcap and each SIPp agent) defaults to a new temporary
@@ -120,7 +120,7 @@ def run_scenario(
     fails to start, an agent's scenario fails, or the hard timeout (duration
     + 30 s) expires; the message names the logs to read.
     """
-    chosen = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    chosen = get_scenario(scenario)  # the worker looks it up again by name
     reason = lab_unavailable_reason()
     if reason is not None:
         raise LabError(reason)
@@ -145,10 +145,8 @@ def run_scenario(
         "-o",
         str(out.resolve()),
     ]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-    }
+    python_path = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(python_path)}
     try:
         done = subprocess.run(
             command,
@@ -400,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LabError("--inside is only for the namespace worker (PID 1)")
             _run_inside(scenario, args.port, args.workdir, args.output)
         else:
-            pcap = run_scenario(scenario, args.output, port=args.port, workdir=args.workdir)
+            pcap = run_scenario(scenario.name, args.output, port=args.port, workdir=args.workdir)
             print(pcap)
     except (LabError, KeyError) as exc:
         print(f"lab: {exc}", file=sys.stderr)
