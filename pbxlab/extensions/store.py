@@ -1,0 +1,1035 @@
+"""The extensions store: a real database behind a plain Python API.
+
+Every public method that writes runs in exactly one database transaction and
+appends its audit entries inside it: a failure anywhere (a validation error on
+the 5,000th row of an import, a missing number in a bulk operation, a
+constraint violation) rolls back everything the call did.  Validation happens
+before the SQL (model rules, then the cross-object rules against a snapshot of
+the tenant); database constraints are the last line of defence.
+
+Opening a store creates the SQLite file (mode 0600: SIP passwords are in it)
+and brings its schema to the latest Alembic revision.  Errors from the
+database are re-raised as :class:`~pbxlab.errors.StoreError` without the SQL
+parameters, which could contain a password.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from pydantic import BaseModel, SecretStr
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from pbxlab.errors import (
+    ConflictError,
+    FieldProblem,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+from pbxlab.extensions import audit, bulk, references, rows
+from pbxlab.extensions.credentials import MASK, generate_password
+from pbxlab.extensions.dbschema import (
+    dids,
+    extensions,
+    phones,
+    provisioning_profiles,
+    ring_group_members,
+    ring_groups,
+    tenant_settings,
+    voicemail_boxes,
+)
+from pbxlab.extensions.fields import apply_changes, flatten, from_flat
+from pbxlab.extensions.listing import extension_table, search_table, sort_table
+from pbxlab.extensions.model import (
+    Did,
+    Extension,
+    Phone,
+    ProvisioningProfile,
+    RingGroup,
+    TenantDefaults,
+    VoicemailBox,
+    build,
+)
+from pbxlab.extensions.references import Reference
+from pbxlab.extensions.validation import (
+    TenantIndex,
+    check_references,
+    extension_number,
+    mac_address,
+)
+
+DEFAULT_DB_FILE = "pbxlab-extensions.db"
+MIGRATIONS = "pbxlab.extensions:migrations"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def resolve_url(url: str | os.PathLike[str] | None) -> str:
+    """A SQLAlchemy URL from a URL, a file path, or None (the default file in the cwd)."""
+    if url is None:
+        return f"sqlite:///{Path.cwd() / DEFAULT_DB_FILE}"
+    text = os.fspath(url)
+    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+
+
+def _create_private_file(path: Path) -> None:
+    # Create the file ourselves, readable by its owner only, before SQLite does so with
+    # the umask's mode.  SQLite gives its journal files the database file's mode.
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    # SQLAlchemy's documented recipe: let SQLAlchemy, not the sqlite3 module, issue
+    # BEGIN so reads and writes of a call share one transaction; enforce foreign keys.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (SQLite files created 0600); raises StoreError if unusable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {url!r}") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _create_private_file(Path(database))
+        else:  # one in-memory database shared by every use of the engine
+            kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot use database {_safe(url)}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+def _safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema to the latest revision (Alembic, in one transaction)."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def describe_db_error(exc: SQLAlchemyError) -> str:
+    """The driver's message of a database error, without SQL or parameters."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        return f"{type(exc.orig).__name__}: {first_line}"
+    return type(exc).__name__
+
+
+@dataclass(frozen=True)
+class RenumberResult:
+    """The outcome of a renumber: the references found and whether they were updated."""
+
+    old: str
+    new: str
+    references: list[Reference]
+    updated: bool
+
+    @property
+    def dangling(self) -> list[Reference]:
+        """References still pointing at the old number (empty when they were updated)."""
+        return [] if self.updated else self.references
+
+
+class ExtensionStore:
+    """A tenant's extensions and the tenant objects pointing at them, in a database.
+
+    Open with :meth:`open`; use as a context manager or call :meth:`close`.
+    ``actor`` is the name written in audit entries.
+    """
+
+    def __init__(self, engine: Engine, *, actor: str | None = None) -> None:
+        self._engine = engine
+        self.actor = actor or audit.default_actor()
+
+    @classmethod
+    def open(
+        cls, url: str | os.PathLike[str] | None = None, *, actor: str | None = None
+    ) -> ExtensionStore:
+        """Open (creating and migrating as needed) the store at ``url``.
+
+        ``url``: any SQLAlchemy URL, a file path (SQLite), or None for
+        ``pbxlab-extensions.db`` in the working directory.  Raises StoreError when
+        the database cannot be reached or migrated.
+        """
+        text = resolve_url(url)
+        engine = make_engine(text)
+        try:
+            migrate(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StoreError(f"cannot open store {_safe(text)}: {describe_db_error(exc)}") from None
+        return cls(engine, actor=actor)
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for tests and tools that need raw access)."""
+        return self._engine
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> ExtensionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ExtensionStore({self.url!r})"
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{self.url}: {describe_db_error(exc)}") from None
+
+    def _audit(self, conn: Connection, entries: list[dict[str, Any]]) -> None:
+        audit.record(conn, entries)
+
+    def _entry(
+        self, action: str, entity: str, key: str, changes: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return audit.entry(self.actor, action, entity, key, changes)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, number: str) -> Extension:
+        """The extension ``number``; raises NotFoundError."""
+        with self._tx() as conn:
+            return self._get(conn, number)
+
+    def _get(self, conn: Connection, number: str) -> Extension:
+        found = rows.load(conn, extensions.c.number == number)
+        if not found:
+            raise NotFoundError(f"no extension {number!r}")
+        return found[0]
+
+    def exists(self, number: str) -> bool:
+        """Whether extension ``number`` exists."""
+        with self._tx() as conn:
+            return self._exists(conn, number)
+
+    def _exists(self, conn: Connection, number: str) -> bool:
+        query = select(extensions.c.id).where(extensions.c.number == number)
+        return conn.execute(query).first() is not None
+
+    def extensions(self, search: str | None = None) -> list[Extension]:
+        """All extensions (those whose number, name or SIP username contains ``search``).
+
+        Ordered by number, numerically.
+        """
+        with self._tx() as conn:
+            where = None
+            if search:
+                where = or_(
+                    extensions.c.number.icontains(search, autoescape=True),
+                    extensions.c.name.icontains(search, autoescape=True),
+                    extensions.c.sip_username.icontains(search, autoescape=True),
+                )
+            found = rows.load(conn, where)
+        return sorted(found, key=lambda e: int(e.number))
+
+    def table(
+        self, search: str | None = None, sort: str = "number", *, descending: bool = False
+    ) -> pd.DataFrame:
+        """The Extensions list as an EXTENSION_LIST frame, searched and sorted.
+
+        Join the analysis' status with :func:`pbxlab.extensions.listing.join_status`.
+        Raises InputError for an unknown sort column.
+        """
+        table = extension_table(self.extensions())
+        if search:
+            table = search_table(table, search)
+        return sort_table(table, sort, descending=descending)
+
+    def references(self, number: str) -> list[Reference]:
+        """Every DID, ring group, FMFM destination and box link pointing at ``number``."""
+        with self._tx() as conn:
+            return references.find(conn, number)
+
+    def _index(self, conn: Connection) -> TenantIndex:
+        index = TenantIndex()
+        for number, username in conn.execute(
+            select(extensions.c.number, extensions.c.sip_username)
+        ):
+            index.extensions.add(number)
+            index.sip_usernames[username] = number
+        for mac, number in conn.execute(
+            select(phones.c.mac, extensions.c.number).join(
+                extensions, extensions.c.id == phones.c.extension_id
+            )
+        ):
+            index.macs[mac] = number
+        index.voicemail_boxes = set(conn.execute(select(voicemail_boxes.c.number)).scalars())
+        index.profiles = set(conn.execute(select(provisioning_profiles.c.name)).scalars())
+        index.ring_groups = set(conn.execute(select(ring_groups.c.number)).scalars())
+        return index
+
+    # -- single-extension changes ----------------------------------------------------------
+
+    def add(self, ext: Extension) -> Extension:
+        """Store a new extension; returns it.  Raises ValidationError (duplicates,
+        destinations that do not exist) and changes nothing then."""
+        with self._tx() as conn:
+            problems = check_references(ext, self._index(conn), is_new=True)
+            if problems:
+                raise ValidationError(problems)
+            rows.insert_many(conn, [ext])
+            self._audit(conn, [self._entry("create", "extension", ext.number, _created(ext))])
+        return ext
+
+    def create(self, number: str, name: str, **changes: str) -> Extension:
+        """Add an extension from text values (dotted names with ``__`` for ``.``)."""
+        flat = {"number": number, "name": name}
+        flat.update({k.replace("__", "."): v for k, v in changes.items()})
+        return self.add(from_flat(flat))
+
+    def update(self, number: str, changes: Mapping[str, Any]) -> Extension:
+        """Apply ``changes`` ({dotted field: text or value}) to extension ``number``.
+
+        Returns the updated extension.  Raises NotFoundError, ValidationError
+        (naming every broken field; ``number`` must change through :meth:`renumber`,
+        ``sip_username`` never changes).
+        """
+        if "number" in changes and changes["number"] != number:
+            raise ValidationError([FieldProblem("number", "change it with renumber")])
+        with self._tx() as conn:
+            old = self._get(conn, number)
+            new = apply_changes(old, changes)
+            return self._replace(conn, old, new)
+
+    def save(self, ext: Extension) -> Extension:
+        """Store an edited extension (same number and SIP username) as a whole."""
+        with self._tx() as conn:
+            old = self._get(conn, ext.number)
+            if ext.sip_username != old.sip_username:
+                raise ValidationError([FieldProblem("sip_username", "is read-only after creation")])
+            return self._replace(conn, old, ext)
+
+    def _replace(self, conn: Connection, old: Extension, new: Extension) -> Extension:
+        problems = check_references(new, self._index(conn), is_new=False)
+        if problems:
+            raise ValidationError(problems)
+        rows.replace_many(conn, [new])
+        changes = audit.diff(flatten(old, include_secrets=True), flatten(new, include_secrets=True))
+        if changes:
+            self._audit(conn, [self._entry("update", "extension", new.number, changes)])
+        return new
+
+    def delete(self, number: str, *, cascade: bool = False) -> list[Reference]:
+        """Delete extension ``number``; returns the references that were detached.
+
+        Refuses (ConflictError listing them) while DIDs, ring groups, FMFM
+        destinations or box links point at it, unless ``cascade``: then DIDs
+        become unrouted, ring-group memberships and FMFM destinations are removed
+        (FMFM left without destinations is switched off), no-answer targets fall
+        back to voicemail and box links to the extension's own box.  Its phones
+        stay in the inventory, unassigned.
+        """
+        with self._tx() as conn:
+            old = self._get(conn, number)
+            refs = references.find(conn, number)
+            if refs and not cascade:
+                listed = "; ".join(str(r) for r in refs)
+                raise ConflictError(
+                    f"extension {number} is still referenced ({listed}); "
+                    f"delete with cascade to detach them"
+                )
+            self._detach(conn, number, refs)
+            ext_id = select(extensions.c.id).where(extensions.c.number == number).scalar_subquery()
+            conn.execute(
+                update(phones).where(phones.c.extension_id == ext_id).values(extension_id=None)
+            )
+            conn.execute(delete(extensions).where(extensions.c.number == number))
+            self._audit(conn, [self._entry("delete", "extension", number, _deleted(old))])
+        return refs
+
+    def _detach(self, conn: Connection, number: str, refs: list[Reference]) -> None:
+        entries = []
+        owners = sorted({r.owner for r in refs if r.kind in _EXTENSION_REFS})
+        for ref in refs:
+            if ref.kind == "did":
+                conn.execute(
+                    update(dids)
+                    .where(dids.c.number == ref.owner)
+                    .values(route="unrouted", target=None)
+                )
+                entries.append(self._entry("detach", "did", ref.owner, {"target": [number, None]}))
+            elif ref.kind == "ring_group":
+                position = int(ref.field.split(".")[1])
+                conn.execute(
+                    delete(ring_group_members).where(
+                        ring_group_members.c.group_number == ref.owner,
+                        ring_group_members.c.position == position,
+                    )
+                )
+                entries.append(
+                    self._entry("detach", "ring_group", ref.owner, {ref.field: [number, None]})
+                )
+        for owner in owners:
+            ext = self._get(conn, owner)
+            data = ext.model_dump()
+            fm = data["fmfm"]
+            fm["destinations"] = [
+                d
+                for d in fm["destinations"]
+                if not (d["target"] == number and d["kind"] in ("extension", "voicemail"))
+            ]
+            if not fm["destinations"]:
+                fm["enabled"] = False
+            if fm["no_answer_target"] == number and fm["no_answer_action"] in (
+                "extension",
+                "voicemail",
+            ):
+                fm["no_answer_action"], fm["no_answer_target"] = "voicemail", None
+            if data["voicemail"]["box"] == number:
+                data["voicemail"]["box"] = None
+            new = build(Extension, data)
+            rows.replace_many(conn, [new])
+            entries.append(
+                self._entry(
+                    "detach",
+                    "extension",
+                    owner,
+                    audit.diff(flatten(ext), flatten(new)),
+                )
+            )
+        self._audit(conn, entries)
+
+    def renumber(self, old: str, new: str, *, update_references: bool = False) -> RenumberResult:
+        """Give extension ``old`` the number ``new`` (SIP username unchanged).
+
+        Returns every reference that pointed at ``old``; with ``update_references``
+        they now point at ``new`` (same transaction), otherwise they are left as
+        they were (dangling) — the guide's behaviour — and reported.  Raises
+        NotFoundError, ValidationError (format), ConflictError (``new`` taken).
+        """
+        try:
+            extension_number(new)
+        except ValueError as exc:
+            raise ValidationError([FieldProblem("number", str(exc))]) from None
+        with self._tx() as conn:
+            self._get(conn, old)
+            index = self._index(conn)
+            if new in index.extensions or new in index.ring_groups or new in index.voicemail_boxes:
+                raise ConflictError(f"cannot renumber {old} to {new}: {new} is already in use")
+            refs = references.find(conn, old)
+            conn.execute(update(extensions).where(extensions.c.number == old).values(number=new))
+            references.rewrite(conn, old, new, others=update_references)
+            entries = [self._entry("renumber", "extension", new, {"number": [old, new]})]
+            if update_references:
+                for ref in refs:
+                    entity = ref.kind if ref.kind in ("did", "ring_group") else "extension"
+                    entries.append(
+                        self._entry(
+                            "renumber_reference", entity, ref.owner, {ref.field: [old, new]}
+                        )
+                    )
+            self._audit(conn, entries)
+        return RenumberResult(old, new, refs, update_references)
+
+    def reset_password(self, number: str) -> SecretStr:
+        """Give extension ``number`` a new random SIP password; returns it (once).
+
+        The audit log records the reset, never the password.  Raises NotFoundError.
+        """
+        password = generate_password()
+        with self._tx() as conn:
+            self._get(conn, number)
+            conn.execute(
+                update(extensions)
+                .where(extensions.c.number == number)
+                .values(sip_password=password.get_secret_value())
+            )
+            self._audit(
+                conn,
+                [
+                    self._entry(
+                        "reset_password", "extension", number, {"sip_password": [MASK, MASK]}
+                    )
+                ],
+            )
+        return password
+
+    def reveal_password(self, number: str) -> str:
+        """The SIP password of ``number`` in clear (explicit request; the reveal is audited)."""
+        with self._tx() as conn:
+            ext = self._get(conn, number)
+            self._audit(conn, [self._entry("reveal_password", "extension", number)])
+        return ext.sip_password.get_secret_value()
+
+    # -- phones ----------------------------------------------------------------------------
+
+    def assign_phone(self, number: str, phone: Phone) -> Extension:
+        """Add ``phone`` to extension ``number`` (taking it from the unassigned inventory)."""
+        with self._tx() as conn:
+            old = self._get(conn, number)
+            new = build(
+                Extension,
+                {**old.model_dump(), "phones": [*old.model_dump()["phones"], phone.model_dump()]},
+            )
+            return self._replace(conn, old, new)
+
+    def unassign_phone(self, mac: str) -> None:
+        """Detach the phone ``mac`` from its extension (it stays in the inventory)."""
+        phone, owner = self.phone(mac)
+        with self._tx() as conn:
+            conn.execute(update(phones).where(phones.c.mac == phone.mac).values(extension_id=None))
+            self._audit(
+                conn, [self._entry("unassign", "phone", phone.mac, {"extension": [owner, None]})]
+            )
+
+    def phone(self, mac: str) -> tuple[Phone, str | None]:
+        """The phone ``mac`` and the number of its extension (None when unassigned)."""
+        mac = _mac(mac)
+        with self._tx() as conn:
+            row = (
+                conn.execute(
+                    select(phones, extensions.c.number.label("ext_number"))
+                    .outerjoin(extensions, extensions.c.id == phones.c.extension_id)
+                    .where(phones.c.mac == mac)
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise NotFoundError(f"no phone {mac}")
+        data = {k: row[k] for k in Phone.model_fields}
+        data["last_registered"] = rows.utc(data["last_registered"])
+        return Phone.model_validate(data), row["ext_number"]
+
+    def record_phone(self, mac: str, **observed: Any) -> Phone:
+        """Record what the evidence says about phone ``mac``: status, last_registered,
+        contact, source, user_agent.  Returns the updated phone; raises ValidationError."""
+        allowed = {"status", "last_registered", "contact", "source", "user_agent"}
+        unknown = sorted(set(observed) - allowed)
+        if unknown:
+            raise ValidationError(
+                [FieldProblem(f"phones.{u}", "not an observed field") for u in unknown]
+            )
+        phone, _owner = self.phone(mac)
+        new = build(Phone, {**phone.model_dump(), **observed}, "phone")
+        with self._tx() as conn:
+            conn.execute(
+                update(phones)
+                .where(phones.c.mac == new.mac)
+                .values({k: getattr(new, k) for k in observed})
+            )
+        return new
+
+    # -- bulk ------------------------------------------------------------------------------
+
+    def bulk_set_voicemail(self, numbers: Sequence[str], enabled: bool) -> int:
+        """Switch voicemail on/off for every extension in ``numbers`` (all or nothing).
+
+        Returns how many changed.  Raises NotFoundError for any unknown number.
+        """
+        changed = 0
+        with self._tx() as conn:
+            entries = []
+            for number in dict.fromkeys(numbers):
+                current = conn.execute(
+                    select(extensions.c.vm_enabled).where(extensions.c.number == number)
+                ).scalar_one_or_none()
+                if current is None:
+                    raise NotFoundError(f"no extension {number!r}; nothing was changed")
+                if bool(current) == enabled:
+                    continue
+                conn.execute(
+                    update(extensions)
+                    .where(extensions.c.number == number)
+                    .values(vm_enabled=enabled)
+                )
+                entries.append(
+                    self._entry(
+                        "bulk_voicemail",
+                        "extension",
+                        number,
+                        {"voicemail.enabled": [_bool(not enabled), _bool(enabled)]},
+                    )
+                )
+                changed += 1
+            self._audit(conn, entries)
+        return changed
+
+    def bulk_apply_profile(self, profile: str, numbers: Sequence[str]) -> int:
+        """Assign provisioning ``profile`` to every phone of the extensions ``numbers``.
+
+        All or nothing; returns how many phones changed.  Raises NotFoundError
+        (profile or extension unknown) and ConflictError (an extension has no phone).
+        """
+        changed = 0
+        with self._tx() as conn:
+            exists = conn.execute(
+                select(provisioning_profiles.c.name).where(provisioning_profiles.c.name == profile)
+            ).first()
+            if exists is None:
+                raise NotFoundError(f"no provisioning profile {profile!r}; nothing was changed")
+            entries = []
+            for number in dict.fromkeys(numbers):
+                ext = self._get(conn, number)
+                if not ext.phones:
+                    raise ConflictError(f"extension {number} has no phone; nothing was changed")
+                for phone in ext.phones:
+                    if phone.profile == profile:
+                        continue
+                    conn.execute(
+                        update(phones).where(phones.c.mac == phone.mac).values(profile=profile)
+                    )
+                    entries.append(
+                        self._entry(
+                            "bulk_profile",
+                            "phone",
+                            phone.mac,
+                            {"profile": [phone.profile, profile]},
+                        )
+                    )
+                    changed += 1
+            self._audit(conn, entries)
+        return changed
+
+    def export_csv(
+        self, numbers: Sequence[str] | None = None, *, include_secrets: bool = False
+    ) -> str:
+        """CSV of the extensions ``numbers`` (all when None); secrets only if asked.
+
+        Raises NotFoundError for an unknown number.  An export with secrets is audited.
+        """
+        with self._tx() as conn:
+            if numbers:
+                found = {
+                    e.number: e for e in rows.load(conn, extensions.c.number.in_(list(numbers)))
+                }
+                missing = [n for n in numbers if n not in found]
+                if missing:
+                    raise NotFoundError(f"no extension(s) {', '.join(missing)}")
+                selected = [found[n] for n in dict.fromkeys(numbers)]
+            else:
+                selected = sorted(rows.load(conn), key=lambda e: int(e.number))
+            if include_secrets:
+                self._audit(
+                    conn,
+                    [self._entry("export_secrets", "extension", e.number) for e in selected],
+                )
+        return bulk.export_csv(selected, include_secrets=include_secrets)
+
+    def import_csv(
+        self, text: str, *, dry_run: bool = False, source: str | None = None
+    ) -> bulk.ImportReport:
+        """Import extensions from CSV text (see :mod:`pbxlab.extensions.bulk`).
+
+        Rows of existing numbers update them (cells present in the file replace
+        the stored values; a blank ``sip_password`` keeps the stored one); other
+        rows create extensions.  Every row is validated against the tenant and
+        the rest of the file; if any row fails, nothing is written.  Returns the
+        per-row report; raises InputError for an unusable header.
+        """
+        csv_rows = bulk.read_csv(text, source)
+        with self._tx() as conn:
+            existing = {e.number: e for e in rows.load(conn)} if csv_rows else {}
+            index = self._index(conn)
+            lines: list[int | None] = []
+            numbers: list[str | None] = []
+            candidates: list[Extension | None] = []
+            messages: list[str] = []
+            for row in csv_rows:
+                lines.append(row.line)
+                number = row.cells.get("number")
+                numbers.append(number or None)
+                try:
+                    if "__error__" in row.cells:
+                        raise ValidationError([FieldProblem("row", row.cells["__error__"])])
+                    candidates.append(_row_to_extension(row.cells, existing.get(number or "")))
+                    messages.append("")
+                except ValidationError as exc:
+                    candidates.append(None)
+                    messages.append(str(exc))
+            report = self._upsert(
+                conn,
+                candidates=candidates,
+                existing=existing,
+                index=index,
+                lines=lines,
+                numbers=numbers,
+                messages=messages,
+            )
+            if not report.ok or dry_run:
+                return bulk.ImportReport(report.rows, applied=False, dry_run=dry_run)
+        return bulk.ImportReport(report.rows, applied=True, dry_run=False)
+
+    def import_extensions(
+        self, exts: Sequence[Extension], *, dry_run: bool = False
+    ) -> bulk.ImportReport:
+        """Import models (e.g. from :mod:`pbxlab.extensions.importers`) like :meth:`import_csv`.
+
+        Existing numbers are replaced by the imported version (their SIP username
+        must not change).  All or nothing; returns the per-item report.
+        """
+        with self._tx() as conn:
+            existing = {e.number: e for e in rows.load(conn)} if exts else {}
+            index = self._index(conn)
+            report = self._upsert(
+                conn,
+                candidates=list(exts),
+                existing=existing,
+                index=index,
+                lines=[None] * len(exts),
+                numbers=[e.number for e in exts],
+                messages=[""] * len(exts),
+            )
+            if not report.ok or dry_run:
+                return bulk.ImportReport(report.rows, applied=False, dry_run=dry_run)
+        return bulk.ImportReport(report.rows, applied=True, dry_run=False)
+
+    def _upsert(
+        self,
+        conn: Connection,
+        *,
+        candidates: list[Extension | None],
+        existing: dict[str, Extension],
+        index: TenantIndex,
+        lines: list[int | None],
+        numbers: list[str | None],
+        messages: list[str],
+    ) -> bulk.ImportReport:
+        actions: list[str] = []
+        first_line: dict[str, int | None] = {}
+        # Numbers created by the file may be referenced by earlier rows (FMFM, box links).
+        for cand, line in zip(candidates, lines, strict=True):
+            if cand is not None:
+                index.extensions.add(cand.number)
+                first_line.setdefault(cand.number, line)
+        seen: set[str] = set()
+        for i, cand in enumerate(candidates):
+            if cand is None:
+                actions.append("error")
+                continue
+            problems: list[FieldProblem] = []
+            if cand.number in seen:
+                problems.append(
+                    FieldProblem(
+                        "number", f"appears twice (first on line {first_line[cand.number]})"
+                    )
+                )
+            seen.add(cand.number)
+            old = existing.get(cand.number)
+            if old is not None:
+                index.forget(old)
+                if old.sip_username != cand.sip_username:
+                    problems.append(FieldProblem("sip_username", "is read-only after creation"))
+            problems.extend(check_references(cand, index, is_new=False))
+            index.register(cand)
+            if problems:
+                actions.append("error")
+                messages[i] = str(ValidationError(problems))
+            else:
+                actions.append("update" if old is not None else "create")
+        report = bulk.ImportReport(bulk.report(lines, numbers, actions, messages), False, False)
+        if report.ok:
+            valid = [c for c in candidates if c is not None]
+            updates = [c for c in valid if c.number in existing]
+            creates = [c for c in valid if c.number not in existing]
+            rows.replace_many(conn, updates)
+            rows.insert_many(conn, creates)
+            entries = [self._entry("import", "extension", c.number, _created(c)) for c in creates]
+            for c in updates:
+                changes = audit.diff(
+                    flatten(existing[c.number], include_secrets=True),
+                    flatten(c, include_secrets=True),
+                )
+                if changes:
+                    entries.append(self._entry("import", "extension", c.number, changes))
+            self._audit(conn, entries)
+        return report
+
+    # -- tenant objects --------------------------------------------------------------------
+
+    def put_did(self, did: Did) -> Did:
+        """Create or replace a DID (inbound route); its target must exist."""
+        with self._tx() as conn:
+            index = self._index(conn)
+            valid = {
+                "extension": index.extensions,
+                "ring_group": index.ring_groups,
+                "voicemail": index.voicemail_boxes | index.extensions,
+            }
+            if did.target is not None and did.target not in valid.get(did.route, set()):
+                raise ValidationError(
+                    [FieldProblem("target", f"no {did.route.replace('_', ' ')} {did.target}")]
+                )
+            old = conn.execute(select(dids).where(dids.c.number == did.number)).mappings().first()
+            self._upsert_row(conn, dids, dids.c.number, did.number, did.model_dump())
+            self._audit(conn, [self._entry("put", "did", did.number, _model_diff(old, did))])
+        return did
+
+    def dids(self) -> list[Did]:
+        """Every DID of the tenant, by number."""
+        return self._all(dids, Did, dids.c.number)
+
+    def delete_did(self, number: str) -> None:
+        """Remove a DID; raises NotFoundError."""
+        self._delete_object(dids, dids.c.number, number, "did")
+
+    def put_ring_group(self, group: RingGroup) -> RingGroup:
+        """Create or replace a ring group; every member must be an extension."""
+        with self._tx() as conn:
+            index = self._index(conn)
+            problems = [
+                FieldProblem(f"members.{i}", f"no extension {m}")
+                for i, m in enumerate(group.members)
+                if m not in index.extensions
+            ]
+            if group.number in index.extensions:
+                problems.append(FieldProblem("number", f"{group.number} is an extension"))
+            if problems:
+                raise ValidationError(problems)
+            data = group.model_dump(exclude={"members"})
+            self._upsert_row(conn, ring_groups, ring_groups.c.number, group.number, data)
+            conn.execute(
+                delete(ring_group_members).where(ring_group_members.c.group_number == group.number)
+            )
+            if group.members:
+                conn.execute(
+                    insert(ring_group_members),
+                    [
+                        {"group_number": group.number, "position": i, "extension_number": m}
+                        for i, m in enumerate(group.members)
+                    ],
+                )
+            self._audit(
+                conn,
+                [
+                    self._entry(
+                        "put",
+                        "ring_group",
+                        group.number,
+                        {"members": [None, ";".join(group.members)]},
+                    )
+                ],
+            )
+        return group
+
+    def ring_groups(self) -> list[RingGroup]:
+        """Every ring group with its members in order."""
+        with self._tx() as conn:
+            members: dict[str, list[str]] = {}
+            for g, m in conn.execute(
+                select(
+                    ring_group_members.c.group_number, ring_group_members.c.extension_number
+                ).order_by(ring_group_members.c.group_number, ring_group_members.c.position)
+            ):
+                members.setdefault(g, []).append(m)
+            return [
+                RingGroup.model_validate({**r, "members": members.get(r["number"], [])})
+                for r in conn.execute(select(ring_groups).order_by(ring_groups.c.number)).mappings()
+            ]
+
+    def put_voicemail_box(self, box: VoicemailBox) -> VoicemailBox:
+        """Create or replace a shared voicemail box."""
+        with self._tx() as conn:
+            if self._exists(conn, box.number):
+                raise ValidationError(
+                    [FieldProblem("number", f"{box.number} is an extension (it has its own box)")]
+                )
+            old = (
+                conn.execute(select(voicemail_boxes).where(voicemail_boxes.c.number == box.number))
+                .mappings()
+                .first()
+            )
+            self._upsert_row(
+                conn, voicemail_boxes, voicemail_boxes.c.number, box.number, box.model_dump()
+            )
+            self._audit(
+                conn, [self._entry("put", "voicemail_box", box.number, _model_diff(old, box))]
+            )
+        return box
+
+    def voicemail_boxes(self) -> list[VoicemailBox]:
+        """Every shared voicemail box."""
+        return self._all(voicemail_boxes, VoicemailBox, voicemail_boxes.c.number)
+
+    def put_profile(self, profile: ProvisioningProfile) -> ProvisioningProfile:
+        """Create or replace a provisioning profile."""
+        with self._tx() as conn:
+            old = (
+                conn.execute(
+                    select(provisioning_profiles).where(
+                        provisioning_profiles.c.name == profile.name
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            self._upsert_row(
+                conn,
+                provisioning_profiles,
+                provisioning_profiles.c.name,
+                profile.name,
+                profile.model_dump(),
+            )
+            self._audit(
+                conn, [self._entry("put", "profile", profile.name, _model_diff(old, profile))]
+            )
+        return profile
+
+    def profiles(self) -> list[ProvisioningProfile]:
+        """Every provisioning profile."""
+        return self._all(provisioning_profiles, ProvisioningProfile, provisioning_profiles.c.name)
+
+    def profile(self, name: str) -> ProvisioningProfile:
+        """The provisioning profile ``name``; raises NotFoundError."""
+        for p in self.profiles():
+            if p.name == name:
+                return p
+        raise NotFoundError(f"no provisioning profile {name!r}")
+
+    def tenant_defaults(self) -> TenantDefaults:
+        """The tenant defaults (CNAM, SIP domain)."""
+        with self._tx() as conn:
+            values = dict(
+                conn.execute(select(tenant_settings.c.key, tenant_settings.c.value)).all()
+            )
+        return TenantDefaults.model_validate(values)
+
+    def set_tenant_defaults(self, defaults: TenantDefaults) -> TenantDefaults:
+        """Replace the tenant defaults."""
+        with self._tx() as conn:
+            current = dict(
+                conn.execute(select(tenant_settings.c.key, tenant_settings.c.value)).all()
+            )
+            new = {k: str(v) for k, v in defaults.model_dump().items()}
+            conn.execute(delete(tenant_settings))
+            conn.execute(insert(tenant_settings), [{"key": k, "value": v} for k, v in new.items()])
+            self._audit(conn, [self._entry("put", "tenant", "defaults", audit.diff(current, new))])
+        return defaults
+
+    def audit_log(self, key: str | None = None) -> pd.DataFrame:
+        """The audit log (for one number/MAC/name when ``key``), oldest first."""
+        with self._tx() as conn:
+            return audit.read(conn, key)
+
+    def _all(self, table: Any, model: type[M], order: Any) -> list[M]:
+        with self._tx() as conn:
+            return [
+                model.model_validate(dict(r))
+                for r in conn.execute(select(table).order_by(order)).mappings()
+            ]
+
+    def _upsert_row(
+        self, conn: Connection, table: Any, key_col: Any, key: str, data: dict[str, Any]
+    ) -> None:
+        if conn.execute(select(key_col).where(key_col == key)).first() is None:
+            conn.execute(insert(table).values(data))
+        else:
+            conn.execute(update(table).where(key_col == key).values(data))
+
+    def _delete_object(self, table: Any, key_col: Any, key: str, entity: str) -> None:
+        with self._tx() as conn:
+            if conn.execute(delete(table).where(key_col == key)).rowcount == 0:
+                raise NotFoundError(f"no {entity.replace('_', ' ')} {key!r}")
+            self._audit(conn, [self._entry("delete", entity, key)])
+
+
+_EXTENSION_REFS = frozenset({"fmfm_destination", "fmfm_no_answer", "voicemail_box"})
+
+
+def _created(ext: Extension) -> audit.Changes:
+    return audit.diff(None, {k: v for k, v in flatten(ext, include_secrets=True).items() if v})
+
+
+def _deleted(ext: Extension) -> audit.Changes:
+    return audit.diff({k: v for k, v in flatten(ext, include_secrets=True).items() if v}, None)
+
+
+def _model_diff(old: Any, new: BaseModel) -> audit.Changes:
+    def text(values: Mapping[str, Any]) -> dict[str, str]:
+        return {k: str(v) for k, v in values.items() if v is not None and v != ""}
+
+    return audit.diff(text(dict(old)) if old is not None else None, text(new.model_dump()))
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _mac(mac: str) -> str:
+    try:
+        return mac_address(mac)
+    except ValueError as exc:
+        raise ValidationError([FieldProblem("mac", str(exc))]) from None
+
+
+def _row_to_extension(cells: Mapping[str, str], existing: Extension | None) -> Extension:
+    if existing is None:
+        return from_flat(dict(cells))
+    changes = {k: v for k, v in cells.items() if k != "number"}
+    if not changes.get("sip_password"):
+        changes.pop("sip_password", None)  # blank: keep the stored password
+    if not changes.get("sip_username"):
+        changes.pop("sip_username", None)
+    return apply_changes(existing, changes)
+
+
+def open_store(
+    url: str | os.PathLike[str] | None = None, *, actor: str | None = None
+) -> ExtensionStore:
+    """Shorthand for :meth:`ExtensionStore.open`."""
+    return ExtensionStore.open(url, actor=actor)
