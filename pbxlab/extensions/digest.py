@@ -85,7 +85,13 @@ def authorization(
     h = _HASHES[base]
     qop = None
     if challenge.qop:
-        qop = "auth" if "auth" in challenge.qop else "auth-int" if "auth-int" in challenge.qop else None
+        qop = (
+            "auth"
+            if "auth" in challenge.qop
+            else "auth-int"
+            if "auth-int" in challenge.qop
+            else None
+        )
         if qop is None:
             raise DigestError(f"unsupported qop {','.join(challenge.qop)!r}")
     cnonce = cnonce or secrets.token_hex(8)

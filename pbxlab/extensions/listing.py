@@ -30,7 +30,7 @@ EXTENSION_LIST = TableSchema(
         Column("name", STRING, "The user.", nullable=False),
         Column(
             "state",
-            pd.CategoricalDtype(STATES),
+            pd.CategoricalDtype(list(STATES)),
             "online, ringing, in_use or offline "
             "from the analysis; missing when the evidence does not mention it.",
         ),
@@ -126,7 +126,7 @@ def join_status(table: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
     by_ext = latest.set_index("extension")
     out = table.copy()
     states = out["number"].map(by_ext["state"].astype(object))
-    out["state"] = pd.Categorical(states.where(states.notna(), None), categories=STATES)
+    out["state"] = pd.Categorical(states.where(states.notna(), None), categories=list(STATES))
     if "phones" in by_ext.columns:
         names = out["number"].map(by_ext["phones"].map(_phone_names))
         seen = names.notna()

@@ -16,6 +16,7 @@ where a NAT lets packets in), else the host/port of the Contact URI.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import socket
@@ -210,8 +211,13 @@ def send_reboot(
             raise PhoneActionError(f"cannot send to {target}: {exc.strerror}") from None
         local = sock.getsockname()[:2]
         request = build_notify(
-            target, event=event, local=local, call_id=call_id, from_tag=from_tag,
-            cseq=cseq, branch=_branch(),
+            target,
+            event=event,
+            local=local,
+            call_id=call_id,
+            from_tag=from_tag,
+            cseq=cseq,
+            branch=_branch(),
         )
         interval: float | None = T1
         next_send = time.monotonic()
@@ -219,14 +225,20 @@ def send_reboot(
             now = time.monotonic()
             if now >= deadline:
                 return RebootResult(
-                    str(target), event, vendor, "timeout", None, None, challenged,
-                    now - start, sent,
+                    str(target),
+                    event,
+                    vendor,
+                    "timeout",
+                    None,
+                    None,
+                    challenged,
+                    now - start,
+                    sent,
                 )
             if interval is not None and now >= next_send:
-                try:
+                # OSError: ICMP unreachable for an earlier datagram; keep trying until timeout
+                with contextlib.suppress(OSError):
                     sock.send(request)
-                except OSError:
-                    pass  # ICMP unreachable from an earlier datagram: keep trying until timeout
                 sent += 1
                 next_send = now + interval
                 interval = min(interval * 2, T2)
@@ -257,8 +269,11 @@ def send_reboot(
                 if value:
                     try:
                         answer = authorization(
-                            parse_challenge(value), username=username, password=password,
-                            method="NOTIFY", uri=target.request_uri,
+                            parse_challenge(value),
+                            username=username,
+                            password=password,
+                            method="NOTIFY",
+                            uri=target.request_uri,
                         )
                     except DigestError:
                         answer = None
@@ -266,18 +281,31 @@ def send_reboot(
                         challenged = True
                         cseq += 1
                         request = build_notify(
-                            target, event=event, local=local, call_id=call_id,
-                            from_tag=from_tag, cseq=cseq, branch=_branch(),
+                            target,
+                            event=event,
+                            local=local,
+                            call_id=call_id,
+                            from_tag=from_tag,
+                            cseq=cseq,
+                            branch=_branch(),
                             authorization_header=answer,
-                            auth_header_name="Authorization" if status == 401
+                            auth_header_name="Authorization"
+                            if status == 401
                             else "Proxy-Authorization",
                         )
                         interval, next_send = T1, time.monotonic()
                         continue
             outcome: Literal["accepted", "rejected"] = "accepted" if status < 300 else "rejected"
             return RebootResult(
-                str(target), event, vendor, outcome, status, message.reason, challenged,
-                time.monotonic() - start, sent,
+                str(target),
+                event,
+                vendor,
+                outcome,
+                status,
+                message.reason,
+                challenged,
+                time.monotonic() - start,
+                sent,
             )
 
 

@@ -961,6 +961,13 @@ class ExtensionStore:
             self._audit(conn, [self._entry("put", "tenant", "defaults", audit.diff(current, new))])
         return defaults
 
+    def record_action(
+        self, action: str, entity: str, key: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        """Append an audit entry for an action that changes nothing stored (a reboot)."""
+        with self._tx() as conn:
+            self._audit(conn, [self._entry(action, entity, key, details)])
+
     def audit_log(self, key: str | None = None) -> pd.DataFrame:
         """The audit log (for one number/MAC/name when ``key``), oldest first."""
         with self._tx() as conn:
