@@ -221,7 +221,7 @@ def check_references(ext: Extension, tenant: TenantIndex, *, is_new: bool) -> li
     if ext.number in tenant.voicemail_boxes:
         problems.append(FieldProblem("number", f"{ext.number} is already a voicemail box number"))
     owner = tenant.sip_usernames.get(ext.sip_username)
-    if owner is not None and (is_new or owner != ext.number):
+    if owner is not None and owner != ext.number:  # same number: reported as "number"
         problems.append(
             FieldProblem("sip_username", f"{ext.sip_username!r} is already used by {owner}")
         )
