@@ -12,6 +12,7 @@ in a ``repr``.  Use :func:`build` / :func:`validated` to get pbxlab's
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -288,9 +289,15 @@ class ProvisioningProfile(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in zoneinfo.available_timezones():
+        if value not in _time_zones():
             raise ValueError("must be an IANA time zone name, e.g. Europe/Paris")
         return value
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk at every call
+    return frozenset(zoneinfo.available_timezones())
 
 
 class TenantDefaults(_Model):

@@ -123,8 +123,8 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url`` (SQLite files created 0600); raises StoreError if unusable."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"not a database URL: {url!r}") from None
+    except (ArgumentError, ValueError):
+        raise StoreError(f"not a database URL: {_safe(url)}") from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -144,8 +144,8 @@ def make_engine(url: str) -> Engine:
 def _safe(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid URL>"
+    except (ArgumentError, ValueError):
+        return "<unparsable URL>"
 
 
 def migrate(engine: Engine) -> None:

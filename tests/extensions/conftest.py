@@ -86,16 +86,20 @@ def postgres_server() -> Iterator[str]:
 
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A fresh, empty database on the throwaway server (dropped afterwards)."""
+    """A fresh, empty schema on the throwaway server (dropped afterwards).
+
+    A schema per test (via the connection's search_path) instead of a database per
+    test: CREATE DATABASE costs most of a second, CREATE SCHEMA nothing.
+    """
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
     try:
-        yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+        yield f"{postgres_server}?options=-csearch_path%3D{name}"
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
 
 

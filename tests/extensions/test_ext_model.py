@@ -36,7 +36,9 @@ BASE = {"number": "201", "name": "Alice"}
         ({"ring_timeout": "300"}, {"ring_timeout": 300}),
     ],
 )
-def test_valid_extensions_are_normalised(fields: dict[str, Any], normalised: dict[str, Any]) -> None:
+def test_valid_extensions_are_normalised(
+    fields: dict[str, Any], normalised: dict[str, Any]
+) -> None:
     ext = validated(Extension, **{**BASE, **fields})
     for name, value in normalised.items():
         assert getattr(ext, name) == value
@@ -108,7 +110,10 @@ def test_every_broken_rule_is_reported_at_once() -> None:
 
 @pytest.mark.parametrize(
     ("fields", "secret"),
-    [({"sip_password": "bad pass word"}, "bad pass word"), ({"voicemail": {"pin": "12x45"}}, "12x45")],
+    [
+        ({"sip_password": "bad pass word"}, "bad pass word"),
+        ({"voicemail": {"pin": "12x45"}}, "12x45"),
+    ],
 )
 def test_secrets_are_never_quoted_in_errors(fields: dict[str, Any], secret: str) -> None:
     with pytest.raises(ValidationError) as caught:
