@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from pbxlab.extensions import ExtensionStore, Extension, ProvisioningProfile, validated
+from pbxlab.extensions import Extension, ExtensionStore, ProvisioningProfile, validated
 
 
 def _free_port(kind: int = socket.SOCK_STREAM) -> int:

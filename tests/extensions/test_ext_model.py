@@ -8,9 +8,9 @@ import pytest
 
 from pbxlab.errors import ValidationError
 from pbxlab.extensions import (
+    FIELD_NAMES,
     Did,
     Extension,
-    FIELD_NAMES,
     ProvisioningProfile,
     TenantIndex,
     apply_changes,
@@ -121,7 +121,7 @@ def test_secrets_are_never_quoted_in_errors(fields: dict[str, Any], secret: str)
     assert secret not in str(caught.value)
     # assignment goes through pydantic's own error type: it must not quote it either
     ext = validated(Extension, **BASE)
-    with pytest.raises(Exception) as assigned:  # noqa: PT011 - pydantic's ValidationError
+    with pytest.raises(Exception) as assigned:
         ext.sip_password = "bad pass word"  # type: ignore[assignment]
     assert "bad pass word" not in str(assigned.value)
 

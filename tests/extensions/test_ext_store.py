@@ -53,7 +53,7 @@ def test_sqlite_file_is_private(tmp_path: Path) -> None:
 def test_unusable_urls_are_store_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not a database URL"):
         ExtensionStore.open("postgresql+psycopg://:@:notaport/x")
-    with pytest.raises(StoreError, match="cannot open store .*OperationalError"):
+    with pytest.raises(StoreError, match=r"cannot open store .*OperationalError"):
         ExtensionStore.open("postgresql+psycopg://nobody:hunter2@127.0.0.1:9/none")
     try:
         ExtensionStore.open("postgresql+psycopg://nobody:hunter2@127.0.0.1:9/none")
@@ -70,7 +70,7 @@ def test_add_get_and_duplicates(tenant: ExtensionStore) -> None:
     assert [d.target for d in bob.fmfm.destinations] == ["201", "+15551234567"]
     with pytest.raises(ValidationError, match="number: extension 201 already exists"):
         tenant.add(validated(Extension, number="201", name="Again"))
-    with pytest.raises(ValidationError, match="phones.0.mac: 00:15:65:1a:2b:3c is already on"):
+    with pytest.raises(ValidationError, match=r"phones.0.mac: 00:15:65:1a:2b:3c is already on"):
         tenant.add(
             validated(Extension, number="204", name="Dan",
                       phones=[{"mac": "0015651a2b3c", "model": "Yealink T46S"}])
@@ -164,7 +164,7 @@ def test_renumber_refusals(
 
 
 def test_delete_refuses_while_referenced_then_cascades(tenant: ExtensionStore) -> None:
-    with pytest.raises(ConflictError, match="still referenced .*ring group 600"):
+    with pytest.raises(ConflictError, match=r"still referenced .*ring group 600"):
         tenant.delete("201")
     assert tenant.exists("201")
     detached = tenant.delete("201", cascade=True)
@@ -237,7 +237,7 @@ def test_bulk_profile_is_all_or_nothing(tenant: ExtensionStore) -> None:
     assert {tenant.get(n).phones[0].profile for n in ("201", "202")} == {"remote"}
 
 
-class InjectedFailure(Exception):
+class InjectedFailureError(Exception):
     """Raised by the database hook below, standing in for a disk or network failure."""
 
 
@@ -247,7 +247,7 @@ def _fail_on(store: ExtensionStore, statement_prefix: str) -> Iterator[None]:
     # after the earlier statements of the same call have already been executed.
     def hook(conn: object, cursor: object, statement: str, *args: object) -> None:
         if statement.lstrip().upper().startswith(statement_prefix):
-            raise InjectedFailure(statement_prefix)
+            raise InjectedFailureError(statement_prefix)
 
     event.listen(store.engine, "before_cursor_execute", hook)
     try:
@@ -266,7 +266,7 @@ def test_import_failing_half_way_changes_nothing(tenant: ExtensionStore) -> None
         "205,Eve,\n"
     )
     # extensions are inserted, then inserting the phones fails
-    with _fail_on(tenant, "INSERT INTO PHONES"), pytest.raises(InjectedFailure):
+    with _fail_on(tenant, "INSERT INTO PHONES"), pytest.raises(InjectedFailureError):
         tenant.import_csv(csv_text)
     assert tenant.export_csv() == before
     assert not tenant.exists("204") and not tenant.exists("205")
@@ -277,7 +277,7 @@ def test_import_failing_half_way_changes_nothing(tenant: ExtensionStore) -> None
 
 def test_renumber_failing_half_way_changes_nothing(tenant: ExtensionStore) -> None:
     # the extension row and the DIDs are already renumbered when the ring groups fail
-    with _fail_on(tenant, "UPDATE RING_GROUP_MEMBERS"), pytest.raises(InjectedFailure):
+    with _fail_on(tenant, "UPDATE RING_GROUP_MEMBERS"), pytest.raises(InjectedFailureError):
         tenant.renumber("201", "211", update_references=True)
     assert tenant.exists("201") and not tenant.exists("211")
     assert tenant.dids()[0].target == "201"
@@ -285,7 +285,7 @@ def test_renumber_failing_half_way_changes_nothing(tenant: ExtensionStore) -> No
 
 
 def test_cascade_delete_failing_half_way_changes_nothing(tenant: ExtensionStore) -> None:
-    with _fail_on(tenant, "DELETE FROM EXTENSIONS"), pytest.raises(InjectedFailure):
+    with _fail_on(tenant, "DELETE FROM EXTENSIONS"), pytest.raises(InjectedFailureError):
         tenant.delete("201", cascade=True)
     assert tenant.exists("201")
     assert tenant.ring_groups()[0].members == ["202", "201"]
@@ -319,7 +319,7 @@ def test_phone_observations(tenant: ExtensionStore) -> None:
     assert phone.status == "online"
     stored = tenant.get("201").phones[0]
     assert stored.contact == "sip:201@127.0.0.1:5062"
-    with pytest.raises(ValidationError, match="phone.contact"):
+    with pytest.raises(ValidationError, match=r"phone.contact"):
         tenant.record_phone("00:15:65:1a:2b:3c", contact="tel:+1555")
     tenant.unassign_phone("00:15:65:1a:2b:3c")
     assert tenant.get("201").phones == []
