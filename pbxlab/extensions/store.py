@@ -710,6 +710,7 @@ class ExtensionStore:
                 lines=lines,
                 numbers=numbers,
                 messages=messages,
+                write=not dry_run,
             )
             if not report.ok or dry_run:
                 return bulk.ImportReport(report.rows, applied=False, dry_run=dry_run)
@@ -734,6 +735,7 @@ class ExtensionStore:
                 lines=[None] * len(exts),
                 numbers=[e.number for e in exts],
                 messages=[""] * len(exts),
+                write=not dry_run,
             )
             if not report.ok or dry_run:
                 return bulk.ImportReport(report.rows, applied=False, dry_run=dry_run)
@@ -749,7 +751,10 @@ class ExtensionStore:
         lines: list[int | None],
         numbers: list[str | None],
         messages: list[str],
+        write: bool,
     ) -> bulk.ImportReport:
+        # Validates every candidate; writes them all only if every one is valid and
+        # ``write`` (a dry run validates against the same snapshot and writes nothing).
         actions: list[str] = []
         first_line: dict[str, int | None] = {}
         # Numbers created by the file may be referenced by earlier rows (FMFM, box links).
@@ -783,7 +788,7 @@ class ExtensionStore:
             else:
                 actions.append("update" if old is not None else "create")
         report = bulk.ImportReport(bulk.report(lines, numbers, actions, messages), False, False)
-        if report.ok:
+        if report.ok and write:
             valid = [c for c in candidates if c is not None]
             updates = [c for c in valid if c.number in existing]
             creates = [c for c in valid if c.number not in existing]
