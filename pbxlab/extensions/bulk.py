@@ -32,7 +32,7 @@ IMPORT_REPORT = TableSchema(
         Column("number", STRING, "Extension number of the row."),
         Column(
             "action",
-            pd.CategoricalDtype(["create", "update", "error"]),
+            "category",
             "create, update, or error.",
             nullable=False,
         ),

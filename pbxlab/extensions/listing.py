@@ -30,7 +30,7 @@ EXTENSION_LIST = TableSchema(
         Column("name", STRING, "The user.", nullable=False),
         Column(
             "state",
-            pd.CategoricalDtype(list(STATES)),
+            "category",
             "online, ringing, in_use or offline "
             "from the analysis; missing when the evidence does not mention it.",
         ),
