@@ -29,8 +29,8 @@ def ext(db: str, *args: str) -> int:
 
 def _seed(db: str) -> None:
     assert ext(db, "add", "201", "--name", "Alice", "--set", "voicemail.pin=4321") == 0
-    assert ext(db, "add", "202", "--name", "Bob", "--username", "bob202",
-               "--set", "fmfm.enabled=true", "--set", "fmfm.destinations=extension:201@15") == 0  # fmt: skip
+    fmfm = ["--set", "fmfm.enabled=true", "--set", "fmfm.destinations=extension:201@15"]
+    assert ext(db, "add", "202", "--name", "Bob", "--username", "bob202", *fmfm) == 0
     assert ext(db, "add", "203", "--name", "Carol") == 0
 
 
