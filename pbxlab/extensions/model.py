@@ -22,7 +22,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     SecretStr,
     ValidationInfo,
@@ -47,6 +46,7 @@ E164Number = Annotated[str, AfterValidator(rules.e164)]
 SipUsername = Annotated[str, AfterValidator(rules.sip_username)]
 SipPassword = Annotated[SecretStr, AfterValidator(_secret(rules.sip_password))]
 Pin = Annotated[SecretStr, AfterValidator(_secret(rules.pin))]
+Email = Annotated[str, AfterValidator(rules.email_address)]
 MacAddress = Annotated[str, AfterValidator(rules.mac_address)]
 IpAddress = Annotated[str, AfterValidator(rules.ip_address)]
 Name = Annotated[str, AfterValidator(rules.required_text), AfterValidator(rules.display_text(80))]
@@ -88,7 +88,7 @@ class VoicemailSettings(_Model):
         default=None, description="Linked voicemail box; None: the extension's own box."
     )
     pin: Pin | None = None
-    email_recipients: list[EmailStr] = Field(default_factory=list)
+    email_recipients: list[Email] = Field(default_factory=list)
     transcribe: bool = False
     attach: bool = True
 
@@ -269,7 +269,7 @@ class VoicemailBox(_Model):
 
     number: ExtensionNumber
     name: Name
-    email_recipients: list[EmailStr] = Field(default_factory=list)
+    email_recipients: list[Email] = Field(default_factory=list)
 
 
 class ProvisioningProfile(_Model):

@@ -790,7 +790,8 @@ class ExtensionStore:
         report = bulk.ImportReport(bulk.report(lines, numbers, actions, messages), False, False)
         if report.ok and write:
             valid = [c for c in candidates if c is not None]
-            updates = [c for c in valid if c.number in existing]
+            # an unchanged row costs nothing: no statement, no audit entry
+            updates = [c for c in valid if c.number in existing and c != existing[c.number]]
             creates = [c for c in valid if c.number not in existing]
             rows.replace_many(conn, updates)
             rows.insert_many(conn, creates)

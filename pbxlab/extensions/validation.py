@@ -13,11 +13,14 @@ are testable without a database.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import email_validator
 
 from pbxlab.errors import FieldProblem, ValidationError
 
@@ -35,6 +38,7 @@ E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 SIP_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,63}")
 PIN = re.compile(r"[0-9]{4,10}")
 _MAC_HEX = re.compile(r"[0-9a-f]{12}")
+_MAC_SEPARATORS = str.maketrans("", "", ":.- \t")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
@@ -95,12 +99,25 @@ def mac_address(value: str) -> str:
     Accepts colon, dash, dot (Cisco) or no separators, any case.  A multicast or
     all-zero address cannot belong to a phone and is refused.
     """
-    hex_digits = re.sub(r"[:.\-\s]", "", value).lower()
+    hex_digits = value.translate(_MAC_SEPARATORS).lower()
     if not _MAC_HEX.fullmatch(hex_digits):
         raise ValueError("must be a MAC address of 12 hex digits, e.g. 00:15:65:1a:2b:3c")
     if int(hex_digits[:2], 16) & 1 or hex_digits == "0" * 12:
         raise ValueError("must be a unicast device address (not multicast or all zero)")
     return ":".join(hex_digits[i : i + 2] for i in range(0, 12, 2))
+
+
+@functools.lru_cache(maxsize=65536)
+def email_address(value: str) -> str:
+    """``value`` normalised if it is an e-mail address (syntax only, no DNS); raises ValueError.
+
+    Cached: checking the syntax of an internationalised address is costly, and a
+    tenant's addresses are validated again each time its extensions are loaded.
+    """
+    try:
+        return email_validator.validate_email(value, check_deliverability=False).normalized
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"is not a valid email address: {exc}") from None
 
 
 def ip_address(value: str) -> str:
