@@ -66,6 +66,7 @@ def main() -> None:
             start = time.perf_counter()
             dry = store.import_csv(text, dry_run=True)
             dry_s = time.perf_counter() - start
+            assert dry.ok and not dry.applied
             start = time.perf_counter()
             report = store.import_csv(text)
             import_s = time.perf_counter() - start

@@ -157,7 +157,7 @@ def add(
     if username:
         changes["sip_username"] = username
     with _store() as store:
-        ext = store.create(number, name, **{k.replace(".", "__"): v for k, v in changes.items()})
+        ext = store.create(number, name, changes)
     _say(
         f"created extension {ext.number} (SIP username {ext.sip_username}); "
         f"see its password with: pbxlab ext show {ext.number} --reveal-password"

@@ -1,78 +1,57 @@
-"""The extensions store: a real database behind a plain Python API.
+"""The extensions store: a tenant's extensions in a real database, behind a plain API.
 
 Every public method that writes runs in exactly one database transaction and
 appends its audit entries inside it: a failure anywhere (a validation error on
 the 5,000th row of an import, a missing number in a bulk operation, a
 constraint violation) rolls back everything the call did.  Validation happens
 before the SQL (model rules, then the cross-object rules against a snapshot of
-the tenant); database constraints are the last line of defence.
-
-Opening a store creates the SQLite file (mode 0600: SIP passwords are in it)
-and brings its schema to the latest Alembic revision.  Errors from the
-database are re-raised as :class:`~pbxlab.errors.StoreError` without the SQL
-parameters, which could contain a password.
+the tenant); database constraints are the last line of defence.  The engine,
+migrations and transaction plumbing are in :mod:`.database`; DIDs, ring
+groups, boxes and profiles in :mod:`.tenant`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
-from alembic import command
-from alembic.config import Config
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 from sqlalchemy import (
     Connection,
-    Engine,
-    create_engine,
     delete,
-    event,
-    insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 
 from pbxlab.errors import (
     ConflictError,
     FieldProblem,
     NotFoundError,
-    StoreError,
     ValidationError,
 )
 from pbxlab.extensions import audit, bulk, references, rows
 from pbxlab.extensions.credentials import MASK, generate_password
+from pbxlab.extensions.database import DEFAULT_DB_FILE
 from pbxlab.extensions.dbschema import (
     dids,
     extensions,
     phones,
     provisioning_profiles,
     ring_group_members,
-    ring_groups,
-    tenant_settings,
-    voicemail_boxes,
 )
 from pbxlab.extensions.fields import apply_changes, flatten, from_flat
 from pbxlab.extensions.listing import extension_table, search_table, sort_table
 from pbxlab.extensions.model import (
-    Did,
     Extension,
     Phone,
-    ProvisioningProfile,
-    RingGroup,
-    TenantDefaults,
-    VoicemailBox,
     build,
 )
 from pbxlab.extensions.references import Reference
+from pbxlab.extensions.tenant import TenantObjects
 from pbxlab.extensions.validation import (
     TenantIndex,
     check_references,
@@ -80,89 +59,7 @@ from pbxlab.extensions.validation import (
     mac_address,
 )
 
-DEFAULT_DB_FILE = "pbxlab-extensions.db"
-MIGRATIONS = "pbxlab.extensions:migrations"
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def resolve_url(url: str | os.PathLike[str] | None) -> str:
-    """A SQLAlchemy URL from a URL, a file path, or None (the default file in the cwd)."""
-    if url is None:
-        return f"sqlite:///{Path.cwd() / DEFAULT_DB_FILE}"
-    text = os.fspath(url)
-    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
-
-
-def _create_private_file(path: Path) -> None:
-    # Create the file ourselves, readable by its owner only, before SQLite does so with
-    # the umask's mode.  SQLite gives its journal files the database file's mode.
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    os.close(fd)
-
-
-def _sqlite_setup(engine: Engine) -> None:
-    # SQLAlchemy's documented recipe: let SQLAlchemy, not the sqlite3 module, issue
-    # BEGIN so reads and writes of a call share one transaction; enforce foreign keys.
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` (SQLite files created 0600); raises StoreError if unusable."""
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise StoreError(f"not a database URL: {_safe(url)}") from None
-    kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            _create_private_file(Path(database))
-        else:  # one in-memory database shared by every use of the engine
-            kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-    try:
-        engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, ImportError) as exc:
-        raise StoreError(f"cannot use database {_safe(url)}: {exc}") from None
-    if parsed.get_backend_name() == "sqlite":
-        _sqlite_setup(engine)
-    return engine
-
-
-def _safe(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "<unparsable URL>"
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the database schema to the latest revision (Alembic, in one transaction)."""
-    config = Config()
-    config.set_main_option("script_location", MIGRATIONS)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-
-
-def describe_db_error(exc: SQLAlchemyError) -> str:
-    """The driver's message of a database error, without SQL or parameters."""
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
-        return f"{type(exc.orig).__name__}: {first_line}"
-    return type(exc).__name__
+__all__ = ["DEFAULT_DB_FILE", "ExtensionStore", "RenumberResult", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -180,74 +77,12 @@ class RenumberResult:
         return [] if self.updated else self.references
 
 
-class ExtensionStore:
+class ExtensionStore(TenantObjects):
     """A tenant's extensions and the tenant objects pointing at them, in a database.
 
     Open with :meth:`open`; use as a context manager or call :meth:`close`.
     ``actor`` is the name written in audit entries.
     """
-
-    def __init__(self, engine: Engine, *, actor: str | None = None) -> None:
-        self._engine = engine
-        self.actor = actor or audit.default_actor()
-
-    @classmethod
-    def open(
-        cls, url: str | os.PathLike[str] | None = None, *, actor: str | None = None
-    ) -> ExtensionStore:
-        """Open (creating and migrating as needed) the store at ``url``.
-
-        ``url``: any SQLAlchemy URL, a file path (SQLite), or None for
-        ``pbxlab-extensions.db`` in the working directory.  Raises StoreError when
-        the database cannot be reached or migrated.
-        """
-        text = resolve_url(url)
-        engine = make_engine(text)
-        try:
-            migrate(engine)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise StoreError(f"cannot open store {_safe(text)}: {describe_db_error(exc)}") from None
-        return cls(engine, actor=actor)
-
-    @property
-    def url(self) -> str:
-        """The database URL with any password hidden."""
-        return self._engine.url.render_as_string(hide_password=True)
-
-    @property
-    def engine(self) -> Engine:
-        """The SQLAlchemy engine (for tests and tools that need raw access)."""
-        return self._engine
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self._engine.dispose()
-
-    def __enter__(self) -> ExtensionStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"ExtensionStore({self.url!r})"
-
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise StoreError(f"{self.url}: {describe_db_error(exc)}") from None
-
-    def _audit(self, conn: Connection, entries: list[dict[str, Any]]) -> None:
-        audit.record(conn, entries)
-
-    def _entry(
-        self, action: str, entity: str, key: str, changes: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        return audit.entry(self.actor, action, entity, key, changes)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -256,20 +91,10 @@ class ExtensionStore:
         with self._tx() as conn:
             return self._get(conn, number)
 
-    def _get(self, conn: Connection, number: str) -> Extension:
-        found = rows.load(conn, extensions.c.number == number)
-        if not found:
-            raise NotFoundError(f"no extension {number!r}")
-        return found[0]
-
     def exists(self, number: str) -> bool:
         """Whether extension ``number`` exists."""
         with self._tx() as conn:
             return self._exists(conn, number)
-
-    def _exists(self, conn: Connection, number: str) -> bool:
-        query = select(extensions.c.id).where(extensions.c.number == number)
-        return conn.execute(query).first() is not None
 
     def extensions(self, search: str | None = None) -> list[Extension]:
         """All extensions (those whose number, name or SIP username contains ``search``).
@@ -305,24 +130,6 @@ class ExtensionStore:
         with self._tx() as conn:
             return references.find(conn, number)
 
-    def _index(self, conn: Connection) -> TenantIndex:
-        index = TenantIndex()
-        for number, username in conn.execute(
-            select(extensions.c.number, extensions.c.sip_username)
-        ):
-            index.extensions.add(number)
-            index.sip_usernames[username] = number
-        for mac, number in conn.execute(
-            select(phones.c.mac, extensions.c.number).join(
-                extensions, extensions.c.id == phones.c.extension_id
-            )
-        ):
-            index.macs[mac] = number
-        index.voicemail_boxes = set(conn.execute(select(voicemail_boxes.c.number)).scalars())
-        index.profiles = set(conn.execute(select(provisioning_profiles.c.name)).scalars())
-        index.ring_groups = set(conn.execute(select(ring_groups.c.number)).scalars())
-        return index
-
     # -- single-extension changes ----------------------------------------------------------
 
     def add(self, ext: Extension) -> Extension:
@@ -336,11 +143,12 @@ class ExtensionStore:
             self._audit(conn, [self._entry("create", "extension", ext.number, _created(ext))])
         return ext
 
-    def create(self, number: str, name: str, **changes: str) -> Extension:
-        """Add an extension from text values (dotted names with ``__`` for ``.``)."""
-        flat = {"number": number, "name": name}
-        flat.update({k.replace("__", "."): v for k, v in changes.items()})
-        return self.add(from_flat(flat))
+    def create(self, number: str, name: str, fields: Mapping[str, str] | None = None) -> Extension:
+        """Add an extension from text values ({dotted field: text}, as ``--set`` gives them).
+
+        Returns it; raises ValidationError naming every broken field.
+        """
+        return self.add(from_flat({**(fields or {}), "number": number, "name": name}))
 
     def update(self, number: str, changes: Mapping[str, Any]) -> Extension:
         """Apply ``changes`` ({dotted field: text or value}) to extension ``number``.
@@ -806,200 +614,6 @@ class ExtensionStore:
             self._audit(conn, entries)
         return report
 
-    # -- tenant objects --------------------------------------------------------------------
-
-    def put_did(self, did: Did) -> Did:
-        """Create or replace a DID (inbound route); its target must exist."""
-        with self._tx() as conn:
-            index = self._index(conn)
-            valid = {
-                "extension": index.extensions,
-                "ring_group": index.ring_groups,
-                "voicemail": index.voicemail_boxes | index.extensions,
-            }
-            if did.target is not None and did.target not in valid.get(did.route, set()):
-                raise ValidationError(
-                    [FieldProblem("target", f"no {did.route.replace('_', ' ')} {did.target}")]
-                )
-            old = conn.execute(select(dids).where(dids.c.number == did.number)).mappings().first()
-            self._upsert_row(conn, dids, dids.c.number, did.number, did.model_dump())
-            self._audit(conn, [self._entry("put", "did", did.number, _model_diff(old, did))])
-        return did
-
-    def dids(self) -> list[Did]:
-        """Every DID of the tenant, by number."""
-        return self._all(dids, Did, dids.c.number)
-
-    def delete_did(self, number: str) -> None:
-        """Remove a DID; raises NotFoundError."""
-        self._delete_object(dids, dids.c.number, number, "did")
-
-    def put_ring_group(self, group: RingGroup) -> RingGroup:
-        """Create or replace a ring group; every member must be an extension."""
-        with self._tx() as conn:
-            index = self._index(conn)
-            problems = [
-                FieldProblem(f"members.{i}", f"no extension {m}")
-                for i, m in enumerate(group.members)
-                if m not in index.extensions
-            ]
-            if group.number in index.extensions:
-                problems.append(FieldProblem("number", f"{group.number} is an extension"))
-            if problems:
-                raise ValidationError(problems)
-            data = group.model_dump(exclude={"members"})
-            self._upsert_row(conn, ring_groups, ring_groups.c.number, group.number, data)
-            conn.execute(
-                delete(ring_group_members).where(ring_group_members.c.group_number == group.number)
-            )
-            if group.members:
-                conn.execute(
-                    insert(ring_group_members),
-                    [
-                        {"group_number": group.number, "position": i, "extension_number": m}
-                        for i, m in enumerate(group.members)
-                    ],
-                )
-            self._audit(
-                conn,
-                [
-                    self._entry(
-                        "put",
-                        "ring_group",
-                        group.number,
-                        {"members": [None, ";".join(group.members)]},
-                    )
-                ],
-            )
-        return group
-
-    def ring_groups(self) -> list[RingGroup]:
-        """Every ring group with its members in order."""
-        with self._tx() as conn:
-            members: dict[str, list[str]] = {}
-            for g, m in conn.execute(
-                select(
-                    ring_group_members.c.group_number, ring_group_members.c.extension_number
-                ).order_by(ring_group_members.c.group_number, ring_group_members.c.position)
-            ):
-                members.setdefault(g, []).append(m)
-            return [
-                RingGroup.model_validate({**r, "members": members.get(r["number"], [])})
-                for r in conn.execute(select(ring_groups).order_by(ring_groups.c.number)).mappings()
-            ]
-
-    def put_voicemail_box(self, box: VoicemailBox) -> VoicemailBox:
-        """Create or replace a shared voicemail box."""
-        with self._tx() as conn:
-            if self._exists(conn, box.number):
-                raise ValidationError(
-                    [FieldProblem("number", f"{box.number} is an extension (it has its own box)")]
-                )
-            old = (
-                conn.execute(select(voicemail_boxes).where(voicemail_boxes.c.number == box.number))
-                .mappings()
-                .first()
-            )
-            self._upsert_row(
-                conn, voicemail_boxes, voicemail_boxes.c.number, box.number, box.model_dump()
-            )
-            self._audit(
-                conn, [self._entry("put", "voicemail_box", box.number, _model_diff(old, box))]
-            )
-        return box
-
-    def voicemail_boxes(self) -> list[VoicemailBox]:
-        """Every shared voicemail box."""
-        return self._all(voicemail_boxes, VoicemailBox, voicemail_boxes.c.number)
-
-    def put_profile(self, profile: ProvisioningProfile) -> ProvisioningProfile:
-        """Create or replace a provisioning profile."""
-        with self._tx() as conn:
-            old = (
-                conn.execute(
-                    select(provisioning_profiles).where(
-                        provisioning_profiles.c.name == profile.name
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            self._upsert_row(
-                conn,
-                provisioning_profiles,
-                provisioning_profiles.c.name,
-                profile.name,
-                profile.model_dump(),
-            )
-            self._audit(
-                conn, [self._entry("put", "profile", profile.name, _model_diff(old, profile))]
-            )
-        return profile
-
-    def profiles(self) -> list[ProvisioningProfile]:
-        """Every provisioning profile."""
-        return self._all(provisioning_profiles, ProvisioningProfile, provisioning_profiles.c.name)
-
-    def profile(self, name: str) -> ProvisioningProfile:
-        """The provisioning profile ``name``; raises NotFoundError."""
-        for p in self.profiles():
-            if p.name == name:
-                return p
-        raise NotFoundError(f"no provisioning profile {name!r}")
-
-    def tenant_defaults(self) -> TenantDefaults:
-        """The tenant defaults (CNAM, SIP domain)."""
-        with self._tx() as conn:
-            values = dict(
-                conn.execute(select(tenant_settings.c.key, tenant_settings.c.value)).all()
-            )
-        return TenantDefaults.model_validate(values)
-
-    def set_tenant_defaults(self, defaults: TenantDefaults) -> TenantDefaults:
-        """Replace the tenant defaults."""
-        with self._tx() as conn:
-            current = dict(
-                conn.execute(select(tenant_settings.c.key, tenant_settings.c.value)).all()
-            )
-            new = {k: str(v) for k, v in defaults.model_dump().items()}
-            conn.execute(delete(tenant_settings))
-            conn.execute(insert(tenant_settings), [{"key": k, "value": v} for k, v in new.items()])
-            self._audit(conn, [self._entry("put", "tenant", "defaults", audit.diff(current, new))])
-        return defaults
-
-    def record_action(
-        self, action: str, entity: str, key: str, details: Mapping[str, Any] | None = None
-    ) -> None:
-        """Append an audit entry for an action that changes nothing stored (a reboot)."""
-        with self._tx() as conn:
-            self._audit(conn, [self._entry(action, entity, key, details)])
-
-    def audit_log(self, key: str | None = None) -> pd.DataFrame:
-        """The audit log (for one number/MAC/name when ``key``), oldest first."""
-        with self._tx() as conn:
-            return audit.read(conn, key)
-
-    def _all(self, table: Any, model: type[M], order: Any) -> list[M]:
-        with self._tx() as conn:
-            return [
-                model.model_validate(dict(r))
-                for r in conn.execute(select(table).order_by(order)).mappings()
-            ]
-
-    def _upsert_row(
-        self, conn: Connection, table: Any, key_col: Any, key: str, data: dict[str, Any]
-    ) -> None:
-        if conn.execute(select(key_col).where(key_col == key)).first() is None:
-            conn.execute(insert(table).values(data))
-        else:
-            conn.execute(update(table).where(key_col == key).values(data))
-
-    def _delete_object(self, table: Any, key_col: Any, key: str, entity: str) -> None:
-        with self._tx() as conn:
-            if conn.execute(delete(table).where(key_col == key)).rowcount == 0:
-                raise NotFoundError(f"no {entity.replace('_', ' ')} {key!r}")
-            self._audit(conn, [self._entry("delete", entity, key)])
-
 
 _EXTENSION_REFS = frozenset({"fmfm_destination", "fmfm_no_answer", "voicemail_box"})
 
@@ -1010,13 +624,6 @@ def _created(ext: Extension) -> audit.Changes:
 
 def _deleted(ext: Extension) -> audit.Changes:
     return audit.diff({k: v for k, v in flatten(ext, include_secrets=True).items() if v}, None)
-
-
-def _model_diff(old: Any, new: BaseModel) -> audit.Changes:
-    def text(values: Mapping[str, Any]) -> dict[str, str]:
-        return {k: str(v) for k, v in values.items() if v is not None and v != ""}
-
-    return audit.diff(text(dict(old)) if old is not None else None, text(new.model_dump()))
 
 
 def _bool(value: bool) -> str:

@@ -10,10 +10,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from sipp_phone import sipp_phone
 
 from pbxlab.cli.app import main
 from pbxlab.extensions import ExtensionStore, ProvisioningProfile
+from tests.extensions.sipp_phone import sipp_phone
 
 Capsys = pytest.CaptureFixture[str]
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sipp_phone import sipp_phone
 
 from pbxlab.capture.sip import parse_message
 from pbxlab.errors import PhoneActionError
 from pbxlab.extensions import Extension, ExtensionStore, reboot_event, reboot_phone, validated
 from pbxlab.extensions.reboot import build_notify, notify_target, send_reboot
+from tests.extensions.sipp_phone import sipp_phone
 
 PASSWORD = "s3cr3t-Passw0rd"
 
