@@ -50,6 +50,7 @@ Email = Annotated[str, AfterValidator(rules.email_address)]
 MacAddress = Annotated[str, AfterValidator(rules.mac_address)]
 IpAddress = Annotated[str, AfterValidator(rules.ip_address)]
 Name = Annotated[str, AfterValidator(rules.required_text), AfterValidator(rules.display_text(80))]
+PhoneModel = Annotated[Name, AfterValidator(rules.no_list_separators)]
 Cnam = Annotated[str, AfterValidator(rules.display_text(rules.CNAM_MAX))]
 InboundPrefix = Annotated[str, AfterValidator(rules.display_text(rules.INBOUND_PREFIX_MAX))]
 RecordingFile = Annotated[str, AfterValidator(rules.recording_file)]
@@ -163,7 +164,9 @@ class Phone(_Model):
     """A provisioned phone assigned to an extension (the Phones tab)."""
 
     mac: MacAddress
-    model: Name = Field(description="Vendor and model, e.g. 'Yealink T46S', 'Polycom VVX 450'.")
+    model: PhoneModel = Field(
+        description="Vendor and model, e.g. 'Yealink T46S', 'Polycom VVX 450'."
+    )
     status: PhoneStatus = "unknown"
     last_registered: datetime | None = None
     profile: ProfileName | None = None

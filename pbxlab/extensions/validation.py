@@ -148,6 +148,13 @@ def required_text(value: str) -> str:
     return value
 
 
+def no_list_separators(value: str) -> str:
+    """``value`` if it holds neither ``;`` nor ``|`` (the separators of list fields' text form)."""
+    if ";" in value or "|" in value:
+        raise ValueError("must not contain ';' or '|'")
+    return value
+
+
 def recording_file(value: str) -> str:
     """``value`` if it names an audio file pbxlab knows; raises ValueError otherwise."""
     display_text(255)(value)
