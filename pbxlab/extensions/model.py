@@ -150,6 +150,12 @@ class CallerIdSettings(_Model):
     inbound_prefix: InboundPrefix = ""
     cnam: Cnam | None = Field(default=None, description="None: the tenant default CNAM.")
 
+    @field_validator("cnam")
+    @classmethod
+    def _blank_is_default(cls, value: str | None) -> str | None:
+        # "" and None would both be written as an empty cell: keep one meaning
+        return value or None
+
 
 class DirectorySettings(_Model):
     """The Directory tab."""

@@ -22,6 +22,8 @@ e164 = st.integers(min_value=10**7, max_value=10**14 - 1).map(lambda n: f"+{n}")
 macs = st.integers(min_value=1, max_value=2**48 - 1).map(
     lambda n: ":".join(f"{(n & ~(1 << 40)) >> s & 255:02x}" for s in range(40, -8, -8))
 )
+passwords = st.text(alphabet=string.ascii_letters + "!#$%&*+-.=?@^_", min_size=8, max_size=40)
+emails = st.sampled_from(["a@example.com", "x.y@example.org", "Ünïcode@example.net"])
 words = st.text(alphabet=string.ascii_letters + string.digits + " -.", min_size=1, max_size=20)
 
 
@@ -41,15 +43,11 @@ def extensions(draw: st.DrawFn) -> Extension:
         "number": number,
         "name": draw(names),
         "ring_timeout": draw(st.integers(5, 300)),
-        "sip_password": draw(
-            st.text(alphabet=string.ascii_letters + "!#$%&*+-.=?@^_", min_size=8, max_size=40)
-        ),  # fmt: skip
+        "sip_password": draw(passwords),
         "voicemail": {
             "enabled": draw(st.booleans()),
             "pin": draw(st.none() | st.from_regex(r"[0-9]{4,10}", fullmatch=True)),
-            "email_recipients": draw(
-                st.lists(st.just("a@example.com") | st.just("x.y@example.org"), max_size=2)
-            ),  # fmt: skip
+            "email_recipients": draw(st.lists(emails, max_size=2)),
         },
         "fmfm": {"enabled": bool(destinations), "destinations": destinations},
         "caller_id": {"outbound_did": draw(st.none() | e164), "cnam": draw(st.none() | words)},
