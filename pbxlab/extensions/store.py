@@ -338,26 +338,32 @@ class ExtensionStore(TenantObjects):
 
     def unassign_phone(self, mac: str) -> None:
         """Detach the phone ``mac`` from its extension (it stays in the inventory)."""
-        phone, owner = self.phone(mac)
         with self._tx() as conn:
+            phone, owner = self._phone(conn, mac)
             conn.execute(update(phones).where(phones.c.mac == phone.mac).values(extension_id=None))
             self._audit(
                 conn, [self._entry("unassign", "phone", phone.mac, {"extension": [owner, None]})]
             )
 
     def phone(self, mac: str) -> tuple[Phone, str | None]:
-        """The phone ``mac`` and the number of its extension (None when unassigned)."""
-        mac = _mac(mac)
+        """The phone ``mac`` and the number of its extension (None when unassigned).
+
+        Raises ValidationError for a malformed MAC, NotFoundError for an unknown one.
+        """
         with self._tx() as conn:
-            row = (
-                conn.execute(
-                    select(phones, extensions.c.number.label("ext_number"))
-                    .outerjoin(extensions, extensions.c.id == phones.c.extension_id)
-                    .where(phones.c.mac == mac)
-                )
-                .mappings()
-                .first()
+            return self._phone(conn, mac)
+
+    def _phone(self, conn: Connection, mac: str) -> tuple[Phone, str | None]:
+        mac = _mac(mac)
+        row = (
+            conn.execute(
+                select(phones, extensions.c.number.label("ext_number"))
+                .outerjoin(extensions, extensions.c.id == phones.c.extension_id)
+                .where(phones.c.mac == mac)
             )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFoundError(f"no phone {mac}")
         data = {k: row[k] for k in Phone.model_fields}
@@ -365,17 +371,21 @@ class ExtensionStore(TenantObjects):
         return Phone.model_validate(data), row["ext_number"]
 
     def record_phone(self, mac: str, **observed: Any) -> Phone:
-        """Record what the evidence says about phone ``mac``: status, last_registered,
-        contact, source, user_agent.  Returns the updated phone; raises ValidationError."""
+        """Record what the evidence says about phone ``mac``.
+
+        ``observed``: status, last_registered, contact, source, user_agent.  Returns
+        the updated phone; raises ValidationError (unknown or invalid field),
+        NotFoundError (unknown MAC).
+        """
         allowed = {"status", "last_registered", "contact", "source", "user_agent"}
         unknown = sorted(set(observed) - allowed)
         if unknown:
             raise ValidationError(
-                [FieldProblem(f"phones.{u}", "not an observed field") for u in unknown]
+                [FieldProblem(f"phone.{u}", "not an observed field") for u in unknown]
             )
-        phone, _owner = self.phone(mac)
-        new = build(Phone, {**phone.model_dump(), **observed}, "phone")
         with self._tx() as conn:
+            phone, _owner = self._phone(conn, mac)
+            new = build(Phone, {**phone.model_dump(), **observed}, "phone")
             conn.execute(
                 update(phones)
                 .where(phones.c.mac == new.mac)

@@ -226,3 +226,12 @@ def test_reboot_timeout_exits_1(db: str, capsys: Capsys) -> None:
         contact = f"sip:201@127.0.0.1:{silent.getsockname()[1]}"
         assert ext(db, "reboot", "201", "--contact", contact, "--timeout", "0.6") == 1
     assert "no answer from 127.0.0.1" in capsys.readouterr().out
+
+
+def test_any_sqlalchemy_url(store_url: str, capsys: Capsys) -> None:
+    # store_url: a SQLite file, then a schema on the throwaway PostgreSQL server
+    assert main(["ext", "--db", store_url, "add", "201", "--name", "Alice"]) == 0
+    assert main(["ext", "--db", store_url, "bulk-voicemail", "off", "201"]) == 0
+    capsys.readouterr()
+    assert main(["ext", "--db", store_url, "list", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["voicemail"] is False
