@@ -21,7 +21,7 @@ import typer
 from pbxlab.errors import InputError
 from pbxlab.extensions import actions
 from pbxlab.extensions.bulk import ImportReport
-from pbxlab.extensions.fields import flatten
+from pbxlab.extensions.fields import FIELD_NAMES, flatten
 from pbxlab.extensions.importers import ImportResult, parse_freepbx_csv, parse_pjsip_conf
 from pbxlab.extensions.listing import SORTABLE
 from pbxlab.extensions.reboot import DEFAULT_TIMEOUT
@@ -141,7 +141,7 @@ def show(
         typer.echo(f"{name:<{width}}  {value}")
 
 
-@ext_app.command("add")
+@ext_app.command("add", epilog="Fields: " + ", ".join(FIELD_NAMES) + ".")
 def add(
     number: Annotated[str, typer.Argument(help="New extension number.")],
     name: Annotated[str, typer.Option("--name", help="The user's name.")],
@@ -164,7 +164,7 @@ def add(
     )
 
 
-@ext_app.command("edit")
+@ext_app.command("edit", epilog="Fields: " + ", ".join(FIELD_NAMES) + ".")
 def edit(
     number: Annotated[str, typer.Argument(help="Extension number.")],
     sets: Annotated[
@@ -225,10 +225,8 @@ def reset_password(number: Annotated[str, typer.Argument(help="Extension number.
 
 @ext_app.command("export")
 def export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
     numbers: Annotated[list[str] | None, typer.Argument(help="Extensions (default: all).")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")] = Path(
-        "extensions.csv"
-    ),
     include_secrets: Annotated[
         bool, typer.Option("--include-secrets", help="Include SIP passwords and PINs.")
     ] = False,

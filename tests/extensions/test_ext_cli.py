@@ -235,3 +235,8 @@ def test_any_sqlalchemy_url(store_url: str, capsys: Capsys) -> None:
     capsys.readouterr()
     assert main(["ext", "--db", store_url, "list", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["voicemail"] is False
+
+
+def test_export_needs_an_output_file(db: str, capsys: Capsys) -> None:
+    assert ext(db, "export", "201") == 2
+    assert "Missing option '-o'" in capsys.readouterr().err
