@@ -103,7 +103,8 @@ def read(conn: Connection, key: str | None = None) -> pd.DataFrame:
     rows = conn.execute(query).mappings().all()
     return AUDIT.build(
         {
-            "ts": [_as_utc(r["ts"]) for r in rows],
+            # an explicit ns Series: to_datetime would pick microseconds for datetimes
+            "ts": pd.Series([_as_utc(r["ts"]) for r in rows], dtype=UTC_NS),
             "actor": [r["actor"] for r in rows],
             "action": [r["action"] for r in rows],
             "entity": [r["entity"] for r in rows],

@@ -317,6 +317,19 @@ class ExtensionStore(TenantObjects):
             )
         return password
 
+    def password_resets(self) -> pd.DataFrame:
+        """When each extension's SIP password was last reset: columns ``extension``, ``ts``.
+
+        For the analysis: 401/403 loops that start after a reset point at a phone
+        still using the old password ("stale credentials"), not at an attack.
+        """
+        log = self.audit_log()
+        resets = log[log["action"] == "reset_password"]
+        latest = resets.groupby("key", sort=True)["ts"].max()
+        return pd.DataFrame(
+            {"extension": latest.index.astype("string"), "ts": latest.to_numpy()}
+        ).astype({"ts": log["ts"].dtype})
+
     def reveal_password(self, number: str) -> str:
         """The SIP password of ``number`` in clear (explicit request; the reveal is audited)."""
         with self._tx() as conn:

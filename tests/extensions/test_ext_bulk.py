@@ -8,7 +8,7 @@ import io
 import pytest
 
 from pbxlab.errors import InputError, NotFoundError
-from pbxlab.extensions import ExtensionStore
+from pbxlab.extensions import IMPORT_REPORT, ExtensionStore
 from pbxlab.extensions.bulk import read_csv
 
 SECRET = "s3cr3t-Passw0rd"
@@ -61,7 +61,7 @@ def test_import_report_names_rows_and_fields_and_writes_nothing(tenant: Extensio
     )
     report = tenant.import_csv(text, source="batch.csv")
     assert not report.ok and not report.applied
-    rows = report.rows
+    rows = IMPORT_REPORT.validate(report.rows)
     assert list(rows["line"]) == [2, 3, 4, 5, 6, 7, 8]
     assert list(rows["action"]) == [
         "create", "error", "error", "error", "error", "update", "error"

@@ -25,7 +25,10 @@ from pbxlab.extensions import (
     VoicemailBox,
     validated,
 )
+from pbxlab.extensions.audit import AUDIT
 from pbxlab.extensions.dbschema import audit_log, metadata
+from pbxlab.extensions.references import REFERENCES
+from pbxlab.extensions.references import as_frame as references_frame
 
 SECRET = "s3cr3t-Passw0rd"
 
@@ -116,6 +119,8 @@ def test_update_is_validated_and_audited(tenant: ExtensionStore) -> None:
 
 def test_references_and_renumber_without_update(tenant: ExtensionStore) -> None:
     refs = tenant.references("201")
+    frame = REFERENCES.validate(references_frame(refs))
+    assert list(frame["kind"].astype(str)) == [r.kind for r in refs]
     assert sorted((r.kind, r.owner, r.field) for r in refs) == [
         ("did", "+15551230201", "target (extension)"),
         ("fmfm_destination", "202", "fmfm.destinations.0.target"),
@@ -202,6 +207,19 @@ def test_reset_and_reveal_password_are_audited_without_the_password(
     for secret in (new, SECRET, "4321"):
         assert secret not in dumped
     assert "********" in dumped
+
+
+def test_password_resets_for_the_analysis(tenant: ExtensionStore) -> None:
+    assert tenant.password_resets().empty
+    tenant.reset_password("202")
+    tenant.reset_password("201")
+    tenant.reset_password("201")
+    resets = tenant.password_resets()
+    assert list(resets["extension"]) == ["201", "202"]
+    assert str(resets["ts"].dtype) == "datetime64[ns, UTC]"
+    log = tenant.audit_log("201")
+    AUDIT.validate(log)
+    assert resets.loc[0, "ts"] == log[log["action"] == "reset_password"]["ts"].max()
 
 
 def test_audit_never_holds_a_secret(tenant: ExtensionStore) -> None:
