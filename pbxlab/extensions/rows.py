@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from pbxlab.errors import StoreError, ValidationError
 from pbxlab.extensions.dbschema import extensions, fmfm_destinations, phones
-from pbxlab.extensions.model import Extension, Phone
+from pbxlab.extensions.model import Extension, Phone, build
 
 
 def extension_row(ext: Extension) -> dict[str, Any]:
@@ -108,8 +109,22 @@ def load(conn: Connection, where: ColumnElement[bool] | None = None) -> list[Ext
 
 
 def _extension(r: Any, dests: list[dict[str, Any]], phone_list: list[dict[str, Any]]) -> Extension:
-    # Rows were validated on the way in: construct without re-running every rule.
-    return Extension.model_validate(
+    # Rows were validated on the way in; validating again on the way out catches a
+    # database edited behind pbxlab's back instead of handing out a broken model.
+    try:
+        return _validate_row(r, dests, phone_list)
+    except ValidationError as exc:
+        raise StoreError(
+            f"extension {r['number']!r} in the database breaks the model's rules ({exc}); "
+            f"fix the row or re-import it"
+        ) from None
+
+
+def _validate_row(
+    r: Any, dests: list[dict[str, Any]], phone_list: list[dict[str, Any]]
+) -> Extension:
+    return build(
+        Extension,
         {
             "number": r["number"],
             "name": r["name"],
@@ -144,7 +159,7 @@ def _extension(r: Any, dests: list[dict[str, Any]], phone_list: list[dict[str, A
                 "recorded_name_file": r["dir_recorded_name_file"],
             },
             "phones": phone_list,
-        }
+        },
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from pbxlab.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from pbxlab.extensions import (
@@ -26,7 +26,7 @@ from pbxlab.extensions import (
     validated,
 )
 from pbxlab.extensions.audit import AUDIT
-from pbxlab.extensions.dbschema import audit_log, metadata
+from pbxlab.extensions.dbschema import audit_log, extensions, metadata
 from pbxlab.extensions.references import REFERENCES
 from pbxlab.extensions.references import as_frame as references_frame
 
@@ -344,3 +344,10 @@ def test_phone_observations(tenant: ExtensionStore) -> None:
     with pytest.raises(NotFoundError):
         tenant.phone("00:15:65:99:99:99")
     assert isinstance(phone, Phone)
+
+
+def test_a_row_edited_behind_pbxlabs_back_is_a_store_error(tenant: ExtensionStore) -> None:
+    with tenant.engine.begin() as conn:
+        conn.execute(update(extensions).where(extensions.c.number == "203").values(ring_timeout=1))
+    with pytest.raises(StoreError, match=r"extension '203' in the database breaks .*ring_timeout"):
+        tenant.get("203")
