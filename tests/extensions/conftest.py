@@ -48,8 +48,11 @@ def postgres_server() -> Iterator[str]:
     if bindir is None:
         pytest.skip("PostgreSQL server binaries missing: run scripts/install-system-deps.sh")
     run_as: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="pbxlab-pg-"))
-    if os.geteuid() == 0:
+    as_root = os.geteuid() == 0
+    # as root the server runs as 'postgres', which must reach the directory: /tmp, not
+    # a $TMPDIR that may sit under root's private home
+    base = Path(tempfile.mkdtemp(prefix="pbxlab-pg-", dir="/tmp" if as_root else None))
+    if as_root:
         try:
             account = pwd.getpwnam("postgres")
         except KeyError:
