@@ -14,6 +14,7 @@ new extension.  Secret fields are flattened only when asked (``include_secrets``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ def _leaf_names(model: type[BaseModel], prefix: str = "") -> list[str]:
 FIELD_NAMES: tuple[str, ...] = tuple(_leaf_names(Extension))
 """Every dotted field of an extension, in model order (the CSV column order)."""
 
+_KNOWN = frozenset(FIELD_NAMES)
 _LIST_FIELDS = frozenset({"voicemail.email_recipients", "fmfm.destinations", "phones"})
 
 
@@ -132,6 +134,7 @@ def decode(name: str, text: str) -> Any:
     return text
 
 
+@functools.cache
 def _optional(name: str) -> bool:
     model: type[BaseModel] = Extension
     *parents, leaf = name.split(".")
@@ -144,7 +147,7 @@ def _optional(name: str) -> bool:
 
 
 def _check_known(name: str) -> None:
-    if name not in FIELD_NAMES:
+    if name not in _KNOWN:
         raise ValidationError([FieldProblem(name, "no such field")])
 
 
@@ -160,7 +163,7 @@ def apply_changes(
     problems = []
     data = ext.model_dump()
     for name, raw in changes.items():
-        if name not in FIELD_NAMES:
+        if name not in _KNOWN:
             problems.append(FieldProblem(name, "no such field"))
             continue
         if name in READ_ONLY_FIELDS and not allow_read_only and raw != get(ext, name):
@@ -201,7 +204,7 @@ def from_flat(row: Mapping[str, str], *, prefix: str = "") -> Extension:
 
     Raises ValidationError naming each unknown or invalid field.
     """
-    unknown = [FieldProblem(name, "no such field") for name in row if name not in FIELD_NAMES]
+    unknown = [FieldProblem(name, "no such field") for name in row if name not in _KNOWN]
     if unknown:
         raise ValidationError(unknown)
     data: dict[str, Any] = {}
