@@ -177,6 +177,100 @@ def _resolve(target: Target) -> tuple[socket.AddressFamily, tuple[str, int]]:
     return family, (str(address[0]), int(address[1]))
 
 
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The phone's final answer to the NOTIFY."""
+
+    status: int
+    reason: str | None
+
+
+Verdict = Literal["ignore", "provisional", "resend"] | Final
+
+
+class NotifyTransaction:
+    """One NOTIFY client transaction, without sockets: bytes out, responses in.
+
+    :attr:`request` is what to (re)send; :meth:`receive` classifies each datagram:
+    ``ignore`` (not ours, a late answer, not SIP), ``provisional`` (stop
+    retransmitting), ``resend`` (a challenge was answered: send the new
+    :attr:`request`), or a :class:`Final` answer.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        event: str,
+        local: tuple[str, int],
+        username: str | None = None,
+        password: SecretStr | None = None,
+    ) -> None:
+        self.target, self.event, self.local = target, event, local
+        self._username, self._password = username, password
+        self.call_id = f"{secrets.token_hex(12)}@pbxlab"
+        self.from_tag = secrets.token_hex(6)
+        self.cseq = 1
+        self.challenged = False
+        self.request = self._build(None, "Authorization")
+
+    def _build(self, answer: str | None, header_name: str) -> bytes:
+        return build_notify(
+            self.target,
+            event=self.event,
+            local=self.local,
+            call_id=self.call_id,
+            from_tag=self.from_tag,
+            cseq=self.cseq,
+            branch=_branch(),
+            authorization_header=answer,
+            auth_header_name=header_name,
+        )
+
+    def receive(self, data: bytes) -> Verdict:
+        """What the datagram ``data`` means for this transaction."""
+        try:
+            message = parse_message(data)
+        except SipParseError:
+            return "ignore"
+        if message.is_request or message.header("call-id") != self.call_id:
+            return "ignore"
+        cseq = (message.header("cseq") or "").split()
+        if not cseq or cseq[0] != str(self.cseq):
+            return "ignore"  # a late answer to an earlier attempt
+        status = message.status or 0
+        if status < 200:
+            return "provisional"
+        if status in (401, 407) and not self.challenged:
+            answer = self._answer(message.header(_CHALLENGE_HEADERS[status][0]))
+            if answer is not None:
+                self.challenged = True
+                self.cseq += 1
+                self.request = self._build(answer, _CHALLENGE_HEADERS[status][1])
+                return "resend"
+        return Final(status, message.reason)
+
+    def _answer(self, challenge: str | None) -> str | None:
+        if not (challenge and self._username and self._password):
+            return None  # reported as the final answer: the phone wants credentials
+        try:
+            return authorization(
+                parse_challenge(challenge),
+                username=self._username,
+                password=self._password,
+                method="NOTIFY",
+                uri=self.target.request_uri,
+            )
+        except DigestError:
+            return None
+
+
+_CHALLENGE_HEADERS = {
+    401: ("WWW-Authenticate", "Authorization"),
+    407: ("Proxy-Authenticate", "Proxy-Authorization"),
+}
+
+
 def send_reboot(
     target: Target,
     *,
@@ -193,11 +287,6 @@ def send_reboot(
     cannot be resolved or the socket cannot be used.
     """
     family, address = _resolve(target)
-    call_id = f"{secrets.token_hex(12)}@pbxlab"
-    from_tag = secrets.token_hex(6)
-    cseq = 1
-    challenged = False
-    sent = 0
     start = time.monotonic()
     deadline = start + timeout
     try:
@@ -209,104 +298,58 @@ def send_reboot(
             sock.connect(address)
         except OSError as exc:
             raise PhoneActionError(f"cannot send to {target}: {exc.strerror}") from None
-        local = sock.getsockname()[:2]
-        request = build_notify(
-            target,
-            event=event,
-            local=local,
-            call_id=call_id,
-            from_tag=from_tag,
-            cseq=cseq,
-            branch=_branch(),
+        transaction = NotifyTransaction(
+            target, event=event, local=sock.getsockname()[:2], username=username, password=password
         )
-        interval: float | None = T1
-        next_send = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return RebootResult(
-                    str(target),
-                    event,
-                    vendor,
-                    "timeout",
-                    None,
-                    None,
-                    challenged,
-                    now - start,
-                    sent,
-                )
-            if interval is not None and now >= next_send:
-                # OSError: ICMP unreachable for an earlier datagram; keep trying until timeout
-                with contextlib.suppress(OSError):
-                    sock.send(request)
-                sent += 1
-                next_send = now + interval
-                interval = min(interval * 2, T2)
-            wait_until = min(deadline, next_send) if interval is not None else deadline
-            sock.settimeout(max(0.001, wait_until - time.monotonic()))
-            try:
-                data = sock.recv(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                continue  # ECONNREFUSED: nobody listening (yet); the timeout decides
-            try:
-                message = parse_message(data)
-            except SipParseError:
-                continue
-            if message.is_request or message.header("call-id") != call_id:
-                continue
-            cseq_value = (message.header("cseq") or "").split()
-            if not cseq_value or cseq_value[0] != str(cseq):
-                continue  # a late answer to an earlier attempt
-            status = message.status or 0
-            if status < 200:
-                interval = None  # provisional: the phone has it, stop retransmitting
-                continue
-            if status in (401, 407) and not challenged and username and password:
-                header = "WWW-Authenticate" if status == 401 else "Proxy-Authenticate"
-                value = message.header(header)
-                if value:
-                    try:
-                        answer = authorization(
-                            parse_challenge(value),
-                            username=username,
-                            password=password,
-                            method="NOTIFY",
-                            uri=target.request_uri,
-                        )
-                    except DigestError:
-                        answer = None
-                    if answer is not None:
-                        challenged = True
-                        cseq += 1
-                        request = build_notify(
-                            target,
-                            event=event,
-                            local=local,
-                            call_id=call_id,
-                            from_tag=from_tag,
-                            cseq=cseq,
-                            branch=_branch(),
-                            authorization_header=answer,
-                            auth_header_name="Authorization"
-                            if status == 401
-                            else "Proxy-Authorization",
-                        )
-                        interval, next_send = T1, time.monotonic()
-                        continue
-            outcome: Literal["accepted", "rejected"] = "accepted" if status < 300 else "rejected"
-            return RebootResult(
-                str(target),
-                event,
-                vendor,
-                outcome,
-                status,
-                message.reason,
-                challenged,
-                time.monotonic() - start,
-                sent,
-            )
+        final, sent = _exchange(sock, transaction, deadline)
+    elapsed = time.monotonic() - start
+    if final is None:
+        return RebootResult(
+            str(target), event, vendor, "timeout", None, None, transaction.challenged, elapsed, sent
+        )
+    outcome: Literal["accepted", "rejected"] = "accepted" if final.status < 300 else "rejected"
+    return RebootResult(
+        str(target),
+        event,
+        vendor,
+        outcome,
+        final.status,
+        final.reason,
+        transaction.challenged,
+        elapsed,
+        sent,
+    )
+
+
+def _exchange(
+    sock: socket.socket, transaction: NotifyTransaction, deadline: float
+) -> tuple[Final | None, int]:
+    # Timer E retransmission until a final answer or the deadline; returns it and the
+    # number of datagrams sent.
+    sent = 0
+    interval: float | None = T1
+    next_send = time.monotonic()
+    while (now := time.monotonic()) < deadline:
+        if interval is not None and now >= next_send:
+            # OSError: ICMP unreachable for an earlier datagram; keep trying until timeout
+            with contextlib.suppress(OSError):
+                sock.send(transaction.request)
+            sent += 1
+            next_send, interval = now + interval, min(interval * 2, T2)
+        wait_until = min(deadline, next_send) if interval is not None else deadline
+        sock.settimeout(max(0.001, wait_until - time.monotonic()))
+        try:
+            data = sock.recv(65535)
+        except OSError:  # TimeoutError, or ECONNREFUSED while nobody listens yet
+            continue
+        verdict = transaction.receive(data)
+        if verdict == "provisional":
+            interval = None  # the phone has it: stop retransmitting, wait for the answer
+        elif verdict == "resend":
+            interval, next_send = T1, time.monotonic()
+        elif isinstance(verdict, Final):
+            return verdict, sent
+    return None, sent
 
 
 def _branch() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,13 @@ from pydantic import SecretStr
 from pbxlab.capture.sip import parse_message
 from pbxlab.errors import PhoneActionError
 from pbxlab.extensions import Extension, ExtensionStore, reboot_event, reboot_phone, validated
-from pbxlab.extensions.reboot import build_notify, notify_target, send_reboot
+from pbxlab.extensions.reboot import (
+    Final,
+    NotifyTransaction,
+    build_notify,
+    notify_target,
+    send_reboot,
+)
 from tests.extensions.sipp_phone import sipp_phone
 
 PASSWORD = "s3cr3t-Passw0rd"
@@ -149,3 +156,70 @@ def test_reboot_without_a_contact_says_what_to_do(tmp_path: Path) -> None:
         store.add(validated(Extension, number="201", name="Alice"))
         with pytest.raises(PhoneActionError, match="no registered contact on record"):
             reboot_phone(store, "201")
+
+
+def _response(tx: NotifyTransaction, status_line: str, *extra: str, cseq: int | None = None,
+              call_id: str | None = None) -> bytes:  # fmt: skip
+    lines = [
+        f"SIP/2.0 {status_line}",
+        "Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKx",
+        "From: <sip:pbxlab@127.0.0.1>;tag=" + tx.from_tag,
+        "To: <sip:201@127.0.0.1>;tag=phone",
+        f"Call-ID: {call_id or tx.call_id}",
+        f"CSeq: {cseq or tx.cseq} NOTIFY",
+        *extra,
+        "Content-Length: 0",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+CHALLENGE = 'WWW-Authenticate: Digest realm="phone", nonce="abc", qop="auth"'
+
+
+def _transaction(password: str | None = PASSWORD) -> NotifyTransaction:
+    return NotifyTransaction(
+        notify_target("sip:201@127.0.0.1:5062"), event="check-sync", local=("127.0.0.1", 40000),
+        username="201", password=SecretStr(password) if password else None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("make", "verdict"),
+    [
+        (lambda tx: b"\x00\x01 not sip", "ignore"),
+        (lambda tx: _response(tx, "200 OK", call_id="other@x"), "ignore"),
+        (lambda tx: _response(tx, "200 OK", cseq=7), "ignore"),
+        (lambda tx: b"OPTIONS sip:pbxlab@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", "ignore"),
+        (lambda tx: _response(tx, "100 Trying"), "provisional"),
+        (lambda tx: _response(tx, "200 OK"), Final(200, "OK")),
+        (lambda tx: _response(tx, "489 Bad Event"), Final(489, "Bad Event")),
+        (lambda tx: _response(tx, "401 Unauthorized"), Final(401, "Unauthorized")),  # no challenge
+    ],
+)
+def test_transaction_verdicts(make: Callable[[NotifyTransaction], bytes], verdict: object) -> None:
+    tx = _transaction()
+    assert tx.receive(make(tx)) == verdict
+
+
+def test_transaction_answers_one_challenge_only() -> None:
+    tx = _transaction()
+    first_request = tx.request
+    assert tx.receive(_response(tx, "401 Unauthorized", CHALLENGE)) == "resend"
+    assert tx.cseq == 2 and tx.challenged and tx.request != first_request
+    resent = parse_message(tx.request)
+    assert resent.header("CSeq") == "2 NOTIFY"
+    assert (resent.header("Authorization") or "").startswith('Digest username="201"')
+    assert PASSWORD not in tx.request.decode()
+    assert tx.receive(_response(tx, "401 Unauthorized", CHALLENGE, cseq=1)) == "ignore"  # late
+    assert tx.receive(_response(tx, "401 Unauthorized", CHALLENGE)) == Final(401, "Unauthorized")
+
+
+def test_proxy_challenge_and_missing_credentials() -> None:
+    tx = _transaction()
+    proxy = CHALLENGE.replace("WWW-Authenticate", "Proxy-Authenticate")
+    assert tx.receive(_response(tx, "407 Proxy Authentication Required", proxy)) == "resend"
+    assert parse_message(tx.request).header("Proxy-Authorization") is not None
+    anonymous = _transaction(password=None)
+    assert anonymous.receive(_response(anonymous, "401 Unauthorized", CHALLENGE)) == Final(
+        401, "Unauthorized"
+    )
