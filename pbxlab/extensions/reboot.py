@@ -9,6 +9,8 @@ non-INVITE client transaction (RFC 3261 §17.1.2): retransmitted with Timer E
 stops retransmission.  A 401/407 is answered once with the extension's SIP
 credentials (phones challenge with their own account), a second challenge is
 reported as the answer.  Responses are read with pbxlab's SIP parser.
+:class:`NotifyTransaction` holds that logic without any socket (bytes in,
+verdict out); :func:`send_reboot` only sends, waits and retransmits.
 
 The target is the ``source`` the registration came from when known (that is
 where a NAT lets packets in), else the host/port of the Contact URI.
