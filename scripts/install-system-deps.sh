@@ -2,12 +2,13 @@
 # System packages the tests and the pyshark backend need, from Debian's archive.
 # Idempotent: installs only what is missing. Needs root (or sudo).
 #   tshark      capture dissection (pyshark backend, golden counts), dumpcap for the lab
+#   postgresql  store tests on a real server (the tests start their own throwaway cluster)
+#   sip-tester  SIPp: a real SIP peer for reboot tests, and the lab's user agents
 #   kamailio    the lab's registrar (lab/kamailio.cfg)
-#   sip-tester  SIPp, the lab's user agents (lab/scenarios/*.xml)
 #   iproute2    `ip`, to bring up loopback inside the lab's network namespace
 #   util-linux  `unshare`, to create that namespace
 set -euo pipefail
-packages=(tshark kamailio sip-tester iproute2 util-linux)
+packages=(tshark postgresql sip-tester kamailio iproute2 util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
