@@ -20,8 +20,9 @@ echo "installing system packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # wireshark-common asks whether non-root users may capture; answer "no" up front.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
-# The lab starts its own Kamailio inside a private network namespace; the
-# distribution's service must not start (it would listen on every interface).
+# No service may start while installing: the lab runs its own Kamailio inside a
+# private network namespace (the distribution's would listen on every interface),
+# and the store tests their own PostgreSQL cluster.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod 755 /usr/sbin/policy-rc.d
