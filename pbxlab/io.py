@@ -73,8 +73,9 @@ class TableWriter:
             table = pa.Table.from_pandas(frame, schema=self._arrow, preserve_index=False)
             self._parquet.write_table(table)
         else:
-            frame.to_csv(self.path, mode="a" if self._started else "w", header=not self._started,
-                         index=False)
+            frame.to_csv(
+                self.path, mode="a" if self._started else "w", header=not self._started, index=False
+            )
         self._started = True
         self.rows += len(frame)
 
@@ -89,8 +90,12 @@ class TableWriter:
     def __enter__(self) -> TableWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 

@@ -328,7 +328,10 @@ class PacketDecoder:
                 inner, _res, offlags, ident = struct.unpack_from("!BBHI", data, pos)
                 body = data[pos + 8 : end]
                 whole = self.fragments.add(
-                    (src, dst, inner, ident), offlags & 0xFFF8, bool(offlags & 1), body,
+                    (src, dst, inner, ident),
+                    offlags & 0xFFF8,
+                    bool(offlags & 1),
+                    body,
                     self._ts_ns,
                 )
                 if whole is None:
@@ -361,15 +364,20 @@ class PacketDecoder:
             # a shorter capture than announced (snaplen) keeps what is there
             stop = min(pos + ulen, end) if ulen >= 8 else end
             payload = data[pos + 8 : stop]
-            if (dport == UDP_GTP_U or sport == UDP_GTP_U) and depth < MAX_NESTING:
+            if UDP_GTP_U in (dport, sport) and depth < MAX_NESTING:
                 inner = self._gtp(payload, encap, depth)
                 if inner is not _NOT_TUNNEL:
                     return inner  # type: ignore[return-value]
-            if (dport == UDP_L2TP or sport == UDP_L2TP) and depth < MAX_NESTING:
+            if UDP_L2TP in (dport, sport) and depth < MAX_NESTING:
                 inner = self._l2tp(payload, encap, depth)
                 if inner is not _NOT_TUNNEL:
                     return inner  # type: ignore[return-value]
-            if dport == UDP_VXLAN and len(payload) >= 8 and payload[0] & 0x08 and depth < MAX_NESTING:
+            if (
+                dport == UDP_VXLAN
+                and len(payload) >= 8
+                and payload[0] & 0x08
+                and depth < MAX_NESTING
+            ):
                 return self._ethernet(payload, 8, _join(encap, "vxlan"), depth + 1)
             return Segment(src, dst, IPPROTO_UDP, sport, dport, payload, encap, 0, 0)
         if proto == IPPROTO_TCP:
@@ -379,8 +387,9 @@ class PacketDecoder:
             hlen = (off >> 4) * 4
             if hlen < 20:
                 raise PacketDecodeError(f"TCP header length {hlen} < 20")
-            return Segment(src, dst, IPPROTO_TCP, sport, dport, data[pos + hlen : end], encap,
-                           seq, flags)
+            return Segment(
+                src, dst, IPPROTO_TCP, sport, dport, data[pos + hlen : end], encap, seq, flags
+            )
         if depth >= MAX_NESTING:
             raise PacketDecodeError(f"more than {MAX_NESTING} nested tunnels")
         if proto == IPPROTO_IPIP:
@@ -407,7 +416,7 @@ class PacketDecoder:
             return self._ethernet(data, pos, encap, depth)
         return self._ethertype(protocol, data, pos, encap, depth)
 
-    def _gtp(self, data: bytes, encap: str, depth: int) -> Segment | None | object:
+    def _gtp(self, data: bytes, encap: str, depth: int) -> Segment | object | None:
         # GTPv1-U G-PDU (3GPP TS 29.281); anything else on 2152 is not a tunnel for us
         if len(data) < 8 or data[0] >> 5 != 1 or data[1] != 0xFF:
             return _NOT_TUNNEL
@@ -427,7 +436,7 @@ class PacketDecoder:
                 pos += ext_len
         return self._ip_by_version(data, pos, _join(encap, "gtp"), depth + 1)
 
-    def _l2tp(self, data: bytes, encap: str, depth: int) -> Segment | None | object:
+    def _l2tp(self, data: bytes, encap: str, depth: int) -> Segment | object | None:
         if len(data) < 6:
             return _NOT_TUNNEL
         flags = _U16.unpack_from(data, 0)[0]

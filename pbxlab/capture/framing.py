@@ -113,7 +113,9 @@ def iter_records(path: Path) -> Iterator[Record]:
         try:
             head = reader.peek(4)
         except (OSError, EOFError) as exc:
-            raise CaptureFormatError(f"cannot read: {exc}", Location(str(path), byte_offset=0))
+            raise CaptureFormatError(
+                f"cannot read: {exc}", Location(str(path), byte_offset=0)
+            ) from exc
         fmt = sniff_capture_format(head)
         if fmt == "pcap":
             yield from _iter_pcap(reader)
@@ -225,8 +227,13 @@ def _iter_pcap(reader: _BlockReader) -> Iterator[Record]:
                 raise _truncated(reader, frame, f"record data ({incl} bytes announced)")
             buf, pos = reader.buf, reader.pos
             end = pos + 16 + incl
-        yield Record(frame, sec * 1_000_000_000 + frac * ts_mult, linktype, buf[pos + 16 : end],
-                     reader.base + pos)
+        yield Record(
+            frame,
+            sec * 1_000_000_000 + frac * ts_mult,
+            linktype,
+            buf[pos + 16 : end],
+            reader.base + pos,
+        )
         reader.pos = end
 
 
@@ -299,9 +306,7 @@ def _iter_pcapng(reader: _BlockReader) -> Iterator[Record]:
             caplen = struct.unpack_from(endian + "I", body)[0]  # original length; body is padded
             data_start = 4
         elif btype == 2:  # obsolete packet block
-            if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(
-                endian + "HHIIII", body
-            )
+            if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "HHIIII", body)
             data_start = 20
         else:
             continue  # name resolution, statistics, custom blocks: not packets
@@ -316,5 +321,6 @@ def _iter_pcapng(reader: _BlockReader) -> Iterator[Record]:
             caplen = min(caplen, len(body) - 4)
         raw_ts = (ts_hi << 32) | ts_lo
         ts_ns = raw_ts * iface.ts_num // iface.ts_den + iface.offset_ns
-        yield Record(frame, ts_ns, iface.linktype, body[data_start : data_start + caplen],
-                     block_offset)
+        yield Record(
+            frame, ts_ns, iface.linktype, body[data_start : data_start + caplen], block_offset
+        )

@@ -42,8 +42,10 @@ def is_hep(payload: bytes) -> bool:
     return (
         len(payload) >= 28
         and payload[0] == 2
-        and ((payload[1] == 28 and payload[2] == socket.AF_INET)
-             or (payload[1] == 52 and payload[2] == socket.AF_INET6))
+        and (
+            (payload[1] == 28 and payload[2] == socket.AF_INET)
+            or (payload[1] == 52 and payload[2] == socket.AF_INET6)
+        )
     )
 
 
@@ -65,8 +67,15 @@ def _decode_hep2(payload: bytes) -> HepPacket:
     pos = 8 + 2 * alen
     sec, usec = struct.unpack_from("<II", payload, pos)
     return HepPacket(
-        src, dst, sport, dport, proto, sec * 1_000_000_000 + usec * 1_000, HEP_PROTO_SIP,
-        payload[hlen:], 2,
+        src,
+        dst,
+        sport,
+        dport,
+        proto,
+        sec * 1_000_000_000 + usec * 1_000,
+        HEP_PROTO_SIP,
+        payload[hlen:],
+        2,
     )
 
 

@@ -102,17 +102,20 @@ class NativeRun:
             if self.strict:
                 raise
             loc = exc.location
-            self._errors.append(
-                (loc.frame, None, loc.byte_offset, "framing", exc.message, None)
-            )
+            self._errors.append((loc.frame, None, loc.byte_offset, "framing", exc.message, None))
         for key, skipped in tcp.flush():
             self._stream_problem(record, key, skipped.reason, b"")
         if decoder.fragments.pending or decoder.fragments.expired:
             count = decoder.fragments.pending + decoder.fragments.expired
             self._error(record, "ip", f"{count} fragmented IP datagram(s) never completed", b"")
         if self._media.dropped_streams:
-            self._error(record, "rtp", f"{self._media.dropped_streams} RTP packets of streams "
-                        "beyond the stream limit were not analysed", b"")
+            self._error(
+                record,
+                "rtp",
+                f"{self._media.dropped_streams} RTP packets of streams "
+                "beyond the stream limit were not analysed",
+                b"",
+            )
         yield self._take_chunk()
 
     def rtp_streams(self) -> pd.DataFrame:
@@ -123,13 +126,23 @@ class NativeRun:
 
     def _udp(self, record: Record, seg: Segment) -> None:
         payload = seg.payload
-        if self._media.packet(seg.src, seg.sport, seg.dst, seg.dport, payload, record.ts_ns,
-                              record.frame):
+        if self._media.packet(
+            seg.src, seg.sport, seg.dst, seg.dport, payload, record.ts_ns, record.frame
+        ):
             self.stats["media_packets"] += 1
             return
         if looks_like_sip(payload):
-            self._sip(record, seg.src, seg.sport, seg.dst, seg.dport, "udp", seg.encap, payload,
-                      record.ts_ns)
+            self._sip(
+                record,
+                seg.src,
+                seg.sport,
+                seg.dst,
+                seg.dport,
+                "udp",
+                seg.encap,
+                payload,
+                record.ts_ns,
+            )
         elif is_hep(payload):
             self._hep(record, seg, payload)
         elif payload in _KEEPALIVE_PAYLOADS:
@@ -148,25 +161,57 @@ class NativeRun:
             return
         encap = f"hep{hep.version}" + (f"+{seg.encap}" if seg.encap else "")
         transport = "tcp" if hep.ip_proto == 6 else "udp"
-        self._sip(record, hep.src, hep.sport, hep.dst, hep.dport, transport, encap, hep.payload,
-                  hep.ts_ns if hep.ts_ns is not None else record.ts_ns)
+        self._sip(
+            record,
+            hep.src,
+            hep.sport,
+            hep.dst,
+            hep.dport,
+            transport,
+            encap,
+            hep.payload,
+            hep.ts_ns if hep.ts_ns is not None else record.ts_ns,
+        )
 
     def _tcp(self, record: Record, seg: Segment, tcp: TcpReassembler) -> None:
         key = (seg.src, seg.sport, seg.dst, seg.dport)
         for event in tcp.segment(key, seg.tcp_seq, seg.tcp_flags, seg.payload):
             if isinstance(event, Message):
-                self._sip(record, seg.src, seg.sport, seg.dst, seg.dport, "tcp", seg.encap,
-                          event.data, record.ts_ns)
+                self._sip(
+                    record,
+                    seg.src,
+                    seg.sport,
+                    seg.dst,
+                    seg.dport,
+                    "tcp",
+                    seg.encap,
+                    event.data,
+                    record.ts_ns,
+                )
             elif isinstance(event, Keepalive):
                 self.stats["keepalives"] += 1
             elif isinstance(event, Skipped):
                 self._stream_problem(record, key, event.reason, event.data)
             elif isinstance(event, Gap):
-                self._stream_problem(record, key, f"{event.missing} bytes missing from the "
-                                     "capture; stream resynchronised", b"")
+                self._stream_problem(
+                    record,
+                    key,
+                    f"{event.missing} bytes missing from the capture; stream resynchronised",
+                    b"",
+                )
 
-    def _sip(self, record: Record, src: bytes, sport: int, dst: bytes, dport: int,
-             transport: str, encap: str, data: bytes, ts_ns: int) -> None:
+    def _sip(
+        self,
+        record: Record,
+        src: bytes,
+        sport: int,
+        dst: bytes,
+        dport: int,
+        transport: str,
+        encap: str,
+        data: bytes,
+        ts_ns: int,
+    ) -> None:
         try:
             msg = parse_message(data)
         except SipParseError as exc:
@@ -177,23 +222,40 @@ class NativeRun:
         if sdp is not None:
             call_id = columns[4]
             for media in sdp.media:
-                self._media.announce(media.connection, media.port, call_id, media.rtpmap,
-                                     media.rtcp_port)
+                self._media.announce(
+                    media.connection, media.port, call_id, media.rtpmap, media.rtcp_port
+                )
         self._rows.append(
-            (ts_ns, record.frame, ip_text(src), sport, ip_text(dst), dport, transport,
-             encap or "none", *columns)
+            (
+                ts_ns,
+                record.frame,
+                ip_text(src),
+                sport,
+                ip_text(dst),
+                dport,
+                transport,
+                encap or "none",
+                *columns,
+            )
         )
 
     # -- problems ------------------------------------------------------------
 
-    def _stream_problem(self, record: Record | None, key: tuple[bytes, int, bytes, int],
-                        reason: str, data: bytes) -> None:
+    def _stream_problem(
+        self, record: Record | None, key: tuple[bytes, int, bytes, int], reason: str, data: bytes
+    ) -> None:
         src, sport, dst, dport = key
         flow = f"TCP {ip_text(src)}:{sport} -> {ip_text(dst)}:{dport}: "
         self._error(record, "tcp", flow + reason, data[:EXCERPT_BYTES])
 
-    def _error(self, record: Record | None, stage: str, message: str, excerpt: bytes,
-               cause: PbxlabError | None = None) -> None:
+    def _error(
+        self,
+        record: Record | None,
+        stage: str,
+        message: str,
+        excerpt: bytes,
+        cause: PbxlabError | None = None,
+    ) -> None:
         frame = record.frame if record is not None else None
         offset = record.offset if record is not None else None
         if self.strict:
@@ -201,7 +263,9 @@ class NativeRun:
             if isinstance(cause, SipParseError):
                 raise SipParseError(message, cause.offset, location)
             raise PacketDecodeError(f"{stage}: {message}", location)
-        self._errors.append((frame, None, offset, stage, message, repr(excerpt) if excerpt else None))
+        self._errors.append(
+            (frame, None, offset, stage, message, repr(excerpt) if excerpt else None)
+        )
 
     # -- chunks --------------------------------------------------------------
 

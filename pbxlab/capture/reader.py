@@ -110,16 +110,22 @@ class Capture:
         requests = msgs[msgs["is_request"]]
         responses = msgs[~msgs["is_request"]]
         by_status = (
-            responses.assign(what=responses["status"].astype(str) + "/"
-                             + responses["cseq_method"].astype("string").fillna("?"))
-            .groupby("what", observed=True).size()
+            responses.assign(
+                what=responses["status"].astype(str)
+                + "/"
+                + responses["cseq_method"].astype("string").fillna("?")
+            )
+            .groupby("what", observed=True)
+            .size()
         )
         return {
             "files": len(self.files),
             "frames": int(self.stats.get("frames", 0)),
             "sip_messages": len(msgs),
-            "requests": requests.groupby("method", observed=True).size()
-            .sort_values(ascending=False).to_dict(),
+            "requests": requests.groupby("method", observed=True)
+            .size()
+            .sort_values(ascending=False)
+            .to_dict(),
             "responses": by_status.sort_values(ascending=False).to_dict(),
             "transports": msgs.groupby("transport", observed=True).size().to_dict(),
             "encapsulations": msgs.groupby("encap", observed=True).size().to_dict(),

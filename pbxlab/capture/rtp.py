@@ -54,14 +54,38 @@ class _Endpoint:
 
 class _Stream:
     __slots__ = (
-        "call_id", "clock", "codec", "cycles", "base_seq", "max_seq", "received",
-        "jitter", "max_jitter", "last_transit", "first_ns", "last_ns", "first_frame",
-        "payload_type", "dst_announced", "src_announced", "rtcp",
+        "base_seq",
+        "call_id",
+        "clock",
+        "codec",
+        "cycles",
+        "dst_announced",
+        "first_frame",
+        "first_ns",
+        "jitter",
+        "last_ns",
+        "last_transit",
+        "max_jitter",
+        "max_seq",
+        "payload_type",
+        "received",
+        "rtcp",
+        "src_announced",
     )
 
-    def __init__(self, call_id: str | None, pt: int, codec: str | None, clock: int, seq: int,
-                 ts_ns: int, frame: int, dst_announced: bool, src_announced: bool,
-                 rtcp: bool) -> None:
+    def __init__(
+        self,
+        call_id: str | None,
+        pt: int,
+        codec: str | None,
+        clock: int,
+        seq: int,
+        ts_ns: int,
+        frame: int,
+        dst_announced: bool,
+        src_announced: bool,
+        rtcp: bool,
+    ) -> None:
         self.call_id = call_id
         self.payload_type = pt
         self.codec = codec
@@ -115,8 +139,9 @@ class MediaTracker:
         self._endpoints[(raw, port)] = _Endpoint(call_id, rtpmap, False)
         self._endpoints[(raw, rtcp_port or port + 1)] = _Endpoint(call_id, rtpmap, True)
 
-    def packet(self, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes,
-               ts_ns: int, frame: int) -> bool:
+    def packet(
+        self, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes, ts_ns: int, frame: int
+    ) -> bool:
         """Account one UDP packet; True when it was media of an announced stream."""
         endpoints = self._endpoints
         dst_ep = endpoints.get((dst, dport))
@@ -153,8 +178,16 @@ class MediaTracker:
                 codec = codec or STATIC_PAYLOAD_TYPES[pt][0]
                 clock = STATIC_PAYLOAD_TYPES[pt][1]
             stream = self._streams[key] = _Stream(
-                endpoint.call_id, pt, None if rtcp else codec, clock, seq, ts_ns, frame,
-                dst_ep is not None, src_ep is not None, rtcp,
+                endpoint.call_id,
+                pt,
+                None if rtcp else codec,
+                clock,
+                seq,
+                ts_ns,
+                frame,
+                dst_ep is not None,
+                src_ep is not None,
+                rtcp,
             )
         stream.received += 1
         stream.last_ns = ts_ns
@@ -171,8 +204,7 @@ class MediaTracker:
         if stream.last_transit is not None:
             d = abs(transit - stream.last_transit)
             stream.jitter += (d - stream.jitter) / 16
-            if stream.jitter > stream.max_jitter:
-                stream.max_jitter = stream.jitter
+            stream.max_jitter = max(stream.max_jitter, stream.jitter)
         stream.last_transit = transit
         return True
 
@@ -187,12 +219,28 @@ class MediaTracker:
                 expected = s.cycles + s.max_seq - s.base_seq + 1
                 lost = max(0, expected - s.received)
                 jitter = s.max_jitter * 1000.0 / s.clock
-            rows.append((
-                source_file, "rtcp" if s.rtcp else "rtp", s.call_id, ssrc, ip_text(src), sport,
-                ip_text(dst), dport, None if s.rtcp else s.payload_type, s.codec, s.received,
-                lost, jitter, s.first_ns, s.last_ns, s.first_frame, s.dst_announced,
-                s.src_announced,
-            ))
+            rows.append(
+                (
+                    source_file,
+                    "rtcp" if s.rtcp else "rtp",
+                    s.call_id,
+                    ssrc,
+                    ip_text(src),
+                    sport,
+                    ip_text(dst),
+                    dport,
+                    None if s.rtcp else s.payload_type,
+                    s.codec,
+                    s.received,
+                    lost,
+                    jitter,
+                    s.first_ns,
+                    s.last_ns,
+                    s.first_frame,
+                    s.dst_announced,
+                    s.src_announced,
+                )
+            )
         if not rows:
             return RTP_STREAMS.empty()
         columns = list(zip(*rows, strict=True))

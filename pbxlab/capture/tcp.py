@@ -87,8 +87,10 @@ class TcpReassembler:
             if seq not in stream.pending:
                 stream.pending[seq] = payload
                 stream.pending_bytes += len(payload)
-            if (stream.pending_bytes > MAX_PENDING_BYTES
-                    or len(stream.pending) > MAX_PENDING_SEGMENTS):
+            if (
+                stream.pending_bytes > MAX_PENDING_BYTES
+                or len(stream.pending) > MAX_PENDING_SEGMENTS
+            ):
                 first = min(stream.pending, key=lambda s: _seq_diff(s, stream.next_seq))
                 missing = _seq_diff(first, stream.next_seq)
                 stream.framer.reset(missing)
@@ -132,6 +134,12 @@ class TcpReassembler:
             buffered = stream.framer.buffered
             if buffered:
                 stream.framer.reset()
-                yield key, Skipped(b"", 0, f"{buffered} bytes of an incomplete message "
-                                   "at the end of the capture")
+                yield (
+                    key,
+                    Skipped(
+                        b"",
+                        0,
+                        f"{buffered} bytes of an incomplete message at the end of the capture",
+                    ),
+                )
         self._streams.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,12 +18,12 @@ _err = Console(stderr=True)
 
 def parse(
     inputs: list[Path] = typer.Argument(..., help="Capture files (pcap, pcapng, .gz)."),
-    output: Path = typer.Option(..., "-o", "--output",
-                                help="Messages table: .parquet or .csv."),
+    output: Path = typer.Option(..., "-o", "--output", help="Messages table: .parquet or .csv."),
     backend: str = typer.Option("native", help=f"Capture backend: {' or '.join(BACKENDS)}."),
     strict: bool = typer.Option(False, help="Stop at the first unreadable packet or message."),
-    errors_out: Path | None = typer.Option(None, "--errors",
-                                           help="Also write the errors table here."),
+    errors_out: Path | None = typer.Option(
+        None, "--errors", help="Also write the errors table here."
+    ),
     rtp_out: Path | None = typer.Option(None, "--rtp", help="Also write rtp_streams here."),
     chunk_size: int = typer.Option(100_000, min=1000, help="Messages per written chunk."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
@@ -43,8 +44,11 @@ def parse(
         for chunk in stream:
             writer.write(chunk.messages)
             # keep only what the summary needs, not the chunk
-            messages_seen.append(chunk.messages[["is_request", "method", "status",
-                                                 "cseq_method", "transport", "encap"]])
+            messages_seen.append(
+                chunk.messages[
+                    ["is_request", "method", "status", "cseq_method", "transport", "encap"]
+                ]
+            )
             errors_seen.append(chunk.errors)
             if err_writer is not None:
                 err_writer.write(chunk.errors)
@@ -54,7 +58,6 @@ def parse(
             rtp_writer.write(stream.rtp_streams)
     if quiet:
         return
-    import pandas as pd
 
     summary_capture = Capture(
         messages=pd.concat(messages_seen, ignore_index=True) if messages_seen else MESSAGES.empty(),
@@ -97,15 +100,20 @@ def print_summary(capture: Capture, output: Path) -> None:
         resp = responses[i] if i < len(responses) else ("", "")
         table.add_row(str(req[0]), str(req[1]), str(resp[0]), str(resp[1]))
     _err.print(table)
-    _err.print(f"transports: {_fmt(summary['transports'])}; "
-               f"encapsulations: {_fmt(summary['encapsulations'])}")
-    _err.print(f"media: {summary['media_streams']} RTP/RTCP streams, "
-               f"{summary['media_packets']} packets")
+    _err.print(
+        f"transports: {_fmt(summary['transports'])}; "
+        f"encapsulations: {_fmt(summary['encapsulations'])}"
+    )
+    _err.print(
+        f"media: {summary['media_streams']} RTP/RTCP streams, {summary['media_packets']} packets"
+    )
     errors = summary["errors"]
     if errors:
         total = sum(errors.values())  # type: ignore[attr-defined]
-        _err.print(f"[yellow]skipped {total} unreadable item(s): {_fmt(errors)} "
-                   "(write them with --errors FILE)[/yellow]")
+        _err.print(
+            f"[yellow]skipped {total} unreadable item(s): {_fmt(errors)} "
+            "(write them with --errors FILE)[/yellow]"
+        )
     else:
         _err.print("nothing skipped")
 

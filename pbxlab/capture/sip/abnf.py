@@ -30,7 +30,8 @@ CSEQ_RE = re.compile(rf"\s*([0-9]{{1,10}})\s+({TOKEN})\s*\Z", re.ASCII)
 # delta-seconds = 1*DIGIT (Expires, Content-Length, expires= parameter)
 DIGITS_RE = re.compile(r"\s*([0-9]{1,10})\s*\Z", re.ASCII)
 
-# Via: sent-protocol LWS sent-by *( SEMI via-params ); sent-protocol = "SIP" SLASH "2.0" SLASH transport
+# via-parm = sent-protocol LWS sent-by *( SEMI via-params )
+# sent-protocol = "SIP" SLASH "2.0" SLASH transport
 VIA_RE = re.compile(
     r"\s*SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9\-]+)\s+"  # transport
     r"(\[[0-9A-Fa-f:.]+\]|[^\s;:,]+)"  # host (IPv6 reference in brackets)

@@ -120,7 +120,9 @@ class SipStreamFramer:
         if head_end < 0:
             if len(buf) > self.max_incomplete:
                 data, offset = self._take(len(buf))
-                return Skipped(data, offset, f"no end of headers within {self.max_incomplete} bytes")
+                return Skipped(
+                    data, offset, f"no end of headers within {self.max_incomplete} bytes"
+                )
             return NEED_DATA
         match_len = _CONTENT_LENGTH_RE.search(buf, 0, head_end)
         body_len = int(match_len.group(1)) if match_len else 0
@@ -128,7 +130,9 @@ class SipStreamFramer:
         if total > self.max_incomplete:
             data, offset = self._take(head_end + sep)
             return Skipped(
-                data, offset, f"Content-Length {body_len} exceeds the {self.max_incomplete}-byte cap"
+                data,
+                offset,
+                f"Content-Length {body_len} exceeds the {self.max_incomplete}-byte cap",
             )
         if len(buf) < total:
             return NEED_DATA

@@ -141,9 +141,7 @@ def parse_message(data: bytes) -> SipMessage:
         if length is None:
             problems.append(f"invalid Content-Length {declared[0][:40]!r}")
         elif length > len(body):
-            problems.append(
-                f"body truncated: Content-Length {length}, {len(body)} bytes present"
-            )
+            problems.append(f"body truncated: Content-Length {length}, {len(body)} bytes present")
         elif length < len(body):
             body = body[:length]  # RFC 3261 18.3: bytes past Content-Length are discarded
     msg.body = body

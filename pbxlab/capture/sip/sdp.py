@@ -88,4 +88,3 @@ def parse_sdp(body: bytes) -> SdpInfo:
         if m.connection is None:
             m.connection = session_conn
     return SdpInfo(session_conn, media)
-
