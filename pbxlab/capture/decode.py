@@ -127,6 +127,11 @@ class FragmentReassembler:
     ) -> bytes | None:
         """Add one fragment; return the whole payload once every piece is present."""
         group = self._groups.get(key)
+        if group is not None and ts_ns - group.first_ns > self.timeout_ns:
+            # an expired datagram whose identification is now reused by a new one
+            del self._groups[key]
+            self.expired += 1
+            group = None
         if group is None:
             if len(self._groups) >= self.max_groups:
                 self._evict(ts_ns, force=True)
@@ -137,8 +142,6 @@ class FragmentReassembler:
         payload = group.assemble()
         if payload is not None:
             del self._groups[key]
-        elif ts_ns - group.first_ns > self.timeout_ns:
-            self._evict(ts_ns)
         return payload
 
     def _evict(self, now_ns: int, force: bool = False) -> None:
