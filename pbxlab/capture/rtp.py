@@ -43,6 +43,8 @@ STATIC_PAYLOAD_TYPES: dict[int, tuple[str, int]] = {
 MAX_STREAMS = 200_000  # bounds memory on hostile captures
 SEQ_MOD = 1 << 16
 MAX_DROPOUT = 3000  # RFC 3550 A.1
+TS_MOD = 1 << 32
+TS_HALF = 1 << 31
 
 
 @dataclass(slots=True)
@@ -202,7 +204,8 @@ class MediaTracker:
         # RFC 3550 6.4.1: J += (|D| - J) / 16, in timestamp units
         transit = ts_ns * stream.clock / 1e9 - rtp_ts
         if stream.last_transit is not None:
-            d = abs(transit - stream.last_transit)
+            # RTP timestamps are 32-bit and wrap (they start at random): D modulo 2**32
+            d = abs((transit - stream.last_transit + TS_HALF) % TS_MOD - TS_HALF)
             stream.jitter += (d - stream.jitter) / 16
             stream.max_jitter = max(stream.max_jitter, stream.jitter)
         stream.last_transit = transit
