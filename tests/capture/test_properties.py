@@ -1,0 +1,199 @@
+"""Property tests: the SIP parser's contract, message_columns' totality, and stream framing
+that does not depend on how TCP cut the stream."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pbxlab.capture.message_columns import MESSAGE_COLUMNS, message_columns
+from pbxlab.capture.sip.framer import NEED_DATA, Message, SipStreamFramer
+from pbxlab.capture.sip.message import MAX_START_LINE, SipMessage, parse_message
+from pbxlab.capture.tcp import TcpReassembler
+from pbxlab.errors import SipParseError
+from pbxlab.tables import MESSAGES
+from tests.capture import samples
+
+KEY = (b"\x0a\x00\x00\x05", 40000, b"\xc0\x00\x02\x01", 5060)
+ACK = 0x10
+
+# -- the parser: bytes in, SipMessage or SipParseError out -------------------------------
+
+HEADER_NAMES = st.sampled_from(
+    ["Via", "v", "From", "f", "To", "t", "Call-ID", "i", "CSeq", "Contact", "m", "Expires",
+     "Content-Length", "l", "Content-Type", "c", "Authorization", "Proxy-Authorization",
+     "User-Agent", "Server", "Record-Route", "X-Custom", "k", "VIA", "contact"]
+)  # fmt: skip
+VALUE_ALPHABET = st.characters(codec="utf-8", exclude_characters="\r\n")
+HEADER_VALUES = st.one_of(
+    st.text(VALUE_ALPHABET, max_size=60),
+    st.sampled_from(
+        ['"A, B" <sip:1@h>;tag=x', "<sip:a@b:99999>;expires=x", "*", "SIP/2.0/UDP [::1]:0;rport",
+         "SIP/2.0/TCP h;received=;rport=", "1 INVITE", "4294967296 X", "sip:@", "<", '"',
+         'Digest username="', "application/sdp", "99999999999", "-5", ",,,"]
+    ),
+)  # fmt: skip
+START_LINES = st.one_of(
+    st.sampled_from(["INVITE sip:a@b SIP/2.0", "SIP/2.0 200 OK", "REGISTER x SIP/2.0",
+                     "SIP/2.0 999 X", "sip/2.0 100", "GET / HTTP/1.1"]),
+    st.text(VALUE_ALPHABET, max_size=40),
+)  # fmt: skip
+SDP_LINES = st.lists(
+    st.one_of(
+        st.sampled_from(["v=0", "c=IN IP4 10.0.0.1", "m=audio 4000 RTP/AVP 0 8", "a=sendonly",
+                         "a=rtpmap:0 PCMU/8000", "a=rtcp:4001", "m=video 0 RTP/AVP 96",
+                         "c=IN IP6", "m=audio 70000 x", "a=rtcp:x", "a=rtpmap:x"]),
+        st.text(VALUE_ALPHABET, max_size=30),
+    ),
+    max_size=8,
+)  # fmt: skip
+
+
+@st.composite
+def sip_like(draw: st.DrawFn) -> bytes:
+    """Bytes shaped like a SIP message, with arbitrary start line, headers and body."""
+    start = draw(START_LINES)
+    headers = draw(st.lists(st.tuples(HEADER_NAMES, HEADER_VALUES), max_size=12))
+    body = "\r\n".join(draw(SDP_LINES)).encode()
+    eol = draw(st.sampled_from(["\r\n", "\n"]))
+    head = eol.join([start, *(f"{name}: {value}" for name, value in headers)])
+    return (head + eol + eol).encode() + body
+
+
+def parses_or_refuses(data: bytes) -> SipMessage | None:
+    try:
+        return parse_message(data)
+    except SipParseError as exc:
+        assert exc.message
+        return None
+
+
+@given(st.binary(max_size=2000))
+def test_any_bytes_give_a_message_or_a_sip_parse_error(data: bytes) -> None:
+    parses_or_refuses(data)
+
+
+@given(sip_like())
+def test_sip_shaped_bytes_give_a_message_or_a_sip_parse_error(data: bytes) -> None:
+    parses_or_refuses(data)
+
+
+@given(sip_like())
+def test_message_columns_never_raise_and_fit_the_schema(data: bytes) -> None:
+    msg = parses_or_refuses(data)
+    if msg is None:
+        return
+    columns, _sdp = message_columns(msg)
+    assert len(columns) == len(MESSAGE_COLUMNS)
+    row = dict(zip(MESSAGE_COLUMNS, ([value] for value in columns), strict=True))
+    packet = {"ts": [0], "source_file": ["x"], "frame": [1], "src": ["10.0.0.1"], "sport": [1],
+              "dst": ["10.0.0.2"], "dport": [2], "transport": ["udp"], "encap": ["none"]}  # fmt: skip
+    frame = MESSAGES.build({**packet, **row})  # every value converts to its column's dtype
+    assert not frame[[c.name for c in MESSAGES.columns if not c.nullable]].isna().any(axis=None)
+
+
+# -- stream framing does not depend on segmentation ----------------------------------------
+
+STREAM = b"".join(
+    [
+        samples.REGISTER_AUTH,
+        b"\r\n\r\n",  # RFC 5626 keepalive ping between messages
+        samples.INVITE_SDP,
+        samples.OK_CONTACTS,
+        b"\r\n",
+        b"MESSAGE sip:201@pbx SIP/2.0\r\nCall-ID: m\r\nl: 7\r\n\r\nhi\r\n\r\n!",
+        samples.BYE_TCP,
+    ]
+)
+EXPECTED = [samples.REGISTER_AUTH, samples.INVITE_SDP, samples.OK_CONTACTS,
+            b"MESSAGE sip:201@pbx SIP/2.0\r\nCall-ID: m\r\nl: 7\r\n\r\nhi\r\n\r\n!",
+            samples.BYE_TCP]  # fmt: skip
+FIRST_LINE_END = STREAM.index(b"\n") + 1
+
+
+def reassembled(segments: list[tuple[int, bytes]]) -> list[bytes]:
+    reassembler = TcpReassembler()
+    out: list[bytes] = []
+    for seq, payload in segments:
+        for event in reassembler.segment(KEY, seq & 0xFFFFFFFF, ACK, payload):
+            if isinstance(event, Message):
+                out.append(event.data)
+    assert list(reassembler.flush()) == []
+    return out
+
+
+def test_whole_stream_gives_the_messages() -> None:
+    assert reassembled([(1, STREAM)]) == EXPECTED
+
+
+def test_stream_split_at_every_byte_position_parses_the_same() -> None:
+    for position in range(1, len(STREAM)):
+        segments = [(1, STREAM[:position]), (1 + position, STREAM[position:])]
+        assert reassembled(segments) == EXPECTED, position
+
+
+def test_framer_fed_byte_by_byte_parses_the_same() -> None:
+    framer = SipStreamFramer()
+    out = []
+    for byte in STREAM:
+        framer.feed(bytes([byte]))
+        while (event := framer.next_event()) is not NEED_DATA:
+            if isinstance(event, Message):
+                out.append(event.data)
+    assert out == EXPECTED
+
+
+@st.composite
+def segmentations(draw: st.DrawFn) -> list[tuple[int, bytes]]:
+    """The stream as segments: cut anywhere, then reordered, retransmitted and overlapped.
+
+    The first segment captured carries the whole first start line: a direction is
+    followed from there (what came before it is unknown to the reassembler).
+    """
+    isn = draw(st.sampled_from([0, 1000, 0xFFFFFFFF - 700, 0xFFFFFF00]))
+    cuts = sorted(draw(st.sets(st.integers(FIRST_LINE_END, len(STREAM) - 1), max_size=25)))
+    bounds = [0, *cuts, len(STREAM)]
+    segments = [(isn + a, STREAM[a:b]) for a, b in itertools.pairwise(bounds)]
+    extra = draw(st.lists(st.tuples(st.integers(0, len(STREAM) - 1), st.integers(1, 400)),
+                          max_size=6))  # fmt: skip
+    for start, length in extra:  # retransmissions, possibly overlapping several segments
+        segments.append((isn + start, STREAM[start : start + length]))
+    rest = draw(st.permutations(segments[1:]))
+    return [segments[0], *rest]
+
+
+@given(segmentations())
+def test_reordered_retransmitted_overlapping_segments_parse_the_same(
+    segments: list[tuple[int, bytes]],
+) -> None:
+    assert reassembled(segments) == EXPECTED
+
+
+# -- the framer's cap on incomplete data ------------------------------------------------
+
+CAP = 1024
+GARBAGE_CHUNKS = st.lists(
+    st.one_of(
+        st.binary(min_size=1, max_size=3000),
+        st.sampled_from([b"INVITE sip:a SIP/2.0\r\n", b"X-Header: " + b"v" * 900 + b"\r\n",
+                         b"Content-Length: 5000\r\n\r\n", b"\r\n", b"SIP/2.0 200 OK\r\n",
+                         b"A" * 5000]),
+    ),
+    min_size=1,
+    max_size=30,
+)  # fmt: skip
+
+
+@given(GARBAGE_CHUNKS)
+def test_garbage_never_grows_the_buffer_beyond_the_cap(chunks: list[bytes]) -> None:
+    framer = SipStreamFramer(max_incomplete=CAP)
+    for chunk in chunks:
+        framer.feed(chunk)
+        for _ in range(10_000):
+            if framer.next_event() is NEED_DATA:
+                break
+        else:
+            raise AssertionError("the framer made no progress")
+        assert framer.buffered <= max(CAP, MAX_START_LINE)
