@@ -88,8 +88,17 @@ def test_message_columns_never_raise_and_fit_the_schema(data: bytes) -> None:
     columns, _sdp = message_columns(msg)
     assert len(columns) == len(MESSAGE_COLUMNS)
     row = dict(zip(MESSAGE_COLUMNS, ([value] for value in columns), strict=True))
-    packet = {"ts": [0], "source_file": ["x"], "frame": [1], "src": ["10.0.0.1"], "sport": [1],
-              "dst": ["10.0.0.2"], "dport": [2], "transport": ["udp"], "encap": ["none"]}  # fmt: skip
+    packet = {
+        "ts": [0],
+        "source_file": ["x"],
+        "frame": [1],
+        "src": ["10.0.0.1"],
+        "sport": [1],
+        "dst": ["10.0.0.2"],
+        "dport": [2],
+        "transport": ["udp"],
+        "encap": ["none"],
+    }
     frame = MESSAGES.build({**packet, **row})  # every value converts to its column's dtype
     assert not frame[[c.name for c in MESSAGES.columns if not c.nullable]].isna().any(axis=None)
 
