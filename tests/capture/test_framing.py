@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from pbxlab.capture import framing
-from pbxlab.capture.framing import Record, iter_records, sniff_capture_format
+from pbxlab.capture.framing import (
+    Record,
+    iter_record_batches,
+    iter_records,
+    sniff_capture_format,
+)
 from pbxlab.errors import CaptureFormatError, TruncatedCaptureError, UnsupportedFormatError
 from tests.capture import packets as pkt
 
@@ -21,7 +26,11 @@ TIMES_NS = [T0 + 1, T0 + 999_999_999, T0 + 2_000_000_007]
 
 
 def records(path: Path) -> list[Record]:
-    return list(iter_records(path))
+    """The file's records; the batched reader (the decoder's) must give the same ones."""
+    plain = list(iter_records(path))
+    batches = list(iter_record_batches(path))
+    assert [batch.record(i) for batch in batches for i in range(len(batch))] == plain
+    return plain
 
 
 def pcap_offsets(frames: list[bytes]) -> list[int]:

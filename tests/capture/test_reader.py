@@ -5,11 +5,12 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pbxlab import iter_capture, read_capture
-from pbxlab.capture import framing
+from pbxlab.capture import fastpath, framing, native
 from pbxlab.errors import (
     CaptureFormatError,
     InputError,
@@ -269,3 +270,47 @@ def test_strict_raises_the_first_frame_problem(tmp_path: Path) -> None:
     sip_only = pkt.write(tmp_path, "sip.pcap", pkt.pcap([bad_frames()[2]]))
     with pytest.raises(SipParseError, match=r"sip\.pcap, frame 1, byte 24: malformed status line"):
         read_capture(sip_only, strict=True)
+
+
+def everything_slow(batch: framing.RecordBatch) -> fastpath.Classified:
+    """A classification that sends every frame through the per-packet decoder."""
+    empty = np.empty(0, dtype=np.int64)
+    none = fastpath.FastUdp(empty, empty, empty, empty, empty, empty, empty)
+    return fastpath.Classified(
+        np.empty(0, dtype=np.uint8), none, none, np.arange(len(batch), dtype=np.int64)
+    )
+
+
+def mixed_link_capture() -> bytes:
+    """The call on Ethernet, plus SIP and media on other link types of a pcapng."""
+    interfaces = [
+        pkt.Interface(pkt.LINKTYPE_ETHERNET),
+        pkt.Interface(pkt.LINKTYPE_LINUX_SLL, 9),
+        pkt.Interface(pkt.LINKTYPE_RAW, 9),
+    ]
+    frames = [pkt.Packet(ts, data, 0) for ts, data in call_capture()]
+    inner = pkt.ipv4(PHONE, PBX, pkt.udp(5062, 5060, samples.OPTIONS))
+    media = pkt.ipv4(PHONE, PBX, pkt.udp(40000, 30000, rtp(7, 0, ssrc=9)))
+    frames += [
+        pkt.Packet(T0 + 200 * MS, pkt.linux_sll(inner), 1),
+        pkt.Packet(T0 + 201 * MS, inner, 2),
+        pkt.Packet(T0 + 202 * MS, pkt.linux_sll(media), 1),
+        pkt.Packet(T0 + 203 * MS, pkt.ethernet(media, vlans=[7]), 0),
+        pkt.Packet(T0 + 204 * MS, pkt.ethernet(inner, vlans=[7]), 0),
+        pkt.Packet(T0 + 205 * MS, pkt.ethernet(inner[:30]), 0),  # truncated IPv4/UDP
+    ]
+    return pkt.pcapng(interfaces, frames)
+
+
+def test_fast_path_decides_nothing_differently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = pkt.write(tmp_path, "mixed.pcapng", mixed_link_capture())
+    fast = read_capture(path)
+    monkeypatch.setattr(native, "classify", everything_slow)
+    slow = read_capture(path)
+    pd.testing.assert_frame_equal(fast.messages, slow.messages)
+    pd.testing.assert_frame_equal(fast.rtp_streams, slow.rtp_streams)
+    pd.testing.assert_frame_equal(fast.errors, slow.errors)
+    assert fast.messages["encap"].astype(str).tolist()[-3:] == ["none", "none", "vlan"]
+    assert fast.rtp_streams["packets"].tolist() == [3, 2]
