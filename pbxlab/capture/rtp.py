@@ -331,9 +331,11 @@ class MediaTracker:
         return self._keys_cache
 
     def table(self, source_file: str) -> pd.DataFrame:
-        """The ``rtp_streams`` table of everything seen so far."""
+        """The ``rtp_streams`` table of everything seen so far, in order of first packet."""
         rows = []
-        for (src, sport, dst, dport, ssrc, _), s in self._streams.items():
+        # streams are created in batch order, not frame order (see MediaTracker.add_batch)
+        by_first_frame = sorted(self._streams.items(), key=lambda item: item[1].first_frame)
+        for (src, sport, dst, dport, ssrc, _), s in by_first_frame:
             if s.rtcp:
                 lost = None
                 jitter = None
