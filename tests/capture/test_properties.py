@@ -4,17 +4,26 @@ that does not depend on how TCP cut the stream."""
 from __future__ import annotations
 
 import itertools
+import tempfile
+from pathlib import Path
 
-from hypothesis import given
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pbxlab import read_capture
+from pbxlab.capture import fastpath, framing, native
 from pbxlab.capture.message_columns import MESSAGE_COLUMNS, message_columns
 from pbxlab.capture.sip.framer import NEED_DATA, Message, SipStreamFramer
 from pbxlab.capture.sip.message import MAX_START_LINE, SipMessage, parse_message
 from pbxlab.capture.tcp import TcpReassembler
 from pbxlab.errors import SipParseError
 from pbxlab.tables import MESSAGES
+from tests.capture import packets as pkt
 from tests.capture import samples
+
+T0 = 1_700_000_000 * 10**9
 
 KEY = (b"\x0a\x00\x00\x05", 40000, b"\xc0\x00\x02\x01", 5060)
 ACK = 0x10
@@ -206,3 +215,87 @@ def test_garbage_never_grows_the_buffer_beyond_the_cap(chunks: list[bytes]) -> N
         else:
             raise AssertionError("the framer made no progress")
         assert framer.buffered <= max(CAP, MAX_START_LINE)
+
+
+# -- the vectorised fast path agrees with the per-packet decoder ----------------------------
+
+LINKS = {
+    "eth": (pkt.LINKTYPE_ETHERNET, pkt.ethernet),
+    "vlan": (pkt.LINKTYPE_ETHERNET, lambda p: pkt.ethernet(p, vlans=[3])),
+    "qinq": (pkt.LINKTYPE_ETHERNET, lambda p: pkt.ethernet(p, vlans=[3, 4])),
+    "sll": (pkt.LINKTYPE_LINUX_SLL, pkt.linux_sll),
+    "sll2": (pkt.LINKTYPE_LINUX_SLL2, pkt.linux_sll2),
+    "raw": (pkt.LINKTYPE_RAW, lambda p: p),
+}
+PHONE, PBX = "10.0.0.5", "192.0.2.1"
+
+
+def rtp_packet(seq: int, ssrc: int) -> bytes:
+    return (
+        bytes([0x80, 0])
+        + seq.to_bytes(2, "big")
+        + (seq * 160).to_bytes(4, "big")
+        + (ssrc.to_bytes(4, "big") + b"\xd5" * 160)
+    )
+
+
+@st.composite
+def udp_packets(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["sip", "rtp", "rtcp", "junk", "keepalive"]))
+    if kind == "sip":
+        payload = draw(st.sampled_from(samples.MESSAGES))
+        ports = (5062, 5060)
+    elif kind == "rtp":
+        payload = rtp_packet(draw(st.integers(0, 0xFFFF)), draw(st.integers(1, 3)))
+        ports = draw(st.sampled_from([(30000, 40000), (40000, 30000), (1234, 40000)]))
+    elif kind == "rtcp":
+        payload = b"\x80\xc8\x00\x06" + b"\x00\x00\x00\x02" + b"\x00" * 20
+        ports = (30001, 40001)
+    elif kind == "keepalive":
+        payload, ports = b"\r\n\r\n", (5062, 5060)
+    else:
+        payload, ports = draw(st.binary(max_size=200)), (draw(st.integers(1, 65535)), 5060)
+    src, dst = draw(st.sampled_from([(PHONE, PBX), (PBX, PHONE)]))
+    options = draw(st.sampled_from([b"", b"\x01\x01\x01\x00"]))
+    return pkt.ipv4(src, dst, pkt.udp(*ports, payload), options=options)
+
+
+@st.composite
+def captures(draw: st.DrawFn) -> tuple[int, list[bytes]]:
+    linktype, wrap = LINKS[draw(st.sampled_from(sorted(LINKS)))]
+    frames = [wrap(pkt.ipv4(PHONE, PBX, pkt.udp(5062, 5060, samples.INVITE_SDP)))]
+    for _ in range(draw(st.integers(1, 25))):
+        frame = bytearray(wrap(draw(udp_packets())))
+        if draw(st.booleans()) and draw(st.booleans()):  # damage a header byte
+            where = draw(st.integers(0, min(60, len(frame) - 1)))
+            frame[where] = draw(st.integers(0, 255))
+        if draw(st.integers(0, 9)) == 0:  # cut short
+            frame = frame[: draw(st.integers(0, len(frame)))]
+        frames.append(bytes(frame))
+    return linktype, frames
+
+
+def _all_slow(batch: framing.RecordBatch) -> fastpath.Classified:
+    empty = np.empty(0, dtype=np.int64)
+    none = fastpath.FastUdp(empty, empty, empty, empty, empty, empty, empty)
+    everything = np.arange(len(batch), dtype=np.int64)
+    return fastpath.Classified(np.empty(0, dtype=np.uint8), none, none, everything)
+
+
+@settings(max_examples=max(20, settings.default.max_examples // 10))  # each reads twice
+@given(captures())
+def test_fast_path_and_per_packet_decoder_agree(capture: tuple[int, list[bytes]]) -> None:
+    linktype, frames = capture
+    data = pkt.pcap([(T0 + n * 20_000_000, f) for n, f in enumerate(frames)], linktype=linktype)
+    with tempfile.TemporaryDirectory() as folder:
+        path = pkt.write(Path(folder), "c.pcap", data)
+        fast = read_capture(path)
+        original = native.classify
+        native.classify = _all_slow  # type: ignore[assignment]
+        try:
+            slow = read_capture(path)
+        finally:
+            native.classify = original
+    pd.testing.assert_frame_equal(fast.messages, slow.messages)
+    pd.testing.assert_frame_equal(fast.rtp_streams, slow.rtp_streams)
+    pd.testing.assert_frame_equal(fast.errors, slow.errors)
