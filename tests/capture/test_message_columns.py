@@ -138,3 +138,18 @@ def test_password_in_a_from_uri_is_not_part_of_the_user() -> None:
     )
     assert (values["from_user"], values["from_host"]) == ("201", "pbx")
     assert (values["to_user"], values["to_host"]) == ("202", "pbx")
+
+
+def test_absurd_contact_lists_are_capped_to_the_column_type() -> None:
+    contacts = ",".join(["<sip:a@h>"] * 70_000)
+    values = row(sip("REGISTER sip:pbx SIP/2.0", "Call-ID: c", f"m: {contacts}"))
+    assert values["contact_count"] == 65_535
+    assert values["parse_error"] == "absurd header lists: 70000 Contact, 0 Via entries"
+    frame = MESSAGES.build(
+        {
+            **{name: [value] for name, value in values.items()},
+            **{"ts": [0], "source_file": ["x"], "frame": [1], "src": ["a"], "sport": [1]},
+            **{"dst": ["b"], "dport": [2], "transport": ["tcp"], "encap": ["none"]},
+        }
+    )
+    assert frame["contact_count"].tolist() == [65_535]
