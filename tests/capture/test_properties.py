@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from pbxlab import read_capture
 from pbxlab.capture import fastpath, framing, native
+from pbxlab.capture.decode import TCP_FIN
 from pbxlab.capture.message_columns import MESSAGE_COLUMNS, message_columns
-from pbxlab.capture.sip.framer import NEED_DATA, Message, SipStreamFramer
+from pbxlab.capture.sip.framer import NEED_DATA, Keepalive, Message, SipStreamFramer
 from pbxlab.capture.sip.message import MAX_START_LINE, SipMessage, parse_message
 from pbxlab.capture.tcp import TcpReassembler
 from pbxlab.errors import SipParseError
@@ -131,13 +132,18 @@ EXPECTED = [samples.REGISTER_AUTH, samples.INVITE_SDP, samples.OK_CONTACTS,
 FIRST_LINE_END = STREAM.index(b"\n") + 1
 
 
-def reassembled(segments: list[tuple[int, bytes]]) -> list[bytes]:
+def reassembled(segments: list[tuple[int, bytes]], *, fin: bool = False) -> list[bytes]:
+    """The messages framed out of ``segments``; nothing may be left over or skipped."""
     reassembler = TcpReassembler()
     out: list[bytes] = []
-    for seq, payload in segments:
-        for event in reassembler.segment(KEY, seq & 0xFFFFFFFF, ACK, payload):
+    last = max(seq + len(payload) for seq, payload in segments)
+    closing = [(last, b"", ACK | TCP_FIN)] if fin else []
+    for seq, payload, flags in [(s, p, ACK) for s, p in segments] + closing:
+        for event in reassembler.segment(KEY, seq & 0xFFFFFFFF, flags, payload):
             if isinstance(event, Message):
                 out.append(event.data)
+            else:
+                assert isinstance(event, Keepalive), event
     assert list(reassembler.flush()) == []
     return out
 
@@ -186,7 +192,7 @@ def segmentations(draw: st.DrawFn) -> list[tuple[int, bytes]]:
 def test_reordered_retransmitted_overlapping_segments_parse_the_same(
     segments: list[tuple[int, bytes]],
 ) -> None:
-    assert reassembled(segments) == EXPECTED
+    assert reassembled(segments, fin=True) == EXPECTED
 
 
 # -- the framer's cap on incomplete data ------------------------------------------------
@@ -240,7 +246,7 @@ def rtp_packet(seq: int, ssrc: int) -> bytes:
 
 
 @st.composite
-def udp_packets(draw: st.DrawFn) -> bytes:
+def udp_packets(draw: st.DrawFn) -> tuple[str, bytes]:
     kind = draw(st.sampled_from(["sip", "rtp", "rtcp", "junk", "keepalive"]))
     if kind == "sip":
         payload = draw(st.sampled_from(samples.MESSAGES))
@@ -257,7 +263,7 @@ def udp_packets(draw: st.DrawFn) -> bytes:
         payload, ports = draw(st.binary(max_size=200)), (draw(st.integers(1, 65535)), 5060)
     src, dst = draw(st.sampled_from([(PHONE, PBX), (PBX, PHONE)]))
     options = draw(st.sampled_from([b"", b"\x01\x01\x01\x00"]))
-    return pkt.ipv4(src, dst, pkt.udp(*ports, payload), options=options)
+    return kind, pkt.ipv4(src, dst, pkt.udp(*ports, payload), options=options)
 
 
 @st.composite
@@ -265,11 +271,14 @@ def captures(draw: st.DrawFn) -> tuple[int, list[bytes]]:
     linktype, wrap = LINKS[draw(st.sampled_from(sorted(LINKS)))]
     frames = [wrap(pkt.ipv4(PHONE, PBX, pkt.udp(5062, 5060, samples.INVITE_SDP)))]
     for _ in range(draw(st.integers(1, 25))):
-        frame = bytearray(wrap(draw(udp_packets())))
-        if draw(st.booleans()) and draw(st.booleans()):  # damage a header byte
+        kind, packet = draw(udp_packets())
+        frame = bytearray(wrap(packet))
+        # media is left intact: a stream whose frames take both paths is a known
+        # difference (see test_reader.py::test_a_stream_split_between_both_paths...)
+        if kind not in ("rtp", "rtcp") and draw(st.booleans()):  # damage a header byte
             where = draw(st.integers(0, min(60, len(frame) - 1)))
             frame[where] = draw(st.integers(0, 255))
-        if draw(st.integers(0, 9)) == 0:  # cut short
+        if kind not in ("rtp", "rtcp") and draw(st.integers(0, 4)) == 0:  # cut short
             frame = frame[: draw(st.integers(0, len(frame)))]
         frames.append(bytes(frame))
     return linktype, frames
