@@ -253,6 +253,7 @@ def _block(byteorder: str, btype: int, body: bytes) -> bytes:
 class Interface(NamedTuple):
     linktype: int
     tsresol: int | None = None  # if_tsresol option byte; None = default (microseconds)
+    tsoffset: int = 0  # if_tsoffset option: seconds added to every timestamp
 
 
 def ts_units(ts_ns: int, tsresol: int | None) -> int:
@@ -278,13 +279,18 @@ def pcapng(
     for iface in interfaces:
         options = b""
         if iface.tsresol is not None:
-            options = _option(byteorder, 9, bytes([iface.tsresol])) + _option(byteorder, 0, b"")
+            options += _option(byteorder, 9, bytes([iface.tsresol]))
+        if iface.tsoffset:
+            options += _option(byteorder, 14, struct.pack(byteorder + "q", iface.tsoffset))
+        if options:
+            options += _option(byteorder, 0, b"")
         out.append(
             _block(byteorder, 1, struct.pack(byteorder + "HHI", iface.linktype, 0, 0) + options)
         )
     out.extend(extra_blocks)
     for packet in packets:
-        units = ts_units(packet.ts_ns, interfaces[packet.interface].tsresol)
+        iface = interfaces[packet.interface]
+        units = ts_units(packet.ts_ns - iface.tsoffset * 1_000_000_000, iface.tsresol)
         body = (
             struct.pack(
                 byteorder + "IIIII",

@@ -96,6 +96,7 @@ def test_pcapng_interfaces_with_own_link_type_and_resolution(
         pkt.Interface(pkt.LINKTYPE_RAW, tsresol=9),  # nanoseconds
         pkt.Interface(pkt.LINKTYPE_LINUX_SLL, tsresol=0x80 | 20),  # 2**-20 s
         pkt.Interface(pkt.LINKTYPE_LINUX_SLL2, tsresol=3),  # milliseconds
+        pkt.Interface(pkt.LINKTYPE_ETHERNET, tsresol=9, tsoffset=1_000_000_000),  # seconds added
     ]
     inner = pkt.ipv4("192.0.2.1", "192.0.2.2", pkt.udp(1, 2, b"x"))
     packets = [
@@ -104,6 +105,7 @@ def test_pcapng_interfaces_with_own_link_type_and_resolution(
         pkt.Packet(T0 + 500_000_000, pkt.linux_sll(inner), 2),  # exact in binary units
         pkt.Packet(T0 + 7_000_000, pkt.linux_sll2(inner), 3),
         pkt.Packet(T0 + 123_456_790, inner, 1),
+        pkt.Packet(T0 + 5, pkt.ethernet(inner), 4),
     ]
     blocks = [pkt.pcapng_block(4, b"\x00\x00\x00\x00", byteorder)]  # name resolution: skipped
     data = pkt.pcapng(interfaces, packets, byteorder=byteorder, extra_blocks=blocks)

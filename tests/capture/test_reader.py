@@ -22,7 +22,7 @@ from pbxlab.errors import (
 from pbxlab.tables import ERRORS, MESSAGES, RTP_STREAMS
 from tests.capture import packets as pkt
 from tests.capture import samples
-from tests.capture.hep import hep3
+from tests.capture.hep import hep2, hep3
 from tests.capture.test_rtp import rtp
 
 T0 = 1_700_000_000 * 10**9
@@ -336,3 +336,31 @@ def test_a_stream_split_between_both_paths_is_accounted_in_frame_order(
     slow = read_capture(path).rtp_streams
     assert values(slow, ["first_frame", "packets", "lost"]) == [[2, 6, 0]]
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_hep_mirrored_sip_keeps_the_original_addresses_time_and_transport(
+    tmp_path: Path,
+) -> None:
+    mirror = ("198.51.100.1", "198.51.100.2")
+    frames = [
+        (T0, pkt.udp_frame(hep3(samples.OPTIONS, compress=True, ip_proto=6), src=mirror[0],
+                           dst=mirror[1], sport=40000, dport=9060)),
+        (T0 + MS, pkt.udp_frame(hep2(samples.BYE_TCP, sec=1_700_000_100, usec=5), src=mirror[0],
+                                dst=mirror[1], sport=40000, dport=9060)),
+        (T0 + 2 * MS, pkt.udp_frame(hep3(b"\x80\xc8\x00\x06", proto_type=5), src=mirror[0],
+                                    dst=mirror[1], sport=40000, dport=9060)),  # RTCP report
+        (T0 + 3 * MS, pkt.udp_frame(hep3(samples.OPTIONS)[:20], src=mirror[0], dst=mirror[1],
+                                    sport=40000, dport=9060)),  # cut short
+    ]  # fmt: skip
+    capture = read_capture(pkt.write(tmp_path, "hep.pcap", pkt.pcap(frames)))
+    columns = ["ts", "src", "sport", "dst", "dport", "transport", "encap", "method"]
+    assert values(capture.messages, columns) == [
+        [pd.Timestamp(T0 + 250 * MS, tz="UTC"), "10.0.0.5", 5062, "192.0.2.1", 5060, "tcp",
+         "hep3", "OPTIONS"],
+        [pd.Timestamp(1_700_000_100_000_005_000, tz="UTC"), "10.0.0.5", 5062, "192.0.2.1", 5060,
+         "udp", "hep2", "BYE"],
+    ]  # fmt: skip
+    assert error_rows(capture.errors) == [
+        [4, 24 + sum(16 + len(f) for _, f in frames[:3]), "hep",
+         f"HEP3 length {len(hep3(samples.OPTIONS))} does not fit the 20-byte packet"],
+    ]  # fmt: skip
