@@ -303,6 +303,8 @@ class PacketDecoder:
         ihl = (vihl & 0x0F) * 4
         if ihl < 20:
             raise PacketDecodeError(f"IPv4 header length {ihl} < 20")
+        if len(data) < pos + ihl:
+            raise PacketDecodeError(f"IPv4 header length {ihl} exceeds the {len(data) - pos} bytes")
         # total == 0 happens with TCP segmentation offload; trust the frame then
         end = min(pos + total, len(data)) if total >= ihl else len(data)
         payload_start = pos + ihl
@@ -390,6 +392,8 @@ class PacketDecoder:
             hlen = (off >> 4) * 4
             if hlen < 20:
                 raise PacketDecodeError(f"TCP header length {hlen} < 20")
+            if end - pos < hlen:
+                raise PacketDecodeError(f"TCP header length {hlen} exceeds the {end - pos} bytes")
             return Segment(
                 src, dst, IPPROTO_TCP, sport, dport, data[pos + hlen : end], encap, seq, flags
             )
