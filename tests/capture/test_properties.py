@@ -23,6 +23,7 @@ from pbxlab.errors import SipParseError
 from pbxlab.tables import MESSAGES
 from tests.capture import packets as pkt
 from tests.capture import samples
+from tests.capture.hep import hep2, hep3
 
 T0 = 1_700_000_000 * 10**9
 
@@ -308,3 +309,43 @@ def test_fast_path_and_per_packet_decoder_agree(capture: tuple[int, list[bytes]]
     pd.testing.assert_frame_equal(fast.messages, slow.messages)
     pd.testing.assert_frame_equal(fast.rtp_streams, slow.rtp_streams)
     pd.testing.assert_frame_equal(fast.errors, slow.errors)
+
+
+# -- any frame: an error row at worst, never an exception -----------------------------------
+
+TUNNELLED = [
+    pkt.ethernet(pkt.ipv4(PHONE, PBX, pkt.gre(pkt.ipv4(PHONE, PBX, pkt.udp(1, 5060, b"x")),
+                                                key=1), proto=pkt.PROTO_GRE)),
+    pkt.ethernet(pkt.ipv4(PHONE, PBX, pkt.udp(2152, 2152, pkt.gtp_u(
+        pkt.ipv4(PHONE, PBX, pkt.udp(1, 5060, samples.OPTIONS)), extension=b"\x00\x10")))),
+    pkt.ethernet(pkt.ipv4(PHONE, PBX, pkt.udp(1701, 1701, pkt.l2tp_data(
+        pkt.ipv6("2001:db8::1", "2001:db8::2", pkt.udp(1, 5060, samples.OPTIONS)))))),
+    pkt.pppoe_session(pkt.ipv4(PHONE, PBX, pkt.tcp(1, 5060, samples.OPTIONS), proto=6)),
+    pkt.ethernet(pkt.ipv6("2001:db8::1", "2001:db8::2", pkt.ipv6_hop_by_hop(44)
+                          + pkt.ipv6_fragment_header(17, 0, True, 5) + b"\x00" * 16,
+                          next_header=0)),
+    pkt.ethernet(pkt.ipv4(PHONE, PBX, pkt.udp(9060, 9060, hep3(samples.OPTIONS, compress=True)))),
+    pkt.ethernet(pkt.ipv4(PHONE, PBX, pkt.udp(9060, 9060, hep2(samples.OPTIONS)))),
+]  # fmt: skip
+
+
+@st.composite
+def damaged_frames(draw: st.DrawFn) -> bytes:
+    frame = bytearray(draw(st.one_of(st.sampled_from(TUNNELLED), st.binary(max_size=120))))
+    for _ in range(draw(st.integers(0, 4))):
+        if frame:
+            frame[draw(st.integers(0, len(frame) - 1))] = draw(st.integers(0, 255))
+    return bytes(frame[: draw(st.integers(0, len(frame)))])
+
+
+@settings(max_examples=max(20, settings.default.max_examples // 3))
+@given(
+    st.sampled_from([pkt.LINKTYPE_ETHERNET, pkt.LINKTYPE_RAW, pkt.LINKTYPE_NULL,
+                     pkt.LINKTYPE_LINUX_SLL, pkt.LINKTYPE_LINUX_SLL2, pkt.LINKTYPE_PPP]),
+    st.lists(damaged_frames(), min_size=1, max_size=12),
+)  # fmt: skip
+def test_damaged_frames_never_escape_as_exceptions(linktype: int, frames: list[bytes]) -> None:
+    data = pkt.pcap([(T0 + n, f) for n, f in enumerate(frames)], linktype=linktype)
+    with tempfile.TemporaryDirectory() as folder:
+        capture = read_capture(pkt.write(Path(folder), "c.pcap", data))
+    assert set(capture.errors["stage"].astype(str)) <= {"link", "ip", "tcp", "sip", "hep"}
