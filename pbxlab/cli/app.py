@@ -40,6 +40,9 @@ def _register_commands() -> None:
     from pbxlab.cli import parse
 
     parse.register(app)
+    from pbxlab.cli import ext
+
+    ext.register(app)
 
 
 _register_commands()
