@@ -84,7 +84,7 @@ CASES: list[tuple[str, bytes, dict[str, Any]]] = [
         "is_request": True, "method": "REGISTER", "call_id": "unreg@x", "cseq_num": 9,
         "cseq_method": "REGISTER", "from_user": "201", "from_host": "pbx", "from_tag": "u1",
         "to_user": "201", "to_host": "pbx", "request_uri": "sip:pbx", "contact": "*",
-        "contact_count": 1, "contacts": "*", "expires": 0, "via_host": "[2001:db8::5]",
+        "contact_count": 1, "contacts": "*", "expires": 0, "via_host": "2001:db8::5",
         "via_port": 5070, "via_transport": "TCP", "via_count": 2, "branch": "z9hG4bKu",
         "content_length": 0, "auth": True, "auth_user": "201",
     }),
@@ -104,13 +104,23 @@ CASES: list[tuple[str, bytes, dict[str, Any]]] = [
         "malformed CSeq 'one NOTIFY'; no Call-ID header; malformed Expires 'soon'; "
         "malformed Via 'nonsense'",
     }),
-    ("sdp-without-content-type-and-video-only", sip(
+    ("sdp-without-content-type", sip(
         "SIP/2.0 200 OK",
         "Call-ID: v@x",
-        body=b"v=0\r\nc=IN IP4 198.51.100.7\r\nm=video 5000 RTP/AVP 96\r\na=recvonly\r\n",
+        body=b"v=0\r\nc=IN IP4 198.51.100.7\r\nm=audio 5000 RTP/AVP 0\r\na=recvonly\r\n",
     ), {
         "is_request": False, "status": 200, "reason": "OK", "call_id": "v@x",
         "sdp_connection": "198.51.100.7", "sdp_audio_port": 5000, "sdp_direction": "recvonly",
+    }),
+    ("video-and-t38-only-leave-the-audio-columns-empty", sip(
+        "SIP/2.0 200 OK",
+        "Call-ID: v@x",
+        "Content-Type: application/sdp",
+        body=b"v=0\r\nc=IN IP4 198.51.100.7\r\nm=video 5000 RTP/AVP 96\r\n"
+        b"m=image 5002 udptl t38\r\n",
+    ), {
+        "is_request": False, "status": 200, "reason": "OK", "call_id": "v@x",
+        "content_type": "application/sdp",
     }),
 ]  # fmt: skip
 
@@ -153,3 +163,20 @@ def test_absurd_contact_lists_are_capped_to_the_column_type() -> None:
         }
     )
     assert frame["contact_count"].tolist() == [65_535]
+
+
+def test_sdp_inside_a_multipart_body() -> None:
+    from tests.capture.sip.test_sdp import MULTIPART
+
+    values = row(
+        sip(
+            "INVITE sip:202@pbx SIP/2.0",
+            "Call-ID: mp",
+            'Content-Type: multipart/mixed;boundary="b1"',
+            f"Content-Length: {len(MULTIPART)}",
+            body=MULTIPART,
+        )
+    )
+    assert (values["sdp_connection"], values["sdp_audio_port"], values["sdp_direction"]) == (
+        "10.0.0.9", 4000, "sendrecv"
+    )  # fmt: skip

@@ -42,6 +42,7 @@ def test_split_list(value: str, items: list[str]) -> None:
         ("", {}),
         (";tag=abc", {"tag": "abc"}),
         (";TAG=abc;lr;Expires = 60", {"tag": "abc", "lr": "", "expires": "60"}),
+        (";tag=first;tag=second", {"tag": "first"}),  # the first of repeated parameters
         (';q="0.5";+sip.instance="<urn:uuid:1>"', {"q": "0.5", "+sip.instance": "<urn:uuid:1>"}),
     ],
 )
@@ -99,7 +100,7 @@ def test_parse_uri(uri: str, parts: UriParts) -> None:
          Via("UDP", "10.0.0.5", None, {"rport": "41234", "received": "203.0.113.7",
                                        "branch": "z9hG4bK2"})),
         ("SIP / 2.0 / TLS  [2001:db8::5]:5061 ;branch=z9hG4bK3",
-         Via("TLS", "[2001:db8::5]", 5061, {"branch": "z9hG4bK3"})),
+         Via("TLS", "2001:db8::5", 5061, {"branch": "z9hG4bK3"})),
         ("SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK4",
          Via("WSS", "df7jal23ls0d.invalid", None, {"branch": "z9hG4bK4"})),
         ("SIP/2.0/UDP host:70000", Via("UDP", "host", None, {})),

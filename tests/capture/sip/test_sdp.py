@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pbxlab.capture.sip.sdp import SdpInfo, SdpMedia, parse_sdp
+from pbxlab.capture.sip.sdp import SdpInfo, SdpMedia, parse_sdp, sdp_part
 from tests.capture import samples
 
 
@@ -59,8 +59,7 @@ def test_audio_is_the_first_audio_section() -> None:
         )
     )
     assert info.audio is not None and info.audio.port == 4000
-    video_only = parse_sdp(sdp("m=video 5000 RTP/AVP 96"))
-    assert video_only.audio is not None and video_only.audio.kind == "video"
+    assert parse_sdp(sdp("m=video 5000 RTP/AVP 96", "m=image 5002 udptl t38")).audio is None
     assert parse_sdp(b"").audio is None
 
 
@@ -77,3 +76,33 @@ def test_rtpmap_with_non_numeric_payload_type_is_ignored() -> None:
         sdp("m=audio 4000 RTP/AVP 0 200 abc", "a=rtpmap:zz FOO/1", "a=rtpmap:0 PCMU/8000")
     )
     assert (info.media[0].payload_types, info.media[0].rtpmap) == ([0], {0: "PCMU/8000"})
+
+
+MULTIPART = (
+    b"--b1\r\nContent-Type: application/isup\r\n\r\n\x01\x02\r\n"
+    b"--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nc=IN IP4 10.0.0.9\r\n"
+    b"m=audio 4000 RTP/AVP 0\r\n\r\n--b1--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "part"),
+    [
+        ("application/sdp", b"v=0\r\n", b"v=0\r\n"),
+        ("Application/SDP; charset=utf-8", b"v=0\r\n", b"v=0\r\n"),
+        (None, b"v=0\r\nm=audio 1 RTP/AVP 0\r\n", b"v=0\r\nm=audio 1 RTP/AVP 0\r\n"),
+        (None, b"v=0\nm=audio 1 RTP/AVP 0\n", b"v=0\nm=audio 1 RTP/AVP 0\n"),
+        (None, b"hello", None),
+        ("text/plain", b"v=0\r\n", None),
+        ("application/sdp", b"", None),
+        ('multipart/mixed;boundary="b1"', MULTIPART,
+         b"v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/AVP 0"),
+        ("multipart/mixed; boundary=b1", MULTIPART.replace(b"application/sdp", b"text/plain"),
+         None),
+        ("multipart/mixed", MULTIPART, None),  # no boundary parameter
+    ],
+    ids=["sdp", "sdp-params", "sniffed-crlf", "sniffed-lf", "not-sdp", "other-type", "empty",
+         "multipart", "multipart-without-sdp", "multipart-without-boundary"],
+)  # fmt: skip
+def test_sdp_part(content_type: str | None, body: bytes, part: bytes | None) -> None:
+    assert sdp_part(content_type, body) == part
