@@ -23,6 +23,8 @@ from pbxlab.capture.sip.fields import (
 from pbxlab.capture.sip.message import SipMessage
 from pbxlab.capture.sip.sdp import SdpInfo, parse_sdp, sdp_part
 
+MAX_COUNT = 0xFFFF  # contact_count / via_count are UInt16
+
 MESSAGE_COLUMNS = (
     "is_request", "method", "status", "reason", "call_id", "cseq_num", "cseq_method",
     "from_user", "from_host", "from_tag", "to_user", "to_host", "to_tag", "request_uri",
@@ -155,6 +157,10 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
             branch = via.params.get("branch")
             if via.host is None:
                 problems.append(f"malformed Via {str(via_text)[:60]!r}")
+
+    if contact_count > MAX_COUNT or via_count > MAX_COUNT:  # the columns are UInt16
+        problems.append(f"absurd header lists: {contact_count} Contact, {via_count} Via entries")
+        contact_count, via_count = min(contact_count, MAX_COUNT), min(via_count, MAX_COUNT)
 
     user_agent = first("user-agent") or first("server")
     content_type = first("content-type")
