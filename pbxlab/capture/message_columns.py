@@ -66,6 +66,18 @@ def _party(value: str) -> tuple[str | None, str | None, str | None]:
 
 _NO_PARTY = (None, None, None)
 
+# RFC 3261 19.1.1 deprecates a password in a SIP URI (sip:user:password@host), but
+# some phones still send one; it must never reach a table (it would be exported).
+_URI_PASSWORD_RE = re.compile(r"((?:sips?|tel):[^:@;>?,\s]*):[^@;>?,\s]*@", re.IGNORECASE)
+MASK = "********"
+
+
+def mask_uri_password(text: str | None) -> str | None:
+    """``text`` with any ``user:password@`` userinfo reduced to ``user:********@``."""
+    if text is None or "@" not in text:
+        return text
+    return _URI_PASSWORD_RE.sub(rf"\1:{MASK}@", text)
+
 
 @lru_cache(maxsize=_MEMO)
 def _cseq(value: str) -> tuple[int, str] | None:
@@ -136,7 +148,8 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
         if len(contact_values) > 1:
             entries = entries + tuple(c for v in contact_values[1:] for c in split_list(v))
         contact_count = len(entries)
-        contacts_text = ", ".join(entries) if entries else None
+        contacts_text = mask_uri_password(", ".join(entries)) if entries else None
+        contact = mask_uri_password(contact)
 
     expires_text = first("expires")
     expires = _digits(expires_text) if expires_text is not None else None
@@ -193,7 +206,7 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
         to_user,
         to_host,
         to_tag,
-        msg.request_uri,
+        mask_uri_password(msg.request_uri),
         contact,
         contact_expires,
         contact_count,

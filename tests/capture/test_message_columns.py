@@ -180,3 +180,30 @@ def test_sdp_inside_a_multipart_body() -> None:
     assert (values["sdp_connection"], values["sdp_audio_port"], values["sdp_direction"]) == (
         "10.0.0.9", 4000, "sendrecv"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        (
+            b"REGISTER sip:alice:s3cret@pbx.example.com SIP/2.0",
+            "sip:alice:********@pbx.example.com",
+        ),
+        (
+            b"INVITE sips:bob:pw@10.0.0.1:5061;transport=tls SIP/2.0",
+            "sips:bob:********@10.0.0.1:5061;transport=tls",
+        ),
+    ],
+)
+def test_passwords_in_uris_never_reach_the_table(raw: bytes, masked: str) -> None:
+    data = raw + (
+        b"\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1\r\nCall-ID: a\r\nCSeq: 1 REGISTER\r\n"
+        b"From: <sip:alice@pbx.example.com>;tag=1\r\nTo: <sip:alice@pbx.example.com>\r\n"
+        b"Contact: <sip:alice:s3cret@10.0.0.2:5060>;expires=60\r\nContent-Length: 0\r\n\r\n"
+    )
+    columns, _ = message_columns(parse_message(data))
+    row = dict(zip(MESSAGE_COLUMNS, columns, strict=True))
+    assert row["request_uri"] == masked
+    assert row["contact"] == "sip:alice:********@10.0.0.2:5060"
+    assert "s3cret" not in str(row["contacts"])
+    assert "s3cret" not in repr(columns)
