@@ -88,8 +88,8 @@ class NativeBackend:
 
     name = "native"
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers  # None: decide from the file size (see default_workers)
+    def __init__(self, workers: int | None = 0) -> None:
+        self.workers = workers  # 0: inline; None: decide from the file size (default_workers)
 
     def open(self, path: Path, *, strict: bool, chunk_size: int) -> NativeRun:
         """Start reading ``path`` (nothing is read until :meth:`NativeRun.chunks`)."""
@@ -105,7 +105,7 @@ class NativeRun:
         *,
         strict: bool,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        workers: int | None = None,
+        workers: int | None = 0,
     ) -> None:
         self.path = path
         self.name = str(path)
