@@ -132,6 +132,14 @@ def evidence_ref(source_file: Any, number: Any) -> str | None:
     return f"{PurePath(name).name or '?'}:{unit} {int(number)}"
 
 
+def evidence_number(evidence: Any) -> int | None:
+    """The frame or line number of the first reference in an evidence string."""
+    if is_missing(evidence):
+        return None
+    match = re.search(r":(?:frame|line) (\d+)", str(evidence))
+    return int(match.group(1)) if match else None
+
+
 def join_evidence(*refs: str | None) -> str | None:
     """';'-joined distinct references, in order; None when there are none."""
     seen: list[str] = []
