@@ -49,7 +49,9 @@ class Analysis:
 
 
 def _bounds(*series: pd.Series) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    values = pd.concat([s.dropna() for s in series if len(s)], ignore_index=True) if series else None
+    values = (
+        pd.concat([s.dropna() for s in series if len(s)], ignore_index=True) if series else None
+    )
     if values is None or values.empty:
         return None, None
     return values.min(), values.max()
@@ -64,9 +66,7 @@ def analyze(capture: Capture | None = None, events: pd.DataFrame | None = None) 
     messages = capture.messages if capture is not None else MESSAGES.empty()
     media = capture.rtp_streams if capture is not None else RTP_STREAMS.empty()
     log_events = events if events is not None else EVENTS.empty()
-    start, end = _bounds(
-        messages["ts"], media["last_ts"], media["first_ts"], log_events["ts"]
-    )
+    start, end = _bounds(messages["ts"], media["last_ts"], media["first_ts"], log_events["ts"])
     capture_events = events_from_capture(messages)
     all_events = merge_events([capture_events, log_events])
     bound = bindings_from_events(all_events, until=end) if end is not None else BINDINGS.empty()

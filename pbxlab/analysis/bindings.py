@@ -39,6 +39,7 @@ from pbxlab.analysis.sipvalues import (
     expires_from_detail,
     is_missing,
     join_evidence,
+    records,
 )
 from pbxlab.tables import BINDINGS
 
@@ -184,7 +185,7 @@ def bindings_from_events(
         until = events["ts"].max() if len(events) else None
     group = -1
     last_group_key: tuple[Any, ...] | None = None
-    for row in relevant.itertuples(index=False):
+    for row in records(relevant):
         group_key = (row.ts, row.source_file, row.line)
         if group_key != last_group_key:
             group, last_group_key = group + 1, group_key
@@ -195,7 +196,7 @@ def bindings_from_events(
         source = None if is_missing(row.source) else str(row.source)
         if row.event in ("unregistered", "expired"):
             inp = Input.UNREGISTER if row.event == "unregistered" else Input.EXPIRE
-            if contact in (None, "*") and source is None or contact == "*":
+            if contact == "*" or (contact is None and source is None):
                 keys = list(walker.open.get(extension, {}))
             else:
                 keys = [binding_key(contact, source)]

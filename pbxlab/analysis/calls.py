@@ -38,6 +38,7 @@ from pbxlab.analysis.sipvalues import (
     host_of,
     is_missing,
     join_evidence,
+    records,
 )
 from pbxlab.capture.sip.fields import parse_uri
 from pbxlab.tables import CALLS
@@ -99,7 +100,7 @@ def _one_call(call_id: str, msgs: pd.DataFrame, policy: CallPolicy, last_ts: Any
     initial = invites[invites["to_tag"].isna()]
     if initial.empty:
         initial = invites  # the capture began inside the dialog
-    first = next(initial.itertuples(index=False))
+    first = next(records(initial))
     call = _Call(
         call_id=call_id,
         caller=_v(first.from_user),
@@ -204,7 +205,9 @@ def calls(
         if rtp_streams is not None and len(rtp_streams)
         else None
     )
-    media_by_call = dict(tuple(media.groupby("call_id", observed=True))) if media is not None else {}
+    media_by_call = (
+        dict(tuple(media.groupby("call_id", observed=True))) if media is not None else {}
+    )
     result: list[_Call] = []
     for call_id, msgs in relevant.groupby("call_id", sort=False, observed=True):
         streams = media_by_call.get(call_id)

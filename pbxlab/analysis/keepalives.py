@@ -137,8 +137,9 @@ def _binding_addresses(bindings: pd.DataFrame) -> pd.DataFrame:
     by_source = bindings[["extension", "source", "start", "end"]].rename(
         columns={"source": "address"}
     )
-    by_contact = bindings[["extension", "start", "end"]].assign(
-        address=[contact_address(c) for c in bindings["contact"]]
+    by_contact = bindings[["extension", "start", "end"]].copy()
+    by_contact["address"] = pd.Series(
+        [contact_address(c) for c in bindings["contact"]], index=bindings.index, dtype="string"
     )
     addresses = pd.concat([by_source, by_contact], ignore_index=True)
     addresses["address"] = addresses["address"].astype("string")

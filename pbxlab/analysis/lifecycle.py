@@ -34,7 +34,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import NamedTuple
 
-__all__ = ["Action", "Input", "State", "TRANSITIONS", "Transition", "next_transition"]
+__all__ = ["TRANSITIONS", "Action", "Input", "State", "Transition", "next_transition"]
 
 
 class State(Enum):

@@ -83,8 +83,8 @@ def _result_rows(t: RegisterTransaction, known: dict[tuple[Any, Any], Any]) -> l
     if t.is_unregister:
         rows.append(row("unregistered", t.contact, t.source, "expires 0 s"))
         if t.contact == "*":
-            for key in [k for k in known if k[0] == t.extension]:
-                del known[key]
+            for stale in [k for k in known if k[0] == t.extension]:
+                del known[stale]
         else:
             known.pop((t.extension, own_key), None)
     listed = list(t.listed)

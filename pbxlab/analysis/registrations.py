@@ -39,6 +39,7 @@ from pbxlab.analysis.sipvalues import (
     is_missing,
     join_evidence,
     listed_contacts,
+    records,
 )
 from pbxlab.tables import REGISTRATIONS
 
@@ -114,9 +115,7 @@ class RegisterTransaction:
         for entry in self.listed:
             if own is not None and contact_key(entry.uri) == own and entry.expires is not None:
                 return entry.expires
-        if self.listed and own is not None and all(
-            contact_key(e.uri) != own for e in self.listed
-        ):
+        if self.listed and own is not None and all(contact_key(e.uri) != own for e in self.listed):
             # the registrar answered with the AOR's bindings and ours is not among them
             return 0
         if self.final_expires is not None:
@@ -141,7 +140,7 @@ def register_transactions(
     is_answer = (messages["cseq_method"] == "REGISTER") & ~messages["is_request"]
     frame = messages.loc[is_register | is_answer].sort_values("ts", kind="stable")
     transactions: dict[tuple[Any, ...], RegisterTransaction] = {}
-    for row in frame.itertuples(index=False):
+    for row in records(frame):
         call_id, cseq = _value(row.call_id), _value(row.cseq_num)
         if row.is_request:
             key = (call_id, cseq, _value(row.branch) or endpoint(row.src, row.sport))

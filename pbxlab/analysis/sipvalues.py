@@ -12,6 +12,7 @@ line as ``file:frame N`` / ``file:line N``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
@@ -67,26 +68,31 @@ def host_of(address: str | None) -> str | None:
     return address
 
 
-def contact_key(uri: str | None) -> str | None:
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """The rows of ``frame`` as named tuples (attribute access, loosely typed)."""
+    return iter(frame.itertuples(index=False))
+
+
+def contact_key(uri: Any) -> str | None:
     """A comparison key for a Contact URI: ``user@host:port`` (lower-case host).
 
     ``*`` stays ``*``; a value that is not a SIP URI is compared as written.
     """
-    if uri is None or uri is pd.NA:
+    if is_missing(uri):
         return None
     uri = str(uri).strip()
     if uri == "*":
         return "*"
     parts = parse_uri(uri)
     if parts.host is None:
-        return uri
+        return str(uri)
     port = parts.port if parts.port is not None else DEFAULT_SIP_PORT
     return f"{parts.user or ''}@{parts.host.lower()}:{port}"
 
 
-def contact_address(uri: str | None) -> str | None:
+def contact_address(uri: Any) -> str | None:
     """``host:port`` a request to this Contact would be sent to (default port 5060)."""
-    if uri is None or uri is pd.NA:
+    if is_missing(uri):
         return None
     parts = parse_uri(str(uri))
     if parts.host is None:
@@ -94,9 +100,9 @@ def contact_address(uri: str | None) -> str | None:
     return endpoint(parts.host.strip("[]"), parts.port or DEFAULT_SIP_PORT)
 
 
-def listed_contacts(contacts: str | None) -> list[ListedContact]:
+def listed_contacts(contacts: Any) -> list[ListedContact]:
     """Parse a Contact header value list (the ``contacts`` column) into entries."""
-    if contacts is None or contacts is pd.NA or not str(contacts).strip():
+    if is_missing(contacts) or not str(contacts).strip():
         return []
     entries: list[ListedContact] = []
     for item in split_list(str(contacts)):
@@ -115,9 +121,9 @@ def listed_contacts(contacts: str | None) -> list[ListedContact]:
     return entries
 
 
-def expires_from_detail(detail: str | None) -> int | None:
+def expires_from_detail(detail: Any) -> int | None:
     """The expiry in seconds named by an event's detail (``expires 600 s``), if any."""
-    if detail is None or detail is pd.NA:
+    if is_missing(detail):
         return None
     match = _EXPIRES_RE.search(str(detail))
     return int(match.group(1)) if match else None

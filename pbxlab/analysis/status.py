@@ -28,13 +28,14 @@ same from a capture's keepalives and a registrar log's qualify lines.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from pbxlab.analysis.bindings import binding_key
-from pbxlab.analysis.sipvalues import contact_address, contact_key, host_of, is_missing
+from pbxlab.analysis.sipvalues import contact_address, contact_key, host_of, is_missing, records
 from pbxlab.schema import STRING, UTC_NS, Column, TableSchema
 from pbxlab.tables import STATES, STATUS
 
@@ -69,12 +70,22 @@ RELIABILITY = TableSchema(
         Column("window_start", UTC_NS, "Start of the window.", nullable=False),
         Column("window_end", UTC_NS, "End of the window.", nullable=False),
         Column("observed_hours", "float64", "Hours of the window covered by the status history."),
-        Column("transitions", "Int64", "Changes between offline and available (online/ringing/in_use)."),
+        Column(
+            "transitions", "Int64", "Changes between offline and available (online/ringing/in_use)."
+        ),
         Column("transitions_per_hour", "float64", "transitions / observed_hours."),
         Column("offline_episodes", "Int64", "Offline intervals within the window."),
-        Column("longest_offline", "timedelta64[ns]", "Longest offline interval (clipped to the window)."),
+        Column(
+            "longest_offline",
+            "timedelta64[ns]",
+            "Longest offline interval (clipped to the window).",
+        ),
         Column("offline_fraction", "float64", "Share of the observed time spent offline."),
-        Column("flapping_score", "float64", "0..1: transitions_per_hour relative to the policy's flapping rate."),
+        Column(
+            "flapping_score",
+            "float64",
+            "0..1: transitions_per_hour relative to the policy's flapping rate.",
+        ),
     ],
 )
 
@@ -246,7 +257,7 @@ def _timeline(
         points.update(t for t in (c.ringing_at, c.answered_at, c.end) if t is not None)
     points.update(ts for ts, _ in failures)
     ordered = sorted(p for p in points if first <= p <= until)
-    segments = list(zip(ordered, ordered[1:], strict=False)) or [(first, first)]
+    segments = list(itertools.pairwise(ordered)) or [(first, first)]
     rows: list[tuple[str, pd.Timestamp, pd.Timestamp, str, str]] = []
     for start, end in segments:
         state, reason = _state_at(extension, start, bindings, calls, failures)
@@ -294,13 +305,13 @@ def status(
         first[key] = min(first.get(key, ts), ts)
 
     ends: list[pd.Timestamp] = []
-    for b in bindings.itertuples(index=False):
+    for b in records(bindings):
         seen(b.extension, b.start)
     if len(bindings):
         ends.append(bindings["end"].max())
     if events is not None:
         decisive = events[events["event"].isin(_DECISIVE_EVENTS)]
-        for e in decisive[["extension", "ts"]].itertuples(index=False):
+        for e in records(decisive[["extension", "ts"]]):
             seen(e.extension, e.ts)
         ends.append(events["ts"].max())
     failures = _failures(events, registrations)
@@ -319,7 +330,7 @@ def status(
             return STATUS.empty()
         until = max(ends)
     if calls is not None:
-        for c in calls.itertuples(index=False):
+        for c in records(calls):
             ongoing = c.end_reason == "ongoing" or is_missing(c.end)
             call_list.append(
                 _Call(
@@ -334,7 +345,7 @@ def status(
 
     observations = _observations(events)
     per_extension: dict[str, list[_Binding]] = {}
-    for b in bindings.itertuples(index=False):
+    for b in records(bindings):
         binding = _Binding(
             key=binding_key(b.contact, None),
             addresses=_addresses(b.contact, b.source),
@@ -385,7 +396,7 @@ def _observations(events: pd.DataFrame | None) -> dict[str, list[tuple[Any, ...]
         return found
     kinds = ("reachable", "lagged", "unreachable", "registered", "refreshed")
     relevant = events[events["event"].isin(kinds)].sort_values("ts", kind="stable")
-    for e in relevant.itertuples(index=False):
+    for e in records(relevant):
         if is_missing(e.extension):
             continue
         detail = None if is_missing(e.detail) else str(e.detail)
@@ -401,8 +412,10 @@ def _failures(
     """Failed registration attempts per extension: (when, why) -- reasons for offline."""
     found: dict[str, list[tuple[pd.Timestamp, str]]] = {}
     if registrations is not None:
-        failed = registrations[registrations["result"].isin(["auth_failed", "forbidden", "timeout", "error"])]
-        for r in failed.itertuples(index=False):
+        failed = registrations[
+            registrations["result"].isin(["auth_failed", "forbidden", "timeout", "error"])
+        ]
+        for r in records(failed):
             if is_missing(r.extension):
                 continue
             when = r.ts if is_missing(r.answered_ts) else r.answered_ts
@@ -412,7 +425,7 @@ def _failures(
             )
     elif events is not None:
         failed = events[events["event"] == "auth_failed"]
-        for e in failed.itertuples(index=False):
+        for e in records(failed):
             if not is_missing(e.extension):
                 found.setdefault(str(e.extension), []).append((e.ts, "authentication failed"))
     return found
@@ -489,14 +502,15 @@ def reliability(
     for extension, intervals in status.groupby("extension", observed=True, sort=True):
         clipped = intervals[(intervals["end"] > window_start) & (intervals["start"] < window_end)]
         clipped = clipped.sort_values("start", kind="stable")
-        starts = clipped["start"].clip(lower=window_start)
-        ends = clipped["end"].clip(upper=window_end)
-        durations = ends - starts
+        starts = clipped["start"].where(clipped["start"] >= window_start, window_start)
+        ends = clipped["end"].where(clipped["end"] <= window_end, window_end)
+        seconds = (ends - starts).dt.total_seconds().to_numpy()
         offline = (clipped["state"] == "offline").to_numpy()
-        observed = durations.sum() if len(durations) else pd.Timedelta(0)
-        hours = observed.total_seconds() / 3600.0
+        observed = float(seconds.sum())
+        hours = observed / 3600.0
         changes = int((offline[1:] != offline[:-1]).sum()) if len(offline) > 1 else 0
-        offline_durations = durations[offline]
+        episodes = int((offline & ~pd.Series(offline).shift(1, fill_value=False).to_numpy()).sum())
+        offline_seconds = seconds[offline]
         per_hour = changes / hours if hours > 0 else float("nan")
         rows.append(
             {
@@ -506,12 +520,12 @@ def reliability(
                 "observed_hours": hours,
                 "transitions": changes,
                 "transitions_per_hour": per_hour,
-                "offline_episodes": int(offline.sum()),
-                "longest_offline": offline_durations.max()
-                if len(offline_durations)
-                else pd.Timedelta(0),
-                "offline_fraction": offline_durations.sum() / observed
-                if observed > pd.Timedelta(0)
+                "offline_episodes": episodes,
+                "longest_offline": pd.Timedelta(
+                    seconds=float(offline_seconds.max()) if len(offline_seconds) else 0.0
+                ),
+                "offline_fraction": float(offline_seconds.sum()) / observed
+                if observed > 0
                 else float("nan"),
                 "flapping_score": min(1.0, per_hour / policy.flapping_transitions_per_hour)
                 if hours > 0
