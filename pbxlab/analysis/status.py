@@ -219,11 +219,12 @@ def _state_at(
     online = [b for b in bound if b.online_at(t)]
     if online:
         if len(online) == 1:
-            return "online", f"registered ({online[0].contact})"
+            contact = online[0].contact
+            return "online", "registered" + ("" if contact.startswith("(") else f" ({contact})")
         return "online", f"registered ({len(online)} contacts)"
     if bound:
         details = {d for b in bound for a, e, d in b.unreachable if a <= t < e}
-        return "offline", "bound but unreachable: " + "; ".join(sorted(details))
+        return "offline", "registered but unreachable: " + "; ".join(sorted(details))
     ended = [b for b in bindings if b.end <= t]
     last_failure = max((f for f in failures if f[0] <= t), default=None, key=lambda f: f[0])
     last_end = max(ended, default=None, key=lambda b: b.end)
@@ -267,6 +268,10 @@ def _timeline(
             rows[-1] = (extension, rows[-1][1], end, state, rows[-1][4])
         else:
             rows.append((extension, start, end, state, reason))
+    # a change exactly at the end of the evidence is still the state at that moment
+    final_state, final_reason = _state_at(extension, until, bindings, calls, failures)
+    if rows and rows[-1][3] != final_state and rows[-1][2] == until:
+        rows.append((extension, until, until, final_state, final_reason))
     return rows
 
 
@@ -329,6 +334,8 @@ def status(
         if not ends:
             return STATUS.empty()
         until = max(ends)
+    # what is still going on when the evidence ends lasts past it (so it holds *at* `until`)
+    beyond = until + pd.Timedelta(days=1)
     if calls is not None:
         for c in records(calls):
             ongoing = c.end_reason == "ongoing" or is_missing(c.end)
@@ -339,7 +346,7 @@ def status(
                     None if is_missing(c.callee) else str(c.callee),
                     None if is_missing(c.ringing_at) else c.ringing_at,
                     None if is_missing(c.answered_at) else c.answered_at,
-                    until if ongoing else c.end,
+                    beyond if ongoing else c.end,
                 )
             )
 
@@ -350,7 +357,7 @@ def status(
             key=binding_key(b.contact, None),
             addresses=_addresses(b.contact, b.source),
             start=b.start,
-            end=b.end,
+            end=beyond if b.end_reason in ("still_active", "capture_ended") else b.end,
             end_reason=str(b.end_reason),
             contact=str(b.contact),
         )
