@@ -94,7 +94,10 @@ def _callee(row: Any) -> str | None:
     return parse_uri(str(uri)).user if uri else None
 
 
-def _one_call(call_id: str, msgs: pd.DataFrame, policy: CallPolicy, last_ts: Any) -> _Call:
+def _one_call(
+    call_id: str, msgs: pd.DataFrame, policy: CallPolicy, last_ts: Any, evidence_end: Any
+) -> _Call:
+    """One call from its messages; ``last_ts`` is its own last evidence (SIP or media)."""
     is_invite = msgs["is_request"] & (msgs["method"] == "INVITE")
     invites = msgs[is_invite]
     initial = invites[invites["to_tag"].isna()]
@@ -149,7 +152,7 @@ def _one_call(call_id: str, msgs: pd.DataFrame, policy: CallPolicy, last_ts: Any
         if is_missing(last_invite):
             last_invite = call.start
         deadline = last_invite + policy.invite_timeout
-        if deadline <= last_ts:
+        if deadline <= evidence_end:
             call.end, call.end_reason = deadline, "timeout"
         else:
             call.end, call.end_reason = last_ts, "ongoing"
@@ -173,7 +176,8 @@ def _correlate_legs(calls: list[_Call], evidence_end: Any) -> None:
         if call.caller is None or call.callee is None:
             continue
         for earlier in by_parties.get((call.caller, call.callee), []):
-            earlier_end = earlier.end if earlier.end is not None else evidence_end
+            ongoing = earlier.end is None or earlier.end_reason == "ongoing"
+            earlier_end = evidence_end if ongoing else earlier.end
             through_pbx = host_of(earlier.dst) is not None and host_of(earlier.dst) == host_of(
                 call.src
             )
@@ -214,7 +218,7 @@ def calls(
         last_ts = msgs["ts"].max()
         if streams is not None and len(streams):
             last_ts = max(last_ts, streams["last_ts"].max())
-        call = _one_call(str(call_id), msgs, policy, last_ts)
+        call = _one_call(str(call_id), msgs, policy, last_ts, evidence_end)
         if streams is not None:
             _media(call, streams)
         result.append(call)
