@@ -49,12 +49,10 @@ class Analysis:
 
 
 def _bounds(*series: pd.Series) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    values = (
-        pd.concat([s.dropna() for s in series if len(s)], ignore_index=True) if series else None
-    )
-    if values is None or values.empty:
+    present = [s.dropna() for s in series if s.notna().any()]
+    if not present:
         return None, None
-    return values.min(), values.max()
+    return min(s.min() for s in present), max(s.max() for s in present)
 
 
 def analyze(capture: Capture | None = None, events: pd.DataFrame | None = None) -> Analysis:

@@ -176,8 +176,9 @@ def _correlate_legs(calls: list[_Call], evidence_end: Any) -> None:
         if call.caller is None or call.callee is None:
             continue
         for earlier in by_parties.get((call.caller, call.callee), []):
-            ongoing = earlier.end is None or earlier.end_reason == "ongoing"
-            earlier_end = evidence_end if ongoing else earlier.end
+            earlier_end: Any = earlier.end
+            if earlier_end is None or earlier.end_reason == "ongoing":
+                earlier_end = evidence_end
             through_pbx = host_of(earlier.dst) is not None and host_of(earlier.dst) == host_of(
                 call.src
             )

@@ -507,7 +507,7 @@ def reliability(
     window_start = window_end - pd.Timedelta(window)
     rows: list[dict[str, Any]] = []
     for extension, intervals in status.groupby("extension", observed=True, sort=True):
-        clipped = intervals[(intervals["end"] > window_start) & (intervals["start"] < window_end)]
+        clipped = intervals[(intervals["end"] > window_start) & (intervals["start"] <= window_end)]
         clipped = clipped.sort_values("start", kind="stable")
         starts = clipped["start"].where(clipped["start"] >= window_start, window_start)
         ends = clipped["end"].where(clipped["end"] <= window_end, window_end)

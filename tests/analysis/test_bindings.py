@@ -22,8 +22,7 @@ def _login(t: float, **kwargs: object) -> list[dict[str, object]]:
 
 def _summary(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
     return [
-        (str(r.extension), str(r.contact), str(r.end_reason))
-        for r in frame.itertuples(index=False)
+        (str(r.extension), str(r.contact), str(r.end_reason)) for r in frame.itertuples(index=False)
     ]
 
 
@@ -167,7 +166,9 @@ def test_sip_hello_refreshes_every_300_seconds() -> None:
 
 
 def test_magicjack_reboot_replaces_the_binding() -> None:
-    found = bindings(read_capture(corpus_path("pcaps/wireshark-wiki/MagicJack_pwr_up.pcap")).messages)
+    found = bindings(
+        read_capture(corpus_path("pcaps/wireshark-wiki/MagicJack_pwr_up.pcap")).messages
+    )
     assert found["end_reason"].tolist() == ["replaced", "still_active"]
     assert found["source"].tolist() == ["192.168.0.10:40140", "192.168.0.10:54304"]
     assert found["granted_expires"].tolist() == [1800, 1800]

@@ -64,7 +64,9 @@ def test_unanswered_endings(
     for what, t in tail:
         if what == "cancel":
             rows.append(
-                request(t, "CANCEL", src=ALICE, dst=PBX, from_user="201", to_user="202", call_id="c1")
+                request(
+                    t, "CANCEL", src=ALICE, dst=PBX, from_user="201", to_user="202", call_id="c1"
+                )
             )
         else:
             rows.append(reply(invite, t, what))
@@ -84,7 +86,9 @@ def test_no_response_within_timer_b_is_a_timeout() -> None:
 def test_challenged_invite_resent_with_credentials_is_one_call() -> None:
     first = _invite(0, cseq=1)
     second = _invite(1, cseq=2)
-    call = _one(first, reply(first, 0.1, 407), second, reply(second, 1.5, 180), reply(second, 3, 200))
+    call = _one(
+        first, reply(first, 0.1, 407), second, reply(second, 1.5, 180), reply(second, 3, 200)
+    )
     assert (call["final_status"], call["answered_at"]) == (200, at(3))
 
 

@@ -69,7 +69,9 @@ def test_answered_unanswered_and_pending_qualifies() -> None:
 def test_capture_events_and_log_events_merge_into_one_binding_history() -> None:
     capture = read_capture(corpus_path("pcaps/ndpi/sip_hello.pcapng")).messages
     log = read_registrar_log(
-        corpus_path("logs/asterisk_pjsip/gh_sipcore_hass_issue110_contact_churn_remove_existing.log")
+        corpus_path(
+            "logs/asterisk_pjsip/gh_sipcore_hass_issue110_contact_churn_remove_existing.log"
+        )
     ).events
     merged = merge_events([events_from_capture(capture), log])
     EVENTS.validate(merged)

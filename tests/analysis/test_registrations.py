@@ -38,9 +38,7 @@ def test_challenge_then_login() -> None:
 def test_refused_credentials(status: int, result: str) -> None:
     first = register(0, cseq=1)
     second = register(0.2, cseq=2, auth=True)
-    regs = registrations(
-        table(first, reply(first, 0.1, 401), second, reply(second, 0.3, status))
-    )
+    regs = registrations(table(first, reply(first, 0.1, 401), second, reply(second, 0.3, status)))
     assert _results(regs) == ["challenged", result]
     assert regs["status"].tolist() == [401, status]
 
@@ -111,7 +109,9 @@ def test_webex_registers_are_never_answered() -> None:
 
 
 def test_wireuploaded_forbidden_lines_and_a_shortened_expiry() -> None:
-    regs = registrations(read_capture(corpus_path("pcaps/wireshark-wiki/wireuploaded.pcap")).messages)
+    regs = registrations(
+        read_capture(corpus_path("pcaps/wireshark-wiki/wireuploaded.pcap")).messages
+    )
     by_result = regs.groupby("result", observed=True)["extension"].apply(sorted).to_dict()
     assert by_result["forbidden"] == ["210", "210E210.1", "210E210.2", "210E210.3"]
     assert len(by_result["ok"]) == 9
