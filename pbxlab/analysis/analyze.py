@@ -16,6 +16,7 @@ import pandas as pd
 from pbxlab.analysis.calls import calls as calls_table
 from pbxlab.analysis.events import capture_evidence
 from pbxlab.analysis.status import reliability, status, transitions
+from pbxlab.analysis.tenants import tenant_messages
 from pbxlab.capture.reader import Capture
 from pbxlab.tables import CALLS, EVENTS, MESSAGES, RTP_STREAMS
 
@@ -53,14 +54,25 @@ def _bounds(*series: pd.Series) -> tuple[pd.Timestamp | None, pd.Timestamp | Non
     return min(s.min() for s in present), max(s.max() for s in present)
 
 
-def analyze(capture: Capture | None = None, events: pd.DataFrame | None = None) -> Analysis:
+def analyze(
+    capture: Capture | None = None,
+    events: pd.DataFrame | None = None,
+    *,
+    domain: str | None = None,
+) -> Analysis:
     """Analyse a capture (from :func:`pbxlab.read_capture`), log events (EVENTS), or both.
 
-    Returns an :class:`Analysis` whose tables all follow their schemas (empty
-    frames, never None, for what the evidence does not contain).
+    ``domain`` keeps only that tenant's part of a multi-tenant capture (see
+    :func:`pbxlab.analysis.tenant_messages`; log events have no domain and are
+    kept whole).  Returns an :class:`Analysis` whose tables all follow their
+    schemas (empty frames, never None, for what the evidence does not contain).
     """
     messages = capture.messages if capture is not None else MESSAGES.empty()
     media = capture.rtp_streams if capture is not None else RTP_STREAMS.empty()
+    if domain is not None:
+        messages = tenant_messages(messages, domain)
+        media = media[media["call_id"].isin(set(messages["call_id"].dropna()))]
+        media = media.reset_index(drop=True)
     log_events = events if events is not None else EVENTS.empty()
     start, end = _bounds(messages["ts"], media["last_ts"], media["first_ts"], log_events["ts"])
     evidence = capture_evidence(messages, log_events, until=end)

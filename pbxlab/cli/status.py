@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pbxlab.analysis import Analysis, analyze, status_at
+from pbxlab.analysis import Analysis, analyze, sip_domains, status_at
 from pbxlab.capture.logs import read_registrar_log
 from pbxlab.capture.reader import read_capture
 from pbxlab.cli.inputs import sort_inputs
@@ -47,12 +47,30 @@ def parse_time(text: str) -> pd.Timestamp:
     return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
 
 
-def load(inputs: list[Path]) -> Analysis:
-    """Read captures and logs (by content) and analyse them together."""
+def load(inputs: list[Path], domain: str | None = None) -> Analysis:
+    """Read captures and logs (by content) and analyse them together.
+
+    Warns on stderr when a capture holds several tenants' SIP domains and no
+    ``domain`` was chosen (their extension numbers may collide).
+    """
     sorted_inputs = sort_inputs(inputs)
     capture = read_capture(sorted_inputs.captures) if sorted_inputs.captures else None
     events = read_registrar_log(sorted_inputs.logs).events if sorted_inputs.logs else None
-    return analyze(capture=capture, events=events)
+    if capture is not None:
+        domains = sip_domains(capture.messages)["domain"].tolist()
+        if domain is None and len(domains) > 1:
+            shown = ", ".join(domains[:5]) + (" ..." if len(domains) > 5 else "")
+            _err.print(
+                f"[yellow]the input holds {len(domains)} SIP domains ({shown}); extensions "
+                "with the same number in different domains are merged -- choose one with "
+                "--domain[/yellow]"
+            )
+        if domain is not None and domain.lower() not in {d.lower() for d in domains}:
+            raise InputError(
+                f"--domain: no REGISTER to {domain!r} in the input "
+                f"(domains: {', '.join(domains) or 'none'})"
+            )
+    return analyze(capture=capture, events=events, domain=domain)
 
 
 def history_rows(analysis: Analysis, extension: str, at: pd.Timestamp | None) -> pd.DataFrame:
@@ -120,12 +138,15 @@ def status(
         None, "--history", help="Show this extension's state intervals instead."
     ),
     output_format: str = typer.Option("table", "--format", help="table, json or csv."),
+    domain: str | None = typer.Option(
+        None, "--domain", help="Only this tenant (SIP domain) of a multi-tenant capture."
+    ),
 ) -> None:
     """Extension status (online, ringing, in_use, offline) at a moment, or one's history."""
     if output_format not in FORMATS:
         raise InputError(f"--format: unknown format {output_format!r}; use table, json or csv")
     when = parse_time(at) if at is not None else None
-    analysis = load(inputs)
+    analysis = load(inputs, domain)
     if analysis.end is None:
         _err.print("no SIP messages or registrar events in the input")
     if history is not None:

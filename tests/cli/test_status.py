@@ -63,6 +63,7 @@ def test_captures_and_logs_together(capsys: pytest.CaptureFixture[str]) -> None:
         (["--at", "yesterday-ish"], "cannot read the time"),
         (["--history", "999"], "no extension '999' in the input"),
         (["--format", "xml"], "unknown format 'xml'"),
+        (["--domain", "nope.example"], "no REGISTER to 'nope.example' in the input"),
     ],
 )
 def test_bad_arguments_exit_2(
