@@ -505,38 +505,47 @@ def reliability(
         return RELIABILITY.empty()
     window_end = pd.Timestamp(end) if end is not None else status["end"].max()
     window_start = window_end - pd.Timedelta(window)
-    rows: list[dict[str, Any]] = []
-    for extension, intervals in status.groupby("extension", observed=True, sort=True):
-        clipped = intervals[(intervals["end"] > window_start) & (intervals["start"] <= window_end)]
-        clipped = clipped.sort_values("start", kind="stable")
-        starts = clipped["start"].where(clipped["start"] >= window_start, window_start)
-        ends = clipped["end"].where(clipped["end"] <= window_end, window_end)
-        seconds = (ends - starts).dt.total_seconds().to_numpy()
-        offline = (clipped["state"] == "offline").to_numpy()
-        observed = float(seconds.sum())
-        hours = observed / 3600.0
-        changes = int((offline[1:] != offline[:-1]).sum()) if len(offline) > 1 else 0
-        episodes = int((offline & ~pd.Series(offline).shift(1, fill_value=False).to_numpy()).sum())
-        offline_seconds = seconds[offline]
-        per_hour = changes / hours if hours > 0 else float("nan")
-        rows.append(
-            {
-                "extension": str(extension),
-                "window_start": window_start,
-                "window_end": window_end,
-                "observed_hours": hours,
-                "transitions": changes,
-                "transitions_per_hour": per_hour,
-                "offline_episodes": episodes,
-                "longest_offline": pd.Timedelta(
-                    seconds=float(offline_seconds.max()) if len(offline_seconds) else 0.0
-                ),
-                "offline_fraction": float(offline_seconds.sum()) / observed
-                if observed > 0
-                else float("nan"),
-                "flapping_score": min(1.0, per_hour / policy.flapping_transitions_per_hour)
-                if hours > 0
-                else float("nan"),
-            }
-        )
-    return RELIABILITY.build({name: [r[name] for r in rows] for name in RELIABILITY.names})
+    inside = status[(status["end"] > window_start) & (status["start"] <= window_end)]
+    inside = inside.sort_values(["extension", "start"], kind="stable")
+    starts = inside["start"].where(inside["start"] >= window_start, window_start)
+    ends = inside["end"].where(inside["end"] <= window_end, window_end)
+    extension = inside["extension"].astype(str)
+    offline = (inside["state"].astype(str) == "offline").astype(bool)
+    previous = offline.groupby(extension).shift(1)
+    seconds = (ends - starts).dt.total_seconds()
+    parts = pd.DataFrame(
+        {
+            "extension": extension,
+            "seconds": seconds,
+            "change": (previous.notna() & (previous != offline)).astype(int),
+            "episode": (offline & (previous != True)).astype(int),  # noqa: E712 (NA-aware)
+            "offline_seconds": seconds.where(offline, 0.0),
+        }
+    )
+    per = parts.groupby("extension", sort=True).agg(
+        observed=("seconds", "sum"),
+        transitions=("change", "sum"),
+        episodes=("episode", "sum"),
+        offline_total=("offline_seconds", "sum"),
+        longest=("offline_seconds", "max"),
+    )
+    per = per.reindex(sorted(status["extension"].astype(str).unique()), fill_value=0)
+    hours = per["observed"] / 3600.0
+    positive = hours > 0
+    per_hour = (per["transitions"] / hours).where(positive)
+    return RELIABILITY.build(
+        {
+            "extension": list(per.index),
+            "window_start": [window_start] * len(per),
+            "window_end": [window_end] * len(per),
+            "observed_hours": hours.tolist(),
+            "transitions": per["transitions"].tolist(),
+            "transitions_per_hour": per_hour.tolist(),
+            "offline_episodes": per["episodes"].tolist(),
+            "longest_offline": list(pd.to_timedelta(per["longest"], unit="s")),
+            "offline_fraction": (per["offline_total"] / per["observed"]).where(positive).tolist(),
+            "flapping_score": (per_hour / policy.flapping_transitions_per_hour)
+            .clip(upper=1.0)
+            .tolist(),
+        }
+    )
