@@ -23,7 +23,8 @@ ends at the end of the evidence; parties of calls that never registered
 appear only while their calls ring or are in use (nothing says whether they
 were online or offline otherwise).  Reachability comes from ``events``
 (``reachable``/``lagged`` succeed, ``unreachable`` fails), so it works the
-same from a capture's keepalives and a registrar log's qualify lines.
+same from a capture's keepalives and a registrar log's qualify lines; a log's
+own call states (``ringing``/``in_use``/``idle``) count like calls.
 """
 
 from __future__ import annotations
@@ -209,12 +210,17 @@ def _state_at(
     for call in calls:
         if call.answered_at is not None and call.answered_at <= t < call.end:
             other = call.callee if call.caller == extension else call.caller
+            if call.callee is None:  # a log's in-use state: the other party is not named
+                return "in_use", f"in use ({call.call_id})"
             return "in_use", f"in a call with {other or 'unknown'} ({call.call_id})"
     for call in calls:
         if call.callee == extension and call.ringing_at is not None:
             stop = call.answered_at if call.answered_at is not None else call.end
             if call.ringing_at <= t < stop:
-                return "ringing", f"call from {call.caller or 'unknown'} ringing ({call.call_id})"
+                caller = call.caller or "unknown"
+                if call.caller is None and call.call_id.startswith("log"):
+                    return "ringing", f"ringing ({call.call_id})"
+                return "ringing", f"call from {caller} ringing ({call.call_id})"
     bound = [b for b in bindings if b.start <= t < b.end]
     online = [b for b in bound if b.online_at(t)]
     if online:
@@ -270,7 +276,8 @@ def _timeline(
             rows.append((extension, start, end, state, reason))
     # a change exactly at the end of the evidence is still the state at that moment
     final_state, final_reason = _state_at(extension, until, bindings, calls, failures)
-    if rows and rows[-1][3] != final_state and rows[-1][2] == until:
+    known_at_end = evidence_from < until or final_state in ("ringing", "in_use")
+    if rows and rows[-1][3] != final_state and rows[-1][2] == until and known_at_end:
         rows.append((extension, until, until, final_state, final_reason))
     return rows
 
@@ -350,6 +357,7 @@ def status(
                 )
             )
 
+    call_list.extend(_log_call_states(events, beyond))
     observations = _observations(events)
     per_extension: dict[str, list[_Binding]] = {}
     for b in records(bindings):
@@ -395,6 +403,43 @@ def status(
             "reason": [r[4] for r in rows],
         }
     )
+
+
+def _log_call_states(events: pd.DataFrame | None, beyond: pd.Timestamp) -> list[_Call]:
+    """Ringing / in-use periods a log reports directly (Asterisk ExtensionStatus/DeviceState).
+
+    ``ringing`` lasts until the extension is in use or idle, ``in_use`` until
+    it is idle; what is still open when the evidence ends lasts beyond it.
+    """
+    found: list[_Call] = []
+    if events is None:
+        return found
+    states = events[events["event"].isin(["ringing", "in_use", "idle"])]
+    states = states[states["extension"].notna()].sort_values("ts", kind="stable")
+    open_since: dict[tuple[str, str], tuple[pd.Timestamp, str]] = {}
+
+    def close(extension: str, kind: str, ts: pd.Timestamp) -> None:
+        opened = open_since.pop((extension, kind), None)
+        if opened is None:
+            return
+        since, ref = opened
+        if kind == "ringing":
+            found.append(_Call(ref, None, extension, since, None, ts))
+        else:
+            found.append(_Call(ref, extension, None, None, since, ts))
+
+    for e in records(states):
+        extension, kind = str(e.extension), str(e.event)
+        ref = f"log line {e.line}" if not is_missing(e.line) else "log"
+        if kind in ("in_use", "idle"):
+            close(extension, "ringing", e.ts)
+        if kind == "idle":
+            close(extension, "in_use", e.ts)
+        elif (extension, kind) not in open_since:
+            open_since[(extension, kind)] = (e.ts, ref)
+    for extension, kind in list(open_since):
+        close(extension, kind, beyond)
+    return found
 
 
 def _observations(events: pd.DataFrame | None) -> dict[str, list[tuple[Any, ...]]]:

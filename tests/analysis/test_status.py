@@ -267,3 +267,32 @@ def test_no_evidence_gives_empty_tables() -> None:
     assert result.status.empty and result.end is None
     assert list(result.status.columns) == list(STATUS.names)
     assert list(result.reliability.columns) == list(RELIABILITY.names)
+
+
+def test_ami_extension_status_rings_then_in_use() -> None:
+    log = read_registrar_log(
+        corpus_path("logs/asterisk_ami/panoramisk_originate_with_events.ami.txt")
+    )
+    history = analyze(events=log.events).status
+    ext = history[history["extension"] == "259"]
+    assert ext["state"].astype(str).tolist() == ["ringing", "in_use"]
+    assert ext["start"].tolist() == [
+        pd.Timestamp("2014-10-28 16:36:41Z"),
+        pd.Timestamp("2014-10-28 16:36:49Z"),
+    ]
+    assert ext["end"].iloc[-1] == pd.Timestamp("2014-10-28 16:36:58Z")
+
+
+def test_log_call_states_over_a_registered_extension() -> None:
+    evts = events(
+        event(0, "registered", contact=DESK, detail="expires 600 s"),
+        event(10, "ringing"),
+        event(15, "in_use"),
+        event(40, "idle"),
+    )
+    assert _history(evts, 100) == [
+        (0, 10, "online"),
+        (10, 15, "ringing"),
+        (15, 40, "in_use"),
+        (40, 100, "online"),
+    ]
