@@ -8,7 +8,8 @@ To tags answering one INVITE) stay one call: the first 180/183 is when it
 started ringing, the first 2xx when it was answered.  The end is, in order
 of precedence:
 
-- answered: the first BYE (``bye``), else ``ongoing`` at the last evidence;
+- answered: the first BYE (``bye``), else ``ongoing`` until the end of the
+  capture file it was seen in (nothing says more);
 - not answered: the first CANCEL (``cancel``), else a final response >= 300
   (``failed``), else a provisional response means it is still ringing
   (``ongoing``), else no response within Timer B = 32 s (``timeout``).
@@ -180,6 +181,17 @@ def _one_call(
     return call
 
 
+def _file_ends(messages: pd.DataFrame, rtp_streams: pd.DataFrame | None) -> dict[Any, Any]:
+    """The last evidence (SIP or media) of each capture file."""
+    ends = messages.groupby("source_file", observed=True)["ts"].max().to_dict()
+    if rtp_streams is not None and len(rtp_streams):
+        media = rtp_streams.groupby("source_file", observed=True)["last_ts"].max()
+        for name, last in media.items():
+            if not is_missing(last):
+                ends[name] = max(ends.get(name, last), last)
+    return ends
+
+
 def _media(call: _Call, streams: pd.DataFrame) -> None:
     if streams.empty:
         return
@@ -239,13 +251,13 @@ def calls(
     by_call: dict[Any, list[Any]] = {}
     for m in records(relevant):
         by_call.setdefault(m.call_id, []).append(m)
+    file_ends = _file_ends(messages, rtp_streams)
     result: list[_Call] = []
     for call_id, msgs in by_call.items():
         streams = media_by_call.get(call_id)
-        last_ts = msgs[-1].ts
-        if streams is not None and len(streams):
-            last_ts = max(last_ts, streams["last_ts"].max())
-        call = _one_call(str(call_id), msgs, policy, last_ts, evidence_end)
+        # an unfinished call is known to last until its capture ends, no further
+        file_end = file_ends.get(_v(msgs[0].source_file), evidence_end)
+        call = _one_call(str(call_id), msgs, policy, file_end, file_end)
         if streams is not None:
             _media(call, streams)
         result.append(call)

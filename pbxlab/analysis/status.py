@@ -345,7 +345,8 @@ def status(
     beyond = until + pd.Timedelta(days=1)
     if calls is not None:
         for c in records(calls):
-            ongoing = c.end_reason == "ongoing" or is_missing(c.end)
+            # an unfinished call at the very end of the evidence lasts past it
+            ongoing = is_missing(c.end) or (c.end_reason == "ongoing" and c.end >= until)
             call_list.append(
                 _Call(
                     str(c.call_id),

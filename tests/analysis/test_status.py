@@ -134,8 +134,13 @@ def _calls(*rows: dict[str, Any]) -> pd.DataFrame:
         ),
         # answered and still going when the evidence ends
         (
-            _call("202", "201", ringing=20, answered=30, end=50, why="ongoing"),
+            _call("202", "201", ringing=20, answered=30, end=100, why="ongoing"),
             [(0, 20, "online"), (20, 30, "ringing"), (30, 100, "in_use")],
+        ),
+        # still going when an earlier capture of a merged input ends: known until then only
+        (
+            _call("202", "201", ringing=20, answered=30, end=50, why="ongoing"),
+            [(0, 20, "online"), (20, 30, "ringing"), (30, 50, "in_use"), (50, 100, "online")],
         ),
     ],
 )
