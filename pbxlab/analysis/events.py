@@ -6,8 +6,9 @@ log (:func:`pbxlab.analysis.bindings.bindings_from_events`, status).  The
 registration events come from :mod:`pbxlab.analysis.regevents`; the
 reachability events from the keepalives towards the contacts those bindings
 hold: an answered request is ``reachable`` when the answer arrives (with its
-round trip), an unanswered one ``unreachable`` once Timer F has passed --
-the moment a registrar gives up.  A request still pending when the evidence
+round trip), an unanswered one ``unreachable`` once the qualify timeout
+(3 s, :class:`KeepalivePolicy`) has passed -- the moment a registrar marks
+the contact unreachable.  A request still pending when the evidence
 ends says nothing yet and yields no event.
 """
 
@@ -41,23 +42,33 @@ def keepalive_events(
 ) -> pd.DataFrame:
     """EVENTS rows ``reachable`` / ``unreachable`` from a KEEPALIVES table.
 
-    ``line`` holds the frame of the request.  Requests still pending at
-    ``evidence_end`` give no event.
+    A request answered within ``policy.qualify_timeout`` is ``reachable`` when
+    the answer arrives; one unanswered by then is ``unreachable`` at that
+    moment, as a registrar would mark it.  ``line`` holds the frame of the
+    request.  Requests still pending at ``evidence_end`` give no event.
     """
     policy = policy or KeepalivePolicy()
     decided = keepalives[~is_pending(keepalives, evidence_end, policy)]
     if decided.empty:
         return EVENTS.empty()
-    answered = decided["answered"].to_numpy(dtype=bool)
-    rtt = pd.to_timedelta(decided["rtt_ms"].fillna(0), unit="ms")
-    ts = decided["ts"].where(~answered, decided["ts"] + rtt)
-    ts = ts.where(answered, decided["ts"] + policy.answer_timeout)
+    limit_ms = policy.qualify_timeout.total_seconds() * 1000.0
+    in_time = (decided["answered"] & (decided["rtt_ms"] <= limit_ms)).to_numpy(dtype=bool)
+    rtt = pd.to_timedelta(decided["rtt_ms"].where(in_time, 0.0), unit="ms")
+    ts = (decided["ts"] + rtt).where(in_time, decided["ts"] + policy.qualify_timeout)
     frames = [evidence_number(e) for e in decided["evidence"]]
+    limit = f"{policy.qualify_timeout.total_seconds():g} s"
     detail = [
         f"{m} answered {s if not is_missing(s) else ''}".strip()
-        if a
-        else f"{m} unanswered after {policy.answer_timeout.total_seconds():g} s"
-        for m, a, s in zip(decided["method"], answered, decided["status"], strict=True)
+        if ok
+        else (f"{m} answered too late ({r:.0f} ms)" if a else f"{m} unanswered after {limit}")
+        for m, ok, a, s, r in zip(
+            decided["method"],
+            in_time,
+            decided["answered"],
+            decided["status"],
+            decided["rtt_ms"],
+            strict=True,
+        )
     ]
     events = EVENTS.build(
         {
@@ -65,7 +76,7 @@ def keepalive_events(
             "extension": decided["extension"],
             "contact": [None] * len(decided),
             "source": decided["target"],
-            "event": ["reachable" if a else "unreachable" for a in answered],
+            "event": ["reachable" if ok else "unreachable" for ok in in_time],
             "rtt_ms": decided["rtt_ms"],
             "user_agent": [None] * len(decided),
             "detail": detail,
