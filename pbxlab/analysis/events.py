@@ -30,6 +30,7 @@ __all__ = [
     "CaptureEvidence",
     "capture_evidence",
     "events_from_capture",
+    "expiry_events",
     "keepalive_events",
     "merge_events",
 ]
@@ -87,6 +88,34 @@ def keepalive_events(
     return events.sort_values("ts", kind="stable").reset_index(drop=True)
 
 
+def expiry_events(bindings: pd.DataFrame) -> pd.DataFrame:
+    """EVENTS rows ``expired`` for bindings that lapsed without a refresh (at the expiry).
+
+    They have no frame (``line`` empty): a capture shows the missing refresh,
+    not an expiry message.
+    """
+    lapsed = bindings[bindings["end_reason"] == "expired"]
+    if lapsed.empty:
+        return EVENTS.empty()
+    return EVENTS.build(
+        {
+            "ts": lapsed["end"],
+            "extension": lapsed["extension"],
+            "contact": lapsed["contact"],
+            "source": lapsed["source"],
+            "event": ["expired"] * len(lapsed),
+            "rtt_ms": [None] * len(lapsed),
+            "user_agent": lapsed["user_agent"],
+            "detail": [
+                f"not refreshed within the {g} s granted" if not is_missing(g) else "expired"
+                for g in lapsed["granted_expires"]
+            ],
+            "source_file": lapsed["source_file"],
+            "line": [None] * len(lapsed),
+        }
+    ).reset_index(drop=True)
+
+
 def events_from_capture(
     messages: pd.DataFrame,
     *,
@@ -95,10 +124,10 @@ def events_from_capture(
     """The EVENTS table of a capture's ``messages``, time-ordered.
 
     Kinds produced: registered, refreshed, unregistered (registrar answers),
-    challenge and auth_failed (refused REGISTERs), reachable and
-    unreachable (requests towards bound contacts).  ``expired`` is not an
-    observation in a capture: binding intervals derive it from the granted
-    expiry.  Returns an empty EVENTS frame for an empty capture.
+    challenge and auth_failed (refused REGISTERs), expired (a binding not
+    refreshed within its granted expiry, derived), reachable and unreachable
+    (requests towards bound contacts).  Returns an empty EVENTS frame for an
+    empty capture.
     """
     return capture_evidence(messages, keepalive_policy=keepalive_policy).events
 
@@ -142,7 +171,7 @@ def capture_evidence(
     reachability = keepalive_events(probes, until, keepalive_policy)
     return CaptureEvidence(
         registrations=registrations_table(transactions),
-        events=merge_events([known, reachability]),
+        events=merge_events([known, expiry_events(bound), reachability]),
         bindings=bound,
         keepalives=probes,
     )

@@ -14,7 +14,7 @@ from pbxlab.analysis import (
 )
 from pbxlab.tables import EVENTS, KEEPALIVES
 from tests.analysis.builders import PBX, at, register, reply, request, table
-from tests.conftest import corpus_path
+from tests.conftest import SAMPLES, corpus_path
 
 PHONE = ("192.168.1.10", 5060)
 
@@ -113,3 +113,19 @@ def test_empty_capture_gives_empty_events() -> None:
     assert events_from_capture(table()).empty
     assert list(events_from_capture(table()).columns) == list(EVENTS.names)
     assert isinstance(merge_events([]), pd.DataFrame)
+
+
+def test_lapsed_bindings_give_expired_events_and_the_same_bindings_back() -> None:
+    messages = read_capture(SAMPLES / "lab-flapping.pcap").messages
+    derived = events_from_capture(messages)
+    expired = derived[derived["event"] == "expired"]
+    direct = bindings(messages)
+    lapsed = direct[direct["end_reason"] == "expired"]
+    assert expired["ts"].tolist() == lapsed["end"].tolist()
+    assert set(expired["extension"]) == {"210"}
+    assert expired["line"].isna().all()
+    # events -> bindings gives what the capture gave directly
+    again = bindings_from_events(derived, until=messages["ts"].max())
+    pd.testing.assert_frame_equal(
+        again.drop(columns=["evidence"]), direct.drop(columns=["evidence"])
+    )
