@@ -31,7 +31,7 @@ from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
 from pbxlab.capture.fastpath import classify
 from pbxlab.capture.framing import RecordBatch, iter_record_batches
 from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
-from pbxlab.capture.message_columns import message_columns
+from pbxlab.capture.message_columns import mask_uri_password, message_columns
 from pbxlab.capture.rtp import MediaTracker
 from pbxlab.capture.sip.framer import Keepalive, Message, Skipped
 from pbxlab.capture.sip.message import looks_like_sip, parse_message
@@ -400,7 +400,14 @@ class NativeRun:
                 raise SipParseError(message, cause.offset, location)
             raise PacketDecodeError(f"{stage}: {message}", location)
         self._errors.append(
-            (frame, None, offset, stage, message, repr(excerpt) if excerpt else None)
+            (
+                frame,
+                None,
+                offset,
+                stage,
+                message,
+                mask_uri_password(repr(excerpt)) if excerpt else None,
+            )
         )
 
     # -- chunks --------------------------------------------------------------
