@@ -1,0 +1,130 @@
+"""SIP client transactions from the messages table: each request with its final answer.
+
+Strategy: a transaction is keyed by (source file, Call-ID, CSeq number, CSeq
+method); copies of the request are retransmissions, the first response with a
+status >= 200 is the final answer.  What the server wrote into the top Via of
+its responses (``received``, ``rport``) is kept: it is the address the platform
+saw the request come from, which is what the NAT tests compare against when
+the capture was taken on the phone's side of the NAT.  Pure function of the
+``messages`` frame; the derived ``registrations`` table covers REGISTER only,
+the security and NAT rules need every method.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pbxlab.analysis.findings.model import evidence_ref
+
+KEY = ["source_file", "call_id", "cseq_num", "cseq_method"]
+
+TRANSACTION_COLUMNS = [
+    "ts",
+    "source_file",
+    "frame",
+    "call_id",
+    "method",
+    "src",
+    "sport",
+    "dst",
+    "dport",
+    "transport",
+    "from_user",
+    "to_user",
+    "request_uri",
+    "contact",
+    "contacts",
+    "contact_count",
+    "expires",
+    "contact_expires",
+    "via_host",
+    "via_port",
+    "via_rport",
+    "sdp_connection",
+    "user_agent",
+    "auth",
+    "auth_user",
+    "copies",
+    "status",
+    "answered_ts",
+    "answer_frame",
+    "answer_contacts",
+    "answer_contact_count",
+    "answer_contact_expires",
+    "answer_expires",
+    "received",
+    "rport",
+    "evidence",
+]
+
+
+def transactions(messages: pd.DataFrame) -> pd.DataFrame:
+    """One row per client transaction found in ``messages`` (MESSAGES schema).
+
+    Columns: the first request's fields, ``copies`` (transmissions seen),
+    ``status`` / ``answered_ts`` / ``answer_frame`` of the final response (NA when
+    none), the final response's Contact list and expiry, ``received`` / ``rport``
+    (what the server's responses recorded in the top Via) and ``evidence``
+    (request and answer frames).  Requests without Call-ID or CSeq are skipped
+    (the parser reports them in ``parse_error``).
+    """
+    usable = messages.dropna(subset=["call_id", "cseq_num", "cseq_method"])
+    usable = usable.assign(source_file=usable["source_file"].astype("string").fillna(""))
+    requests = usable[usable["is_request"].fillna(False).astype(bool)]
+    requests = requests[requests["method"].astype("string") == requests["cseq_method"].astype(
+        "string"
+    )]
+    if requests.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in TRANSACTION_COLUMNS})
+    requests = requests.assign(
+        method=requests["method"].astype("string"),
+        cseq_method=requests["cseq_method"].astype("string"),
+    )
+    grouped = requests.sort_values("ts", kind="stable").groupby(KEY, sort=False, dropna=False)
+    first = grouped.head(1).set_index(KEY)
+    first["copies"] = grouped.size()
+    responses = usable[~usable["is_request"].fillna(False).astype(bool)]
+    responses = responses.assign(cseq_method=responses["cseq_method"].astype("string"))
+    final = responses[responses["status"].fillna(0).astype(int) >= 200]
+    final = final.sort_values("ts", kind="stable").groupby(KEY, sort=False).head(1).set_index(KEY)
+    via = responses.dropna(subset=["via_received"]).groupby(KEY, sort=False).head(1)
+    via = via.set_index(KEY)
+    rport = responses[responses["via_rport"].fillna("").astype(str) != ""]
+    rport = rport.groupby(KEY, sort=False).head(1).set_index(KEY)
+
+    out = first.copy()
+    out["status"] = final["status"].reindex(out.index)
+    out["answered_ts"] = final["ts"].reindex(out.index)
+    out["answer_frame"] = final["frame"].reindex(out.index)
+    out["answer_contacts"] = final["contacts"].reindex(out.index)
+    out["answer_contact_count"] = final["contact_count"].reindex(out.index)
+    out["answer_contact_expires"] = final["contact_expires"].reindex(out.index)
+    out["answer_expires"] = final["expires"].reindex(out.index)
+    out["received"] = via["via_received"].reindex(out.index)
+    out["rport"] = rport["via_rport"].reindex(out.index)
+    out = out.reset_index()
+    out["evidence"] = [
+        ";".join(
+            e
+            for e in (evidence_ref(f, a), evidence_ref(f, b))
+            if e is not None
+        )
+        for f, a, b in zip(out["source_file"], out["frame"], out["answer_frame"], strict=True)
+    ]
+    return out[TRANSACTION_COLUMNS].sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def observed_address(row: pd.Series) -> tuple[str | None, int | None]:
+    """Where the platform saw the request come from: the Via ``received``/``rport``
+    its response recorded, else the packet's source address and port."""
+    received = row["received"]
+    host = str(received) if isinstance(received, str) and received else None
+    if host is None and isinstance(row["src"], str):
+        host = row["src"]
+    rport = row["rport"]
+    port: int | None = None
+    if isinstance(rport, str) and rport.isdigit():
+        port = int(rport)
+    elif host == row["src"] and not pd.isna(row["sport"]):
+        port = int(row["sport"])
+    return host, port
