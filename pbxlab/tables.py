@@ -140,6 +140,12 @@ EVENT_KINDS = (
     "lagged",
     "auth_failed",
     "challenge",
+    # security and call-state events that registrar logs report beside registrations
+    "unknown_user",  # a request named an account/extension that does not exist
+    "rejected",  # refused by policy: ACL, domain, unknown dialled extension, scanner
+    "ringing",
+    "in_use",
+    "idle",
 )
 
 EVENTS = TableSchema(
