@@ -23,13 +23,15 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
   a stale password retries slowly on its own account: that is AUTH_FAILURE.
 - ``AUTH_FAILURE`` (warning, per extension): at least ``auth_failure_min_attempts``
   (2) unresolved rejected logins (401/407 with credentials, or 403) within
-  ``auth_window`` (1 h), or an unresolved one that the extension never recovers
-  from (no later success in the evidence: the phone is stuck logged out).  A
+  ``auth_window`` (1 h), or one unresolved 403 Forbidden that the extension never
+  recovers from (a 403 is the registrar's final word: the phone stays logged out;
+  a single 401 can be a stale nonce).  A
   failure is resolved -- a user fixing a password or a username typo -- when within
   ``auth_resolution_grace`` (10 min) the same extension logs in, or the same phone
-  (source address) logs in under a name at most ``typo_max_edits`` (2) keystrokes
-  away while the failing name never logs in anywhere.  Several real accounts on
-  one softphone stay separate: a success on one does not excuse another.
+  (source address, same Contact apart from its user part) logs in under a name at
+  most ``typo_max_edits`` (2) keystrokes away while the failing name never logs in
+  anywhere.  Several real accounts on one softphone stay separate (their Contacts
+  differ, e.g. by ``;line=``): a success on one does not excuse another.
   Failures from a source judged a scanner or brute force are not counted here.
 - ``CREDENTIAL_LEAK_SUSPECTED`` (per extension): critical when a source that was
   brute-forcing an account then logs into it; warning when the extension
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.findings.model import (
@@ -71,6 +74,7 @@ ATTEMPT_COLUMNS = [
     "method",
     "outcome",
     "user_agent",
+    "contact",
     "external",
     "granted_expires",
     "evidence",
@@ -123,6 +127,7 @@ def attempts_from_transactions(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.
             "method": tx["method"],
             "outcome": outcome,
             "user_agent": tx["user_agent"],
+            "contact": tx["contact"],
             "external": [
                 _is_external(t, policy) for t in tx["to_user"]
             ],
@@ -149,6 +154,7 @@ def attempts_from_events(events: pd.DataFrame) -> pd.DataFrame:
             "method": "REGISTER",
             "outcome": chosen["event"].astype(str).map(_EVENT_OUTCOMES),
             "user_agent": chosen["user_agent"],
+            "contact": chosen["contact"],
             "external": False,
             "granted_expires": pd.NA,
             "evidence": [
@@ -348,7 +354,10 @@ def _auth_failures(
         if unresolved.empty:
             continue
         ext_oks = oks[oks["extension"] == extension]
-        stuck = unresolved[[not (ext_oks["ts"] > t).any() for t in unresolved["ts"]]]
+        stuck = unresolved[
+            (unresolved["outcome"] == "forbidden").to_numpy()
+            & np.array([not (ext_oks["ts"] > t).any() for t in unresolved["ts"]], dtype=bool)
+        ]
         best: pd.DataFrame | None = None
         ordered = unresolved.reset_index(drop=True)
         for i, j in _windows(ordered["ts"], policy.auth_window):
@@ -392,10 +401,24 @@ def _resolved(row: pd.Series, oks: pd.DataFrame, policy: DiagnosisPolicy) -> boo
     if (oks["extension"] == row["extension"]).any():
         return False
     same_phone = later[later["address"] == row["address"]]
+    slot = _account_slot(row["contact"])
     return any(
-        _typo_distance(str(row["extension"]), str(name)) <= policy.typo_max_edits
-        for name in same_phone["extension"].dropna()
+        _typo_distance(str(row["extension"]), str(other["extension"])) <= policy.typo_max_edits
+        and (slot is None or _account_slot(other["contact"]) in (None, slot))
+        for _, other in same_phone.iterrows()
+        if present(other["extension"])
     )
+
+
+def _account_slot(contact: object) -> str | None:
+    """The Contact without its user part: one account slot of a phone.  Two real accounts
+    on one softphone differ here (e.g. ``;line=`` parameters); a corrected username
+    typo keeps the slot."""
+    if not present(contact):
+        return None
+    text = str(contact)
+    scheme, _, rest = text.partition(":")
+    return f"{scheme}:{rest.split('@', 1)[-1]}"
 
 
 def _typo_distance(a: str, b: str) -> int:
