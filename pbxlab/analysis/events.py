@@ -1,0 +1,101 @@
+"""The unified ``events`` table derived from a capture, and merging with log events.
+
+Strategy: a capture says everything a registrar log would, so it is turned
+into the same EVENTS table and from there goes through the same code as a
+log (:func:`pbxlab.analysis.bindings.bindings_from_events`, status).  The
+registration events come from :mod:`pbxlab.analysis.regevents`; the
+reachability events from the keepalives towards the contacts those bindings
+hold: an answered request is ``reachable`` when the answer arrives (with its
+round trip), an unanswered one ``unreachable`` once Timer F has passed --
+the moment a registrar gives up.  A request still pending when the evidence
+ends says nothing yet and yields no event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from pbxlab.analysis.bindings import bindings_from_events
+from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives
+from pbxlab.analysis.regevents import registration_events
+from pbxlab.analysis.sipvalues import evidence_number, is_missing
+from pbxlab.tables import EVENTS
+
+__all__ = ["events_from_capture", "keepalive_events", "merge_events"]
+
+
+def keepalive_events(
+    keepalives: pd.DataFrame,
+    evidence_end: pd.Timestamp,
+    policy: KeepalivePolicy | None = None,
+) -> pd.DataFrame:
+    """EVENTS rows ``reachable`` / ``unreachable`` from a KEEPALIVES table.
+
+    ``line`` holds the frame of the request.  Requests still pending at
+    ``evidence_end`` give no event.
+    """
+    policy = policy or KeepalivePolicy()
+    decided = keepalives[~is_pending(keepalives, evidence_end, policy)]
+    if decided.empty:
+        return EVENTS.empty()
+    answered = decided["answered"].to_numpy(dtype=bool)
+    rtt = pd.to_timedelta(decided["rtt_ms"].fillna(0), unit="ms")
+    ts = decided["ts"].where(~answered, decided["ts"] + rtt)
+    ts = ts.where(answered, decided["ts"] + policy.answer_timeout)
+    frames = [evidence_number(e) for e in decided["evidence"]]
+    detail = [
+        f"{m} answered {s if not is_missing(s) else ''}".strip()
+        if a
+        else f"{m} unanswered after {policy.answer_timeout.total_seconds():g} s"
+        for m, a, s in zip(decided["method"], answered, decided["status"], strict=True)
+    ]
+    events = EVENTS.build(
+        {
+            "ts": ts,
+            "extension": decided["extension"],
+            "contact": [None] * len(decided),
+            "source": decided["target"],
+            "event": ["reachable" if a else "unreachable" for a in answered],
+            "rtt_ms": decided["rtt_ms"],
+            "user_agent": [None] * len(decided),
+            "detail": detail,
+            "source_file": decided["source_file"],
+            "line": frames,
+        }
+    )
+    return events.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def events_from_capture(
+    messages: pd.DataFrame,
+    *,
+    keepalive_policy: KeepalivePolicy | None = None,
+) -> pd.DataFrame:
+    """The EVENTS table of a capture's ``messages``, time-ordered.
+
+    Kinds produced: registered, refreshed, unregistered (registrar answers),
+    challenge and auth_failed (refused REGISTERs), reachable and
+    unreachable (requests towards bound contacts).  ``expired`` is not an
+    observation in a capture: binding intervals derive it from the granted
+    expiry.  Returns an empty EVENTS frame for an empty capture.
+    """
+    if messages.empty:
+        return EVENTS.empty()
+    until = messages["ts"].max()
+    registration = registration_events(messages)
+    bound = bindings_from_events(registration, until=until)
+    probes = keepalives(messages, bound, keepalive_policy)
+    reachability = keepalive_events(probes, until, keepalive_policy)
+    return merge_events([registration, reachability])
+
+
+def merge_events(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Several EVENTS tables (captures and logs of one tenant) as one, time-ordered."""
+    frames = [EVENTS.conform(p) for p in parts if len(p)]
+    if not frames:
+        return EVENTS.empty()
+    # categoricals with different categories concatenate to object; conform restores them
+    merged = EVENTS.conform(pd.concat(frames, ignore_index=True))
+    return merged.sort_values("ts", kind="stable").reset_index(drop=True)
