@@ -37,9 +37,10 @@ def _root(
 
 def _register_commands() -> None:
     # Imported here so each subcommand module can import `app` helpers freely.
-    from pbxlab.cli import parse
+    from pbxlab.cli import diagnose, parse
 
     parse.register(app)
+    diagnose.register(app)
 
 
 _register_commands()

@@ -11,6 +11,7 @@ Each module's docstring states its rules, thresholds and why.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
@@ -19,7 +20,8 @@ from pbxlab.analysis.findings import media, nat, phones, registration, security
 from pbxlab.analysis.findings.model import Finding, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 from pbxlab.analysis.findings.transactions import transactions
-from pbxlab.tables import BINDINGS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
+from pbxlab.analysis.keepalives import is_pending
+from pbxlab.tables import BINDINGS, ERRORS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
 
 CODES = (
     "FLAPPING",
@@ -66,7 +68,9 @@ def gather(source: object = None, **tables: pd.DataFrame | None) -> Evidence:
     names = {f.name for f in fields(Evidence)}
     unknown = set(tables) - names
     if unknown:
-        raise TypeError(f"unknown evidence tables {sorted(unknown)}; expected some of {sorted(names)}")
+        raise TypeError(
+            f"unknown evidence tables {sorted(unknown)}; expected some of {sorted(names)}"
+        )
     chosen: dict[str, pd.DataFrame] = {}
     for name in names:
         value = tables.get(name)
@@ -103,24 +107,54 @@ def diagnose(
         bindings=bindings,
         keepalives=keepalives,
     )
-    if source is not None and all(
-        getattr(source, f.name, None) is None for f in fields(Evidence)
-    ) and all(t is None for t in (messages, rtp_streams, events, bindings, keepalives)):
+    if (
+        source is not None
+        and all(getattr(source, f.name, None) is None for f in fields(Evidence))
+        and all(t is None for t in (messages, rtp_streams, events, bindings, keepalives))
+    ):
         raise TypeError(f"{type(source).__name__} carries none of the evidence tables")
+    if bindings is None and not isinstance(getattr(source, "bindings", None), pd.DataFrame):
+        evidence = derive(evidence, keep_keepalives=keepalives is not None)
     policy = policy or DiagnosisPolicy()
     found = run_classifiers(evidence, policy)
     frame = nat.escalate(to_frame(found, policy.max_evidence))
     return order(frame)
 
 
+def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
+    """``evidence`` completed with the derived tables of :func:`pbxlab.analysis.analyze`
+    (events merged with the capture's, bindings, keepalives)."""
+    from pbxlab.analysis.analyze import analyze
+    from pbxlab.capture.reader import Capture
+
+    capture = None
+    if len(evidence.messages) or len(evidence.rtp_streams):
+        capture = Capture(
+            messages=evidence.messages,
+            rtp_streams=evidence.rtp_streams,
+            errors=ERRORS.empty(),
+            files=sorted(set(evidence.messages["source_file"].dropna().astype(str))),
+            stats=Counter(),
+        )
+    analysis = analyze(capture, events=evidence.events)
+    return replace(
+        evidence,
+        events=analysis.events,
+        bindings=analysis.bindings,
+        keepalives=evidence.keepalives if keep_keepalives else analysis.keepalives,
+    )
+
+
 def run_classifiers(evidence: Evidence, policy: DiagnosisPolicy) -> list[Finding]:
     """All findings of all families, unordered."""
     tx = transactions(evidence.messages)
     end = evidence.messages["ts"].max() if len(evidence.messages) else None
+    probes = evidence.keepalives
+    if end is not None and len(probes):
+        # unanswered requests younger than Timer F at the end are pending, not lost
+        probes = probes[~is_pending(probes, end)]
     capture_files = set(evidence.messages["source_file"].dropna().astype(str))
-    log_events = evidence.events[
-        ~evidence.events["source_file"].astype(str).isin(capture_files)
-    ]
+    log_events = evidence.events[~evidence.events["source_file"].astype(str).isin(capture_files)]
     attempts = pd.concat(
         [
             frame
@@ -136,17 +170,17 @@ def run_classifiers(evidence: Evidence, policy: DiagnosisPolicy) -> list[Finding
     registered = _registered(tx, evidence)
     episodes = [
         *registration.episodes_from_bindings(evidence.bindings, policy),
-        *registration.episodes_from_keepalives(evidence.keepalives, policy),
+        *registration.episodes_from_keepalives(probes, policy),
         *registration.episodes_from_events(
-            log_events[~log_events["extension"].isin(set(evidence.keepalives["extension"]))]
+            log_events[~log_events["extension"].isin(set(probes["extension"]))]
         ),
     ]
     return [
         *nat.classify(tx, policy, end),
         *security.classify(attempts, policy),
         *registration.flapping(episodes, policy),
-        *registration.reachability(evidence.keepalives, log_events, registered, policy),
-        *registration.binding_timeout(evidence.keepalives, evidence.messages, policy),
+        *registration.reachability(probes, log_events, registered, policy),
+        *registration.binding_timeout(probes, evidence.messages, policy),
         *media.classify(evidence.rtp_streams, evidence.messages, policy),
         *phones.classify(tx, evidence.bindings, policy),
     ]

@@ -25,6 +25,7 @@ from pbxlab.analysis.findings.model import (
     Finding,
     evidence_ref,
     is_private,
+    mid_sentence,
     present,
 )
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
@@ -52,8 +53,7 @@ def classify(
             continue
         nets = policy.private_networks
         nat = bool((~rows["src_announced"].fillna(True).astype(bool)).any()) or any(
-            is_private(r["src"], nets) != is_private(r["dst"], nets)
-            for _, r in one_way.iterrows()
+            is_private(r["src"], nets) != is_private(r["dst"], nets) for _, r in one_way.iterrows()
         )
         call = messages[messages["call_id"] == call_id]
         first = one_way.iloc[0]
@@ -77,7 +77,9 @@ def classify(
                 f"the other side sent none although both are on the same network, so it most "
                 "likely sent no audio (muted, headset, or media disabled)."
             )
-            action = f"Check the silent phone's audio settings; {REBOOT.lower()} if it persists"
+            action = (
+                f"Check the silent phone's audio settings; {mid_sentence(REBOOT)} if it persists"
+            )
         findings.append(
             Finding(
                 code="ONE_WAY_AUDIO",

@@ -67,10 +67,10 @@ def _stamp(value: pd.Timestamp | None) -> pd.Timestamp | None:
 
 def evidence_ref(source_file: object, number: object, unit: str = "frame") -> str | None:
     """``'file:frame N'`` (or ``'file:line N'``), None when the number is unknown."""
-    if number is None or pd.isna(number):  # type: ignore[arg-type]
+    if not present(number):
         return None
     name = os.path.basename(str(source_file)) if _present(source_file) else "?"
-    return f"{name}:{unit} {int(number)}"  # type: ignore[call-overload]
+    return f"{name}:{unit} {int(str(number))}"
 
 
 def split_evidence(values: Iterable[object]) -> list[str]:
@@ -91,8 +91,10 @@ def join_evidence(evidence: Sequence[str], limit: int) -> str:
 
 
 def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and (
-        value is not pd.NA and value is not pd.NaT
+    return (
+        value is not None
+        and not (isinstance(value, float) and pd.isna(value))
+        and (value is not pd.NA and value is not pd.NaT)
     )
 
 
@@ -173,6 +175,11 @@ def uri_hostport(uri: object) -> tuple[str | None, int | None]:
     else:
         host, port = text, ""
     return (host or None), (int(port) if port.isdigit() else None)
+
+
+def mid_sentence(action: str) -> str:
+    """An action phrase for the middle of a sentence: 'Reboot the phone' -> 'reboot the phone'."""
+    return action[:1].lower() + action[1:]
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

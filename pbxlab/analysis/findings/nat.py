@@ -61,7 +61,8 @@ from pbxlab.analysis.findings.transactions import observed_address
 NAT_CODES = (
     "NAT_CONTACT_PRIVATE",
     "NAT_CONTACT_MISMATCH",
-    "NAT_VIA_MISMATCH", "NAT_PORT_MISMATCH",
+    "NAT_VIA_MISMATCH",
+    "NAT_PORT_MISMATCH",
     "NAT_SDP_PRIVATE",
 )
 # Findings on the same extension that a NAT explains: with them, NAT is no longer handled.
@@ -119,7 +120,9 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
     return pd.DataFrame(rows, index=tx.index)
 
 
-def classify(tx: pd.DataFrame, policy: DiagnosisPolicy, evidence_end: pd.Timestamp | None) -> list[Finding]:
+def classify(
+    tx: pd.DataFrame, policy: DiagnosisPolicy, evidence_end: pd.Timestamp | None
+) -> list[Finding]:
     """NAT_* and REGISTRATION_TIMEOUT findings from client transactions.
 
     ``tx`` is :func:`pbxlab.analysis.findings.transactions.transactions` of the
@@ -138,7 +141,7 @@ def classify(tx: pd.DataFrame, policy: DiagnosisPolicy, evidence_end: pd.Timesta
         if not _takes_part(group):
             continue
         registers = group[group["method"] == "REGISTER"]
-        answered = group["status"].notna().any()
+        answered = bool(group["status"].notna().any())
         findings.extend(_nat_findings(ext, group, handled=answered))
         timeout = _registration_timeout(ext, registers, policy, evidence_end)
         if timeout is not None:
@@ -296,12 +299,9 @@ def escalate(findings: pd.DataFrame) -> pd.DataFrame:
     out = findings.copy()
     out.loc[mask, "severity"] = "warning"
     out.loc[mask, "action"] = _ACTION_BROKEN
-    out.loc[mask, "summary"] = (
-        out.loc[mask, "summary"]
-        .str.replace(
-            "the platform answered it at its public address, so this NAT is handled",
-            "and this NAT breaks requests or media towards the phone",
-            regex=False,
-        )
+    out.loc[mask, "summary"] = out.loc[mask, "summary"].str.replace(
+        "the platform answered it at its public address, so this NAT is handled",
+        "and this NAT breaks requests or media towards the phone",
+        regex=False,
     )
     return out

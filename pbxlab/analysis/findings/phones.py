@@ -20,6 +20,7 @@ import pandas as pd
 from pbxlab.analysis.findings.model import (
     REBOOT,
     Finding,
+    mid_sentence,
     plural,
     present,
     split_evidence,
@@ -30,7 +31,7 @@ from pbxlab.analysis.findings.policy import DiagnosisPolicy
 _URI = re.compile(r"<([^>]+)>")
 _ACTION_OK = "None needed if the customer uses several phones on this extension (both ring)"
 _ACTION_STALE = (
-    f"None needed if both phones are in use; otherwise {REBOOT.lower()} that keeps "
+    f"None needed if both phones are in use; otherwise {mid_sentence(REBOOT)} that keeps "
     "re-registering from new ports, or let the stale bindings expire"
 )
 
@@ -57,7 +58,7 @@ def classify(tx: pd.DataFrame, bindings: pd.DataFrame, policy: DiagnosisPolicy) 
             & (tx["answer_contact_count"].fillna(0).astype(int) >= 2)
         ]
         for extension, rows in lists.groupby("to_user", sort=True):
-            widest = rows.loc[rows["answer_contact_count"].astype(int).idxmax()]
+            widest = rows.iloc[int(rows["answer_contact_count"].astype(int).to_numpy().argmax())]
             uris = contact_uris(widest["answer_contacts"])
             findings[str(extension)] = _finding(
                 str(extension),
@@ -67,9 +68,7 @@ def classify(tx: pd.DataFrame, bindings: pd.DataFrame, policy: DiagnosisPolicy) 
                 rows["ts"].max(),
                 split_evidence(rows["evidence"]),
             )
-    findings.update(
-        {k: v for k, v in _from_bindings(bindings).items() if k not in findings}
-    )
+    findings.update({k: v for k, v in _from_bindings(bindings).items() if k not in findings})
     return [findings[k] for k in sorted(findings)]
 
 

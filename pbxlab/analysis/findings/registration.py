@@ -50,6 +50,7 @@ from pbxlab.analysis.findings.model import (
     Finding,
     evidence_ref,
     fmt_duration,
+    mid_sentence,
     plural,
     present,
     split_evidence,
@@ -62,10 +63,12 @@ PATTERNS = {
     "keepalive": "keepalive loss: the platform's checks stop reaching the phone",
 }
 ACTIONS = {
-    "expiry": f"{SHORTEN_INTERVAL} so the phone renews well before expiry; {REBOOT.lower()} "
+    "expiry": f"{SHORTEN_INTERVAL} so the phone renews well before expiry; {mid_sentence(REBOOT)} "
     "if it persists (almost always a network issue)",
     "unregister": f"{REBOOT}; if the loop continues, check its provisioning and network",
-    "keepalive": f"{ENABLE_KEEPALIVES} on the phone and {FIX_NAT.lower()} to allow inbound SIP",
+    "keepalive": (
+        f"{ENABLE_KEEPALIVES} on the phone and {mid_sentence(FIX_NAT)} to allow inbound SIP"
+    ),
 }
 
 
@@ -126,7 +129,6 @@ def episodes_from_keepalives(keepalives: pd.DataFrame, policy: DiagnosisPolicy) 
     """Runs of unanswered requests to a registered phone."""
     out: list[Episode] = []
     for extension, rows in _by_extension(keepalives):
-        rows = rows.sort_values("ts", kind="stable").reset_index(drop=True)
         unanswered = ~rows["answered"].fillna(False).astype(bool).to_numpy()
         for start, stop in _streaks(unanswered):
             if stop - start < policy.keepalive_min_consecutive_unanswered:
@@ -150,7 +152,6 @@ def episodes_from_events(events: pd.DataFrame) -> list[Episode]:
     kinds = events["event"].astype(str)
     relevant = events[kinds.isin(["unreachable", "reachable", "registered", "refreshed"])]
     for extension, rows in _by_extension(relevant):
-        rows = rows.sort_values("ts", kind="stable")
         opened: pd.Series | None = None
         for _, row in rows.iterrows():
             kind = str(row["event"])
@@ -178,9 +179,10 @@ def _log_episode(extension: str, opened: pd.Series, closed: pd.Series | None) ->
 
 
 def _by_extension(frame: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
+    """Per extension, its rows in time order (index reset)."""
     usable = frame[frame["extension"].notna()]
     for extension, rows in usable.groupby(usable["extension"].astype(str), sort=True):
-        yield str(extension), rows
+        yield str(extension), rows.sort_values("ts", kind="stable").reset_index(drop=True)
 
 
 def flapping(episodes: list[Episode], policy: DiagnosisPolicy) -> list[Finding]:
@@ -258,7 +260,6 @@ def reachability(
         if extension not in registered:
             continue
         probed.add(extension)
-        rows = rows.sort_values("ts", kind="stable")
         answered = rows["answered"].fillna(False).astype(bool)
         methods = _method_counts(rows)
         if not answered.any() and len(rows) >= policy.inbound_min_unanswered:
@@ -272,8 +273,9 @@ def reachability(
                         "answer: it shows online but calls cannot ring."
                     ),
                     action=(
-                        f"{FIX_NAT} to let the platform's requests in; {ENABLE_KEEPALIVES.lower()} "
-                        "so the NAT keeps the path open; then reboot the phone"
+                        f"{FIX_NAT} to let the platform's requests in; "
+                        f"{mid_sentence(ENABLE_KEEPALIVES)} so the NAT keeps the path open; "
+                        f"then {mid_sentence(REBOOT)}"
                     ),
                     extension=extension,
                     source=_first(rows["target"]),
@@ -368,7 +370,6 @@ def binding_timeout(
     }
     findings: list[Finding] = []
     for extension, rows in _by_extension(keepalives[keepalives["target"].notna()]):
-        rows = rows.sort_values("ts", kind="stable").reset_index(drop=True)
         target = str(rows["target"].iloc[0])
         phone = outbound.get(target)
         if phone is None:
@@ -408,8 +409,8 @@ def binding_timeout(
                 ),
                 action=(
                     f"{ENABLE_KEEPALIVES} (every {max(int(high) // 2, 10)} s or less) or "
-                    f"{SHORTEN_INTERVAL.lower()} below {high:.0f} s; or raise the router's UDP "
-                    "timeout"
+                    f"{mid_sentence(SHORTEN_INTERVAL)} below {high:.0f} s; or raise the "
+                    "router's UDP timeout"
                 ),
                 extension=extension,
                 source=target,

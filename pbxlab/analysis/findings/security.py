@@ -50,13 +50,13 @@ import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.findings.model import (
-    FIX_NAT,
     RESET_PASSWORD,
     Finding,
     evidence_ref,
     fmt_duration,
     host_of,
     is_private,
+    mid_sentence,
     plural,
     present,
     site_of,
@@ -82,6 +82,11 @@ ATTEMPT_COLUMNS = [
 FAILED = ("failed", "forbidden")
 PROBED = ("failed", "forbidden", "unknown_user", "rejected", "challenge", "timeout")
 PHONE_RETRY_BASE = pd.Timedelta(seconds=30)  # RFC 5626 §4.5 base-time for retries after failure
+
+_BLOCK = (
+    "Block {source} at the firewall (fix the NAT/firewall so SIP is open only to the "
+    "customer's networks); no extension needs a change"
+)
 
 _EVENT_OUTCOMES = {
     "registered": "ok",
@@ -128,9 +133,7 @@ def attempts_from_transactions(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.
             "outcome": outcome,
             "user_agent": tx["user_agent"],
             "contact": tx["contact"],
-            "external": [
-                _is_external(t, policy) for t in tx["to_user"]
-            ],
+            "external": [_is_external(t, policy) for t in tx["to_user"]],
             "granted_expires": granted,
             "evidence": tx["evidence"],
         }
@@ -224,7 +227,7 @@ def _source_findings(
                 f"{source}{ua} probed {plural(len(targets), 'extension')} "
                 f"({_names(targets)}) in {fmt_duration(_span(window))} without logging in."
             ),
-            action=f"{FIX_NAT}: block {source} at the firewall; no extension needs a change",
+            action=_BLOCK.format(source=source),
             source=source,
             first_seen=window["ts"].min(),
             last_seen=window["ts"].max(),
@@ -240,7 +243,7 @@ def _source_findings(
                 f"{'number' if len(numbers) == 1 else 'numbers'} {_names(numbers)} "
                 f"({plural(len(probe), 'attempt')}, refused or unanswered): a toll-fraud probe."
             ),
-            action=f"{FIX_NAT}: block {source} at the firewall; no extension needs a change",
+            action=_BLOCK.format(source=source),
             source=source,
             first_seen=probe["ts"].min(),
             last_seen=probe["ts"].max(),
@@ -258,8 +261,9 @@ def _source_findings(
                 "SIP passwords."
             ),
             action=(
-                f"{FIX_NAT}: block {source} at the firewall; {RESET_PASSWORD.lower()} of "
-                f"{_names(accounts)} if it is short or was ever shared"
+                f"Block {source} at the firewall; {mid_sentence(RESET_PASSWORD)} of "
+                f"{_names(accounts)} if it "
+                "is weak or was ever shared"
             ),
             source=source,
             first_seen=brute["ts"].min(),
@@ -314,7 +318,7 @@ def _brute_window(
         if len(window) < policy.brute_force_min_failures:
             continue
         gaps = window["ts"].diff().dropna()
-        machine_speed = not gaps.empty and gaps.median() < PHONE_RETRY_BASE
+        machine_speed = not gaps.empty and pd.Timedelta(gaps.median()) < PHONE_RETRY_BASE
         if (window["account"].nunique() >= 2 or machine_speed) and (
             best is None or len(window) > len(best)
         ):
@@ -340,7 +344,10 @@ def _cracked(
             source=source,
             first_seen=brute["ts"].min(),
             last_seen=rows["ts"].max(),
-            evidence=[*split_evidence(brute["evidence"].iloc[:2]), *split_evidence(rows["evidence"])],
+            evidence=[
+                *split_evidence(brute["evidence"].iloc[:2]),
+                *split_evidence(rows["evidence"]),
+            ],
         )
 
 

@@ -71,9 +71,9 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     usable = messages.dropna(subset=["call_id", "cseq_num", "cseq_method"])
     usable = usable.assign(source_file=usable["source_file"].astype("string").fillna(""))
     requests = usable[usable["is_request"].fillna(False).astype(bool)]
-    requests = requests[requests["method"].astype("string") == requests["cseq_method"].astype(
-        "string"
-    )]
+    requests = requests[
+        requests["method"].astype("string") == requests["cseq_method"].astype("string")
+    ]
     if requests.empty:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in TRANSACTION_COLUMNS})
     requests = requests.assign(
@@ -104,11 +104,7 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     out["rport"] = rport["via_rport"].reindex(out.index)
     out = out.reset_index()
     out["evidence"] = [
-        ";".join(
-            e
-            for e in (evidence_ref(f, a), evidence_ref(f, b))
-            if e is not None
-        )
+        ";".join(e for e in (evidence_ref(f, a), evidence_ref(f, b)) if e is not None)
         for f, a, b in zip(out["source_file"], out["frame"], out["answer_frame"], strict=True)
     ]
     return out[TRANSACTION_COLUMNS].sort_values("ts", kind="stable").reset_index(drop=True)
