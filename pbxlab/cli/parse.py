@@ -33,6 +33,9 @@ def parse(
     ),
     rtp_out: Path | None = typer.Option(None, "--rtp", help="Also write rtp_streams here."),
     chunk_size: int = typer.Option(100_000, min=1000, help="Messages per written chunk."),
+    workers: int | None = typer.Option(
+        None, min=0, help="Processes parsing SIP (native backend; default: by capture size)."
+    ),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
     log_format: str = typer.Option(
         "auto", "--log-format", help=f"Log format: auto or one of {', '.join(FORMATS)}."
@@ -64,7 +67,13 @@ def parse(
             sorted_inputs.logs, output, errors_out, log_format, tz, year, xlog, strict, quiet
         )
         return
-    stream = iter_capture(inputs, backend=backend, strict=strict, chunk_size=chunk_size)
+    stream = iter_capture(
+        sorted_inputs.captures,
+        backend=backend,
+        strict=strict,
+        chunk_size=chunk_size,
+        workers=workers,
+    )
     messages_seen = []
     errors_seen = []
     with (
