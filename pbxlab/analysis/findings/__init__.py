@@ -148,7 +148,8 @@ def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
 def run_classifiers(evidence: Evidence, policy: DiagnosisPolicy) -> list[Finding]:
     """All findings of all families, unordered."""
     tx = transactions(evidence.messages)
-    end = evidence.messages["ts"].max() if len(evidence.messages) else None
+    stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
+    end = stamps.max() if len(stamps) else None
     probes = evidence.keepalives
     if end is not None and len(probes):
         # unanswered requests younger than Timer F at the end are pending, not lost

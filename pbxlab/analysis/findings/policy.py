@@ -113,6 +113,10 @@ class DiagnosisPolicy:
     brute_force_min_failures: int = 5
     """Failed authentications from one source within ``security_window`` that make
     BRUTE_FORCE: fail2ban's default maxretry (5) for the asterisk jail."""
+    brute_force_max_gap: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(seconds=5))
+    """Failures on a single account count as brute force only when their median gap is
+    shorter: phones back off at least 30 s after a failure (RFC 5626 §4.5 base-time),
+    nobody retypes a password in under 5 s, tools send several per second."""
     security_window: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(minutes=10))
     """Window for brute force and scanning: fail2ban's default findtime (10 min)."""
     scanner_min_accounts: int = 5

@@ -17,10 +17,10 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
   accounts never count.
 - ``BRUTE_FORCE`` (critical, about a source): within the window a source fails
   at least ``brute_force_min_failures`` (5, fail2ban's maxretry) logins on
-  accounts it never gets into, and either tries several accounts or retries
-  faster than any phone does (median gap under 30 s: RFC 5626 §4.5 has phones
-  wait at least 30 s before re-registering after a failure).  A single phone with
-  a stale password retries slowly on its own account: that is AUTH_FAILURE.
+  accounts it had not logged into before, and either tries several accounts or
+  retries faster than a phone or a person does (median gap under
+  ``brute_force_max_gap``, 5 s).  A single phone with a stale password retries
+  slowly on its own account: that is AUTH_FAILURE.
 - ``AUTH_FAILURE`` (warning, per extension): at least ``auth_failure_min_attempts``
   (2) unresolved rejected logins (401/407 with credentials, or 403) within
   ``auth_window`` (1 h), or one unresolved 403 Forbidden that the extension never
@@ -81,7 +81,6 @@ ATTEMPT_COLUMNS = [
 ]
 FAILED = ("failed", "forbidden")
 PROBED = ("failed", "forbidden", "unknown_user", "rejected", "challenge", "timeout")
-PHONE_RETRY_BASE = pd.Timedelta(seconds=30)  # RFC 5626 §4.5 base-time for retries after failure
 
 _BLOCK = (
     "Block {source} at the firewall (fix the NAT/firewall so SIP is open only to the "
@@ -310,15 +309,24 @@ def _toll_fraud_probe(group: pd.DataFrame, ok_accounts: set[object]) -> pd.DataF
 def _brute_window(
     group: pd.DataFrame, ok_accounts: set[object], policy: DiagnosisPolicy
 ) -> pd.DataFrame | None:
-    failures = group[group["outcome"].isin(FAILED) & ~group["account"].isin(ok_accounts)]
-    failures = failures.reset_index(drop=True)
+    failures = group[group["outcome"].isin(FAILED)]
+    oks = group[group["outcome"] == "ok"]
+    # failures on an account this source had already logged into: its own phone, stale
+    known = np.array(
+        [
+            bool(((oks["account"] == a) & (oks["ts"] < t)).any())
+            for a, t in zip(failures["account"], failures["ts"], strict=True)
+        ],
+        dtype=bool,
+    )
+    failures = failures[~known].reset_index(drop=True)
     best: pd.DataFrame | None = None
     for i, j in _windows(failures["ts"], policy.security_window):
         window = failures.iloc[i:j]
         if len(window) < policy.brute_force_min_failures:
             continue
         gaps = window["ts"].diff().dropna()
-        machine_speed = not gaps.empty and pd.Timedelta(gaps.median()) < PHONE_RETRY_BASE
+        machine_speed = not gaps.empty and pd.Timedelta(gaps.median()) < policy.brute_force_max_gap
         if (window["account"].nunique() >= 2 or machine_speed) and (
             best is None or len(window) > len(best)
         ):
