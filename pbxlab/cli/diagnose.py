@@ -18,7 +18,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pbxlab.analysis.analyze import analyze
 from pbxlab.analysis.findings import diagnose as diagnose_findings
 from pbxlab.capture.logs import read_registrar_log
 from pbxlab.capture.reader import read_capture
@@ -54,7 +53,11 @@ def findings_of(inputs: list[Path], tz: str = "UTC", year: int | None = None) ->
         if sorted_inputs.logs
         else EVENTS.empty()
     )
-    return diagnose_findings(analyze(capture, events=events))
+    if capture is None:
+        return diagnose_findings(events=events)
+    return diagnose_findings(
+        messages=capture.messages, rtp_streams=capture.rtp_streams, events=events
+    )
 
 
 def to_records(findings: pd.DataFrame) -> list[dict[str, object]]:

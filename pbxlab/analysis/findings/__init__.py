@@ -127,8 +127,10 @@ def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
     from pbxlab.analysis.analyze import analyze
     from pbxlab.capture.reader import Capture
 
+    if evidence.messages.empty and evidence.events.empty:
+        return evidence  # nothing to derive from (media alone has no extensions)
     capture = None
-    if len(evidence.messages) or len(evidence.rtp_streams):
+    if len(evidence.messages):
         capture = Capture(
             messages=evidence.messages,
             rtp_streams=evidence.rtp_streams,

@@ -13,7 +13,8 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
   (5) distinct accounts none of which it ever logs into; or it announces a known
   attack tool's User-Agent (friendly-scanner...); or, never having
   authenticated, it sends an INVITE to an outside number that is refused (a
-  toll-fraud probe).  Twelve office phones behind one IP each log in, so their
+  toll-fraud probe; an unanswered one is not judged: the capture may simply miss
+  the answer).  Twelve office phones behind one IP each log in, so their
   accounts never count.
 - ``BRUTE_FORCE`` (critical, about a source): within the window a source fails
   at least ``brute_force_min_failures`` (5, fail2ban's maxretry) logins on
@@ -240,7 +241,7 @@ def _source_findings(
             summary=(
                 f"{source} never logged in but tried to call the outside "
                 f"{'number' if len(numbers) == 1 else 'numbers'} {_names(numbers)} "
-                f"({plural(len(probe), 'attempt')}, refused or unanswered): a toll-fraud probe."
+                f"({plural(len(probe), 'attempt')}, refused): a toll-fraud probe."
             ),
             action=_BLOCK.format(source=source),
             source=source,
@@ -301,7 +302,7 @@ def _toll_fraud_probe(group: pd.DataFrame, ok_accounts: set[object]) -> pd.DataF
     probes = group[
         (group["method"] == "INVITE")
         & group["external"].fillna(False).astype(bool)
-        & group["outcome"].isin(["forbidden", "rejected", "challenge", "unknown_user", "timeout"])
+        & group["outcome"].isin(["forbidden", "rejected", "challenge", "unknown_user"])
     ]
     return probes if not probes.empty else None
 

@@ -44,6 +44,7 @@ TRANSACTION_COLUMNS = [
     "user_agent",
     "auth",
     "auth_user",
+    "branch",
     "copies",
     "status",
     "answered_ts",
@@ -65,7 +66,9 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     ``status`` / ``answered_ts`` / ``answer_frame`` of the final response (NA when
     none), the final response's Contact list and expiry, ``received`` / ``rport``
     (what the server's responses recorded in the top Via) and ``evidence``
-    (request and answer frames).  Requests without Call-ID or CSeq are skipped
+    (request and answer frames).  A request no response matches by Call-ID is
+    still answered by a final response with its branch and CSeq method sent back
+    to its source (RFC 3261 §17.1.3 matching).  Requests without Call-ID or CSeq are skipped
     (the parser reports them in ``parse_error``).
     """
     usable = messages.dropna(subset=["call_id", "cseq_num", "cseq_method"])
@@ -103,11 +106,33 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     out["received"] = via["via_received"].reindex(out.index)
     out["rport"] = rport["via_rport"].reindex(out.index)
     out = out.reset_index()
+    _match_by_branch(out, final)
     out["evidence"] = [
         ";".join(e for e in (evidence_ref(f, a), evidence_ref(f, b)) if e is not None)
         for f, a, b in zip(out["source_file"], out["frame"], out["answer_frame"], strict=True)
     ]
     return out[TRANSACTION_COLUMNS].sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def _match_by_branch(out: pd.DataFrame, final: pd.DataFrame) -> None:
+    """Answer still-unanswered requests by top-Via branch and CSeq method, sent back to
+    the requester (RFC 3261 §17.1.3 matches client transactions so, not by Call-ID;
+    attack tools reuse a branch across Call-IDs)."""
+    pending = out["status"].isna() & out["branch"].notna()
+    if not pending.any() or final.empty:
+        return
+    answers = final.reset_index().dropna(subset=["branch"])
+    answers = answers.drop_duplicates(["source_file", "branch", "cseq_method", "dst"])
+    keyed = answers.set_index(["source_file", "branch", "cseq_method", "dst"])
+    for index in out.index[pending]:
+        row = out.loc[index]
+        key = (row["source_file"], row["branch"], row["cseq_method"], row["src"])
+        if key in keyed.index:
+            answer = keyed.loc[key]
+            if answer["ts"] >= row["ts"]:
+                out.loc[index, "status"] = answer["status"]
+                out.loc[index, "answered_ts"] = answer["ts"]
+                out.loc[index, "answer_frame"] = answer["frame"]
 
 
 def observed_address(row: pd.Series) -> tuple[str | None, int | None]:
