@@ -16,14 +16,22 @@ PUBLIC = "203.0.113.7"
 
 def call(sdp: str = PHONE_LAN, src: str = PHONE_LAN) -> pd.DataFrame:
     return f.messages(
-        f.exchange(0, "INVITE", user="201", to_user="300", src=src, sdp=sdp, call_id="c1",
-                   auth=True)
+        f.exchange(
+            0, "INVITE", user="201", to_user="300", src=src, sdp=sdp, call_id="c1", auth=True
+        )
     )
 
 
 def stream(src: str, dst: str, packets: int = 500, **kw: Any) -> dict[str, Any]:
-    return {"call_id": "c1", "src": src, "sport": 4000, "dst": dst, "dport": 10000,
-            "packets": packets, **kw}
+    return {
+        "call_id": "c1",
+        "src": src,
+        "sport": 4000,
+        "dst": dst,
+        "dport": 10000,
+        "packets": packets,
+        **kw,
+    }
 
 
 def one_way(found: pd.DataFrame) -> pd.DataFrame:
@@ -51,7 +59,9 @@ def test_a_few_packets_of_call_setup_are_not_judged() -> None:
 
 def test_one_way_on_one_lan_is_information_only() -> None:
     media = f.rtp([stream("10.0.2.15", "10.0.2.20")])
-    row = one_way(diagnose(messages=call(sdp="10.0.2.20", src="10.0.2.20"), rtp_streams=media)).iloc[0]
+    row = one_way(
+        diagnose(messages=call(sdp="10.0.2.20", src="10.0.2.20"), rtp_streams=media)
+    ).iloc[0]
     assert row["severity"] == "info" and "same network" in row["summary"]
 
 
@@ -61,13 +71,15 @@ def test_rtcp_alone_does_not_count() -> None:
 
 
 LIST = (
-    '<sip:eim@192.168.60.101:47366>;expires=3283, <sip:eim@192.168.60.101:34851>;expires=3311, '
-    '<sip:eim@192.168.60.101:46047>;expires=3600'
+    "<sip:eim@192.168.60.101:47366>;expires=3283, <sip:eim@192.168.60.101:34851>;expires=3311, "
+    "<sip:eim@192.168.60.101:46047>;expires=3600"
 )
 
 
 def test_a_registrar_listing_several_contacts_means_multiple_phones() -> None:
-    rows = f.exchange(0, "REGISTER", user="eim", src=PHONE_LAN, answer_contacts=LIST, answer_count=3)
+    rows = f.exchange(
+        0, "REGISTER", user="eim", src=PHONE_LAN, answer_contacts=LIST, answer_count=3
+    )
     found = diagnose(messages=f.messages(rows))
     row = found[found["code"] == "MULTIPLE_PHONES"].iloc[0]
     assert row["severity"] == "info" and row["extension"] == "eim"
@@ -76,8 +88,14 @@ def test_a_registrar_listing_several_contacts_means_multiple_phones() -> None:
 
 
 def binding(contact: str, start: float, end: float, reason: str = "still_active") -> dict[str, Any]:
-    return {"extension": "201", "contact": contact, "start": f.at(start), "end": f.at(end),
-            "end_reason": reason, "evidence": f"lab.pcap:frame {int(start) + 1}"}
+    return {
+        "extension": "201",
+        "contact": contact,
+        "start": f.at(start),
+        "end": f.at(end),
+        "end_reason": reason,
+        "evidence": f"lab.pcap:frame {int(start) + 1}",
+    }
 
 
 @pytest.mark.parametrize(
@@ -85,8 +103,13 @@ def binding(contact: str, start: float, end: float, reason: str = "still_active"
     [
         ([binding("sip:201@10.0.0.5", 0, 3600), binding("sip:201@10.0.0.9", 60, 3600)], 1),
         # one phone re-registering from a new port: replaced, never two at once
-        ([binding("sip:201@10.0.0.5:5060", 0, 60, "replaced"),
-          binding("sip:201@10.0.0.5:5062", 60, 3600)], 0),
+        (
+            [
+                binding("sip:201@10.0.0.5:5060", 0, 60, "replaced"),
+                binding("sip:201@10.0.0.5:5062", 60, 3600),
+            ],
+            0,
+        ),
         ([binding("sip:201@10.0.0.5", 0, 3600)], 0),
     ],
 )

@@ -14,7 +14,9 @@ from tests.analysis.findings import frames as f
 PHONE = "203.0.113.7:40001"
 
 
-def binding(start: float, end: float, reason: str, contact: str = "sip:201@192.168.1.20") -> dict[str, Any]:
+def binding(
+    start: float, end: float, reason: str, contact: str = "sip:201@192.168.1.20"
+) -> dict[str, Any]:
     return {
         "extension": "201",
         "contact": contact,
@@ -57,23 +59,38 @@ def test_an_unregister_register_loop_is_named_as_such() -> None:
         # refreshed on time: one continuous binding
         [binding(0, 3600, "still_active")],
         # two lapses in an hour: a reboot and a power cut, not a pattern
-        [binding(0, 60, "expired"), binding(600, 660, "expired"), binding(1200, 3600, "still_active")],
+        [
+            binding(0, 60, "expired"),
+            binding(600, 660, "expired"),
+            binding(1200, 3600, "still_active"),
+        ],
         # a second phone overlapping the first leaves no offline gap
         [binding(0, 100, "expired"), binding(50, 3600, "still_active", contact="sip:201@10.0.0.9")],
         # phone rebooting onto a new port: replaced, no lapse
-        [binding(0, 100, "replaced"), binding(100, 200, "replaced"), binding(200, 300, "replaced"),
-         binding(300, 400, "still_active")],
+        [
+            binding(0, 100, "replaced"),
+            binding(100, 200, "replaced"),
+            binding(200, 300, "replaced"),
+            binding(300, 400, "still_active"),
+        ],
     ],
 )
 def test_no_flapping(rows: list[dict[str, Any]]) -> None:
     assert only(diagnose(bindings=f.bindings(rows)), "FLAPPING").empty
 
 
-def probes(answers: list[bool], target: str = PHONE, step: float = 30, method: str = "OPTIONS") -> pd.DataFrame:
+def probes(
+    answers: list[bool], target: str = PHONE, step: float = 30, method: str = "OPTIONS"
+) -> pd.DataFrame:
     return f.keepalives(
         [
-            {"ts": f.at(step * (i + 1)), "extension": "201", "target": target, "answered": ok,
-             "method": method}
+            {
+                "ts": f.at(step * (i + 1)),
+                "extension": "201",
+                "target": target,
+                "answered": ok,
+                "method": method,
+            }
             for i, ok in enumerate(answers)
         ]
     )
@@ -127,9 +144,20 @@ def test_unreachable_events_from_a_registrar_log() -> None:
 def phone_packets(times: list[float]) -> pd.DataFrame:
     return f.messages(
         [
-            {"ts": f.at(t), "src": "203.0.113.7", "sport": 40001, "dst": f.PLATFORM, "dport": 5060,
-             "is_request": True, "method": "REGISTER", "call_id": f"r{t}", "cseq_num": 1,
-             "cseq_method": "REGISTER", "to_user": "201", "from_user": "201"}
+            {
+                "ts": f.at(t),
+                "src": "203.0.113.7",
+                "sport": 40001,
+                "dst": f.PLATFORM,
+                "dport": 5060,
+                "is_request": True,
+                "method": "REGISTER",
+                "call_id": f"r{t}",
+                "cseq_num": 1,
+                "cseq_method": "REGISTER",
+                "to_user": "201",
+                "from_user": "201",
+            }
             for t in times
         ]
     )
@@ -141,8 +169,10 @@ def test_offline_a_regular_delay_after_the_last_packet_is_a_nat_binding_timeout(
     times = [20, 40, 70, 100, 320, 340, 370, 400, 620]
     answers = [t % 300 < 60 for t in times]
     table = f.keepalives(
-        [{"ts": f.at(t), "extension": "201", "target": PHONE, "answered": ok}
-         for t, ok in zip(times, answers, strict=True)]
+        [
+            {"ts": f.at(t), "extension": "201", "target": PHONE, "answered": ok}
+            for t, ok in zip(times, answers, strict=True)
+        ]
     )
     found = diagnose(messages=sent, keepalives=table, bindings=registered())
     row = only(found, "NAT_BINDING_TIMEOUT").iloc[0]
@@ -156,8 +186,10 @@ def test_irregular_losses_are_not_a_nat_binding_timeout() -> None:
     times = [20, 40, 70, 100, 320, 450, 500, 620]
     answers = [True, True, False, False, True, False, False, True]
     table = f.keepalives(
-        [{"ts": f.at(t), "extension": "201", "target": PHONE, "answered": ok}
-         for t, ok in zip(times, answers, strict=True)]
+        [
+            {"ts": f.at(t), "extension": "201", "target": PHONE, "answered": ok}
+            for t, ok in zip(times, answers, strict=True)
+        ]
     )
     found = diagnose(messages=sent, keepalives=table, bindings=registered())
     assert only(found, "NAT_BINDING_TIMEOUT").empty
