@@ -20,7 +20,6 @@ from pbxlab.analysis.findings import media, nat, phones, registration, security
 from pbxlab.analysis.findings.model import Finding, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 from pbxlab.analysis.findings.transactions import transactions
-from pbxlab.analysis.keepalives import is_pending
 from pbxlab.tables import BINDINGS, ERRORS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
 
 CODES = (
@@ -154,8 +153,9 @@ def run_classifiers(evidence: Evidence, policy: DiagnosisPolicy) -> list[Finding
     end = stamps.max() if len(stamps) else None
     probes = evidence.keepalives
     if end is not None and len(probes):
-        # unanswered requests younger than Timer F at the end are pending, not lost
-        probes = probes[~is_pending(probes, end)]
+        # unanswered requests too young at the end of the evidence are pending, not lost
+        young = probes["ts"] + policy.keepalive_answer_timeout > end
+        probes = probes[~(young & ~probes["answered"].fillna(False).astype(bool))]
     capture_files = set(evidence.messages["source_file"].dropna().astype(str))
     log_events = evidence.events[~evidence.events["source_file"].astype(str).isin(capture_files)]
     attempts = pd.concat(

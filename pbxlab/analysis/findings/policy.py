@@ -77,6 +77,10 @@ class DiagnosisPolicy:
     """Unanswered keepalives in a row that mean the phone is unreachable: one can be a
     lost datagram (typical UDP loss ~1 %); two in a row is what a qualify sees as down
     (Asterisk marks a contact Unreachable after one qualify timeout)."""
+    keepalive_answer_timeout: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(seconds=3))
+    """A request to a phone unanswered this long is lost: Asterisk's pjsip
+    ``qualify_timeout`` default (3 s); phones answer OPTIONS in milliseconds.  Only
+    requests sent less than this before the evidence ends are not judged."""
     keepalive_min_unreachable_events: int = 2
     """From registrar logs: 'unreachable' episodes of a registered phone that make
     KEEPALIVE_DROPPED; one alone can be a phone unplugged on purpose."""

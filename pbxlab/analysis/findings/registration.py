@@ -21,10 +21,12 @@ Rules:
   intervals vary by at most ``period_max_variation``, 25 %, of the median).
 - ``NAT_INBOUND_BLOCKED`` (critical): the phone is registered, the platform sent
   it at least ``inbound_min_unanswered`` (2) requests (INVITE, OPTIONS, NOTIFY) and
-  none was ever answered: "online but calls don't ring".
-- ``KEEPALIVE_DROPPED`` (warning): registrations succeed, some requests to the
-  phone are answered but at least ``keepalive_min_consecutive_unanswered`` (2)
-  in a row are not; from logs, at least ``keepalive_min_unreachable_events`` (2)
+  none was ever answered: "online but calls don't ring".  A request counts as
+  unanswered after ``keepalive_answer_timeout`` (3 s, Asterisk's qualify timeout).
+- ``KEEPALIVE_DROPPED`` (warning): registrations succeed but at least
+  ``keepalive_min_consecutive_unanswered`` (2) requests in a row to the phone go
+  unanswered (beside NAT_INBOUND_BLOCKED when none is ever answered: the status
+  symptom and its cause); from logs, at least ``keepalive_min_unreachable_events`` (2)
   ``unreachable`` events of a phone that registers: "offline though registered".
 - ``NAT_BINDING_TIMEOUT`` (warning): at least ``binding_timeout_min_episodes`` (2)
   keepalive-loss episodes start about the same delay (within
@@ -284,7 +286,6 @@ def reachability(
                     evidence=split_evidence(rows["evidence"]),
                 )
             )
-            continue
         runs = [
             (a, b)
             for a, b in _streaks((~answered).to_numpy())

@@ -122,17 +122,24 @@ def _match_by_branch(out: pd.DataFrame, final: pd.DataFrame) -> None:
     if not pending.any() or final.empty:
         return
     answers = final.reset_index().dropna(subset=["branch"])
-    answers = answers.drop_duplicates(["source_file", "branch", "cseq_method", "dst"])
-    keyed = answers.set_index(["source_file", "branch", "cseq_method", "dst"])
+    by_key: dict[tuple[str, str, str, str], pd.Series] = {}
+    for _, answer in answers.iterrows():
+        key = (
+            str(answer["source_file"]),
+            str(answer["branch"]),
+            str(answer["cseq_method"]),
+            str(answer["dst"]),
+        )
+        by_key.setdefault(key, answer)
     for index in out.index[pending]:
         row = out.loc[index]
-        key = (row["source_file"], row["branch"], row["cseq_method"], row["src"])
-        if key in keyed.index:
-            answer = keyed.loc[key]
-            if answer["ts"] >= row["ts"]:
-                out.loc[index, "status"] = answer["status"]
-                out.loc[index, "answered_ts"] = answer["ts"]
-                out.loc[index, "answer_frame"] = answer["frame"]
+        match = by_key.get(
+            (str(row["source_file"]), str(row["branch"]), str(row["cseq_method"]), str(row["src"]))
+        )
+        if match is not None and match["ts"] >= row["ts"]:
+            out.loc[index, "status"] = match["status"]
+            out.loc[index, "answered_ts"] = match["ts"]
+            out.loc[index, "answer_frame"] = match["frame"]
 
 
 def observed_address(row: pd.Series) -> tuple[str | None, int | None]:
