@@ -40,8 +40,6 @@ and that never registered afterwards: the phone cannot reach the registrar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandas as pd
 
 from pbxlab.analysis.findings.model import (
@@ -79,14 +77,16 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
     """
     nets = policy.private_networks
     rows = []
-    for _, t in tx.iterrows():
-        host, port = observed_address(t)
-        contact_host, _ = uri_hostport(t["contact"])
-        via_host = t["via_host"] if present(t["via_host"]) else None
-        via_port = int(t["via_port"]) if present(t["via_port"]) else policy.default_sip_port
-        transport = str(t["transport"]).lower() if present(t["transport"]) else "udp"
-        sdp = t["sdp_connection"] if present(t["sdp_connection"]) else None
-        extension = t["to_user"] if t["method"] == "REGISTER" else t["from_user"]
+    columns = ["received", "src", "rport", "sport", "contact", "via_host", "via_port"]
+    columns += ["transport", "sdp_connection", "method", "to_user", "from_user"]
+    for t in tx[columns].astype(object).itertuples(index=False):
+        host, port = observed_address(t.received, t.src, t.rport, t.sport)
+        contact_host, _ = uri_hostport(t.contact)
+        via_host = t.via_host if present(t.via_host) else None
+        via_port = int(str(t.via_port)) if present(t.via_port) else policy.default_sip_port
+        transport = str(t.transport).lower() if present(t.transport) else "udp"
+        sdp = t.sdp_connection if present(t.sdp_connection) else None
+        extension = t.to_user if t.method == "REGISTER" else t.from_user
         rows.append(
             {
                 "extension": extension if present(extension) else None,
@@ -120,6 +120,15 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
     return pd.DataFrame(rows, index=tx.index)
 
 
+_TESTS = (
+    ("NAT_CONTACT_PRIVATE", "contact_private"),
+    ("NAT_CONTACT_MISMATCH", "contact_mismatch"),
+    ("NAT_VIA_MISMATCH", "via_mismatch"),
+    ("NAT_PORT_MISMATCH", "port_mismatch"),
+    ("NAT_SDP_PRIVATE", "sdp_private"),
+)
+
+
 def classify(
     tx: pd.DataFrame, policy: DiagnosisPolicy, evidence_end: pd.Timestamp | None
 ) -> list[Finding]:
@@ -135,59 +144,54 @@ def classify(
     data = pd.concat([tx, flags.drop(columns=["source", "extension"])], axis=1)
     data["extension"] = flags["extension"]
     data["observed"] = flags["source"]
+    data = data[data["extension"].notna()]
+    status = data["status"].astype("Float64")
+    per_extension = (
+        data.assign(
+            _register=data["method"] == "REGISTER",
+            _auth=data["auth"].fillna(False).astype(bool),
+            _ok=((status >= 200) & (status < 300)).fillna(False),
+            _answered=status.notna(),
+        )
+        .groupby("extension")[["_register", "_auth", "_ok", "_answered"]]
+        .any()
+    )
+    # a phone of the platform: it REGISTERs, sends credentials or gets a 2xx
+    taking_part = per_extension[
+        per_extension["_register"] | per_extension["_auth"] | per_extension["_ok"]
+    ]
+    data = data[data["extension"].isin(taking_part.index)]
     findings: list[Finding] = []
-    for extension, group in data[data["extension"].notna()].groupby("extension", sort=True):
-        ext = str(extension)
-        if not _takes_part(group):
-            continue
-        registers = group[group["method"] == "REGISTER"]
-        answered = bool(group["status"].notna().any())
-        findings.extend(_nat_findings(ext, group, handled=answered))
-        timeout = _registration_timeout(ext, registers, policy, evidence_end)
+    answered = taking_part["_answered"].to_dict()
+    for code, column in _TESTS:
+        for extension, hits in data[data[column]].groupby("extension", sort=True):
+            handled = bool(answered[extension])
+            findings.append(_nat_finding(code, str(extension), hits, handled=handled))
+    unanswered = data[(data["method"] == "REGISTER") & data["status"].isna()]
+    for extension in sorted(set(unanswered["extension"])):
+        registers = data[(data["extension"] == extension) & (data["method"] == "REGISTER")]
+        timeout = _registration_timeout(str(extension), registers, policy, evidence_end)
         if timeout is not None:
             findings.append(timeout)
     return findings
 
 
-def _nat_findings(ext: str, group: pd.DataFrame, *, handled: bool) -> Iterable[Finding]:
-    severity = "info" if handled else "warning"
-    action = _ACTION_HANDLED if handled else _ACTION_BROKEN
+def _nat_finding(code: str, ext: str, hits: pd.DataFrame, *, handled: bool) -> Finding:
     how = (
         "the platform answered it at its public address, so this NAT is handled"
         if handled
         else "and none of its requests were answered"
     )
-    tests = (
-        ("NAT_CONTACT_PRIVATE", "contact_private", _contact_summary),
-        ("NAT_CONTACT_MISMATCH", "contact_mismatch", _contact_mismatch_summary),
-        ("NAT_VIA_MISMATCH", "via_mismatch", _via_summary),
-        ("NAT_PORT_MISMATCH", "port_mismatch", _port_summary),
-        ("NAT_SDP_PRIVATE", "sdp_private", _sdp_summary),
-    )
-    for code, column, summary in tests:
-        hits = group[group[column]]
-        if hits.empty:
-            continue
-        yield Finding(
-            code=code,
-            severity=severity,
-            summary=f"{summary(ext, hits)}; {how}.",
-            action=action,
-            extension=ext,
-            source=_first(hits["observed"]),
-            first_seen=hits["ts"].min(),
-            last_seen=hits["ts"].max(),
-            evidence=split_evidence(hits["evidence"]),
-        )
-
-
-def _takes_part(group: pd.DataFrame) -> bool:
-    """A phone of the platform: it REGISTERs, sends credentials or gets a 2xx."""
-    status = group["status"].fillna(0).astype(int)
-    return bool(
-        (group["method"] == "REGISTER").any()
-        or group["auth"].fillna(False).astype(bool).any()
-        or status.between(200, 299).any()
+    return Finding(
+        code=code,
+        severity="info" if handled else "warning",
+        summary=f"{_SUMMARIES[code](ext, hits)}; {how}.",
+        action=_ACTION_HANDLED if handled else _ACTION_BROKEN,
+        extension=ext,
+        source=_first(hits["observed"]),
+        first_seen=hits["ts"].min(),
+        last_seen=hits["ts"].max(),
+        evidence=split_evidence(hits["evidence"].head(8)),
     )
 
 
@@ -237,6 +241,15 @@ def _sdp_summary(ext: str, hits: pd.DataFrame) -> str:
         f"Extension {ext}'s phone asks for audio at the private address {row['sdp']} "
         f"while it is seen from {row['observed']} ({plural(len(hits), 'call offer')})"
     )
+
+
+_SUMMARIES = {
+    "NAT_CONTACT_PRIVATE": _contact_summary,
+    "NAT_CONTACT_MISMATCH": _contact_mismatch_summary,
+    "NAT_VIA_MISMATCH": _via_summary,
+    "NAT_PORT_MISMATCH": _port_summary,
+    "NAT_SDP_PRIVATE": _sdp_summary,
+}
 
 
 def _registration_timeout(

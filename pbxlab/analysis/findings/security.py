@@ -45,7 +45,7 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -197,15 +197,22 @@ def classify(attempts: pd.DataFrame, policy: DiagnosisPolicy) -> list[Finding]:
     return findings
 
 
-def _windows(ts: pd.Series, window: pd.Timedelta) -> Iterable[tuple[int, int]]:
-    """For each position i, the slice [i, j) of sorted ``ts`` within ``window`` of ts[i]."""
-    values = ts.to_numpy()
-    j = 0
-    for i in range(len(values)):
-        j = max(j, i)
-        while j < len(values) and values[j] - values[i] <= window.to_timedelta64():
-            j += 1
-        yield i, j
+def best_window(
+    ts: pd.Series, window: pd.Timedelta, min_count: int, accept: Callable[[int, int], bool]
+) -> tuple[int, int] | None:
+    """The fullest slice [i, j) of sorted ``ts`` spanning at most ``window`` that holds at
+    least ``min_count`` rows and that ``accept(i, j)`` approves; None when there is none."""
+    values = ts.to_numpy(dtype="datetime64[ns]") if len(ts) else np.array([], "datetime64[ns]")
+    if len(values) < min_count:
+        return None
+    ends = np.searchsorted(values, values + window.to_timedelta64(), side="right")
+    counts = ends - np.arange(len(values))
+    for i in np.argsort(-counts, kind="stable"):
+        if counts[i] < min_count:
+            break
+        if accept(int(i), int(ends[i])):
+            return int(i), int(ends[i])
+    return None
 
 
 def _source_findings(
@@ -215,6 +222,8 @@ def _source_findings(
         group.loc[group["outcome"] == "ok", "target"].dropna()
     )
     scanner_ua = _scanner_agent(group, policy)
+    if scanner_ua is None and not group["outcome"].isin(PROBED).any():
+        return  # only successful logins: an office's phones
     scan = _scan_window(group, ok_accounts, policy)
     if scanner_ua is not None or scan is not None:
         window = scan if scan is not None else group
@@ -249,7 +258,7 @@ def _source_findings(
             last_seen=probe["ts"].max(),
             evidence=split_evidence(probe["evidence"]),
         )
-    brute = _brute_window(group, ok_accounts, policy)
+    brute = _brute_window(group, policy)
     if brute is not None:
         accounts = sorted({str(a) for a in brute["account"].dropna()})
         yield Finding(
@@ -286,14 +295,14 @@ def _scan_window(
 ) -> pd.DataFrame | None:
     probes = group[group["outcome"].isin(PROBED) & ~group["target"].isin(ok_accounts)]
     probes = probes[~probes["account"].isin(ok_accounts)].reset_index(drop=True)
-    best: pd.DataFrame | None = None
-    for i, j in _windows(probes["ts"], policy.security_window):
-        window = probes.iloc[i:j]
-        if window["target"].nunique() >= policy.scanner_min_accounts and (
-            best is None or len(window) > len(best)
-        ):
-            best = window
-    return best
+    targets = probes["target"].astype(object).to_numpy()
+    found = best_window(
+        probes["ts"],
+        policy.security_window,
+        policy.scanner_min_accounts,
+        lambda i, j: len(set(targets[i:j]) - {None}) >= policy.scanner_min_accounts,
+    )
+    return probes.iloc[found[0] : found[1]] if found else None
 
 
 def _toll_fraud_probe(group: pd.DataFrame, ok_accounts: set[object]) -> pd.DataFrame | None:
@@ -307,32 +316,32 @@ def _toll_fraud_probe(group: pd.DataFrame, ok_accounts: set[object]) -> pd.DataF
     return probes if not probes.empty else None
 
 
-def _brute_window(
-    group: pd.DataFrame, ok_accounts: set[object], policy: DiagnosisPolicy
-) -> pd.DataFrame | None:
+def _brute_window(group: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame | None:
     failures = group[group["outcome"].isin(FAILED)]
     oks = group[group["outcome"] == "ok"]
     # failures on an account this source had already logged into: its own phone, stale
+    first_ok = oks.groupby("account")["ts"].min().to_dict()
     known = np.array(
         [
-            bool(((oks["account"] == a) & (oks["ts"] < t)).any())
+            a in first_ok and first_ok[a] < t
             for a, t in zip(failures["account"], failures["ts"], strict=True)
         ],
         dtype=bool,
     )
     failures = failures[~known].reset_index(drop=True)
-    best: pd.DataFrame | None = None
-    for i, j in _windows(failures["ts"], policy.security_window):
-        window = failures.iloc[i:j]
-        if len(window) < policy.brute_force_min_failures:
-            continue
-        gaps = window["ts"].diff().dropna()
-        machine_speed = not gaps.empty and pd.Timedelta(gaps.median()) < policy.brute_force_max_gap
-        if (window["account"].nunique() >= 2 or machine_speed) and (
-            best is None or len(window) > len(best)
-        ):
-            best = window
-    return best
+    accounts = failures["account"].astype(object).to_numpy()
+    stamps = failures["ts"].to_numpy(dtype="datetime64[ns]")
+
+    def brute(i: int, j: int) -> bool:
+        if len(set(accounts[i:j])) >= 2:
+            return True
+        gaps = np.diff(stamps[i:j])
+        return bool(len(gaps)) and pd.Timedelta(np.median(gaps)) < policy.brute_force_max_gap
+
+    found = best_window(
+        failures["ts"], policy.security_window, policy.brute_force_min_failures, brute
+    )
+    return failures.iloc[found[0] : found[1]] if found else None
 
 
 def _cracked(
@@ -374,14 +383,11 @@ def _auth_failures(
             (unresolved["outcome"] == "forbidden").to_numpy()
             & np.array([not (ext_oks["ts"] > t).any() for t in unresolved["ts"]], dtype=bool)
         ]
-        best: pd.DataFrame | None = None
         ordered = unresolved.reset_index(drop=True)
-        for i, j in _windows(ordered["ts"], policy.auth_window):
-            window = ordered.iloc[i:j]
-            if len(window) >= policy.auth_failure_min_attempts and (
-                best is None or len(window) > len(best)
-            ):
-                best = window
+        found = best_window(
+            ordered["ts"], policy.auth_window, policy.auth_failure_min_attempts, lambda i, j: True
+        )
+        best = ordered.iloc[found[0] : found[1]] if found else None
         if best is None and not stuck.empty:
             best = stuck
         if best is None:

@@ -142,17 +142,17 @@ def _match_by_branch(out: pd.DataFrame, final: pd.DataFrame) -> None:
             out.loc[index, "answer_frame"] = match["frame"]
 
 
-def observed_address(row: pd.Series) -> tuple[str | None, int | None]:
-    """Where the platform saw the request come from: the Via ``received``/``rport``
-    its response recorded, else the packet's source address and port."""
-    received = row["received"]
+def observed_address(
+    received: object, src: object, rport: object, sport: object
+) -> tuple[str | None, int | None]:
+    """Where the platform saw a request come from: the Via ``received``/``rport`` its
+    response recorded, else the packet's source address and port."""
     host = str(received) if isinstance(received, str) and received else None
-    if host is None and isinstance(row["src"], str):
-        host = row["src"]
-    rport = row["rport"]
+    if host is None and isinstance(src, str):
+        host = src
     port: int | None = None
     if isinstance(rport, str) and rport.isdigit():
         port = int(rport)
-    elif host == row["src"] and not pd.isna(row["sport"]):
-        port = int(row["sport"])
+    elif host == src and sport is not None and not pd.isna(sport):  # type: ignore[call-overload]
+        port = int(sport)  # type: ignore[call-overload]
     return host, port
