@@ -42,41 +42,123 @@ def synthesise(phones: int, minutes: int, seed: int = 7) -> pd.DataFrame:
             for step, (auth, status) in enumerate(((False, 401), (True, 200))):
                 ts = t0 + int((start + step * 0.05) * 1e9)
                 common = {
-                    "source_file": "bench.pcap", "call_id": call_id,
-                    "cseq_num": cycle * 2 + step + 1, "cseq_method": "REGISTER",
-                    "from_user": ext, "to_user": ext, "transport": "udp", "encap": "none",
-                    "via_host": "192.168.1.20", "via_port": 5060,
+                    "source_file": "bench.pcap",
+                    "call_id": call_id,
+                    "cseq_num": cycle * 2 + step + 1,
+                    "cseq_method": "REGISTER",
+                    "from_user": ext,
+                    "to_user": ext,
+                    "transport": "udp",
+                    "encap": "none",
+                    "via_host": "192.168.1.20",
+                    "via_port": 5060,
                 }
-                add(ts=ts, src=public, sport=port, dst=PLATFORM, dport=5060, is_request=True,
-                    method="REGISTER", auth=auth, contact=f"sip:{ext}@192.168.1.20:5060",
-                    contact_count=1, expires=300, user_agent="Yealink SIP-T46S", **common)
-                add(ts=ts + 20_000_000, src=PLATFORM, sport=5060, dst=public, dport=port,
-                    is_request=False, status=status, auth=False, via_received=public,
-                    via_rport=str(port), contact_expires=300 if status == 200 else None,
-                    contact_count=1 if status == 200 else 0, **common)
+                add(
+                    ts=ts,
+                    src=public,
+                    sport=port,
+                    dst=PLATFORM,
+                    dport=5060,
+                    is_request=True,
+                    method="REGISTER",
+                    auth=auth,
+                    contact=f"sip:{ext}@192.168.1.20:5060",
+                    contact_count=1,
+                    expires=300,
+                    user_agent="Yealink SIP-T46S",
+                    **common,
+                )
+                add(
+                    ts=ts + 20_000_000,
+                    src=PLATFORM,
+                    sport=5060,
+                    dst=public,
+                    dport=port,
+                    is_request=False,
+                    status=status,
+                    auth=False,
+                    via_received=public,
+                    via_rport=str(port),
+                    contact_expires=300 if status == 200 else None,
+                    contact_count=1 if status == 200 else 0,
+                    **common,
+                )
         for i, start in enumerate(range(offset + 15, minutes * 60, 30)):
             ts = t0 + int(start * 1e9)
             common = {
-                "source_file": "bench.pcap", "call_id": f"q-{ext}-{i}@{PLATFORM}", "cseq_num": 1,
-                "cseq_method": "OPTIONS", "from_user": "qualify", "to_user": ext,
-                "transport": "udp", "encap": "none", "via_host": PLATFORM, "via_port": 5060,
+                "source_file": "bench.pcap",
+                "call_id": f"q-{ext}-{i}@{PLATFORM}",
+                "cseq_num": 1,
+                "cseq_method": "OPTIONS",
+                "from_user": "qualify",
+                "to_user": ext,
+                "transport": "udp",
+                "encap": "none",
+                "via_host": PLATFORM,
+                "via_port": 5060,
                 "branch": f"z9hG4bK-{ext}-{i}",
             }
-            add(ts=ts, src=PLATFORM, sport=5060, dst=public, dport=port, is_request=True,
-                method="OPTIONS", auth=False, request_uri=f"sip:{ext}@{public}:{port}", **common)
-            add(ts=ts + 30_000_000, src=public, sport=port, dst=PLATFORM, dport=5060,
-                is_request=False, status=200, auth=False, **common)
+            add(
+                ts=ts,
+                src=PLATFORM,
+                sport=5060,
+                dst=public,
+                dport=port,
+                is_request=True,
+                method="OPTIONS",
+                auth=False,
+                request_uri=f"sip:{ext}@{public}:{port}",
+                **common,
+            )
+            add(
+                ts=ts + 30_000_000,
+                src=public,
+                sport=port,
+                dst=PLATFORM,
+                dport=5060,
+                is_request=False,
+                status=200,
+                auth=False,
+                **common,
+            )
     for i in range(2000):  # a brute-force run on extension 1000
         ts = t0 + int((600 + i * 0.2) * 1e9)
         common = {
-            "source_file": "bench.pcap", "call_id": f"bf-{i}@192.0.2.66", "cseq_num": 1,
-            "cseq_method": "REGISTER", "from_user": "1000", "to_user": "1000", "transport": "udp",
-            "encap": "none", "via_host": "192.0.2.66", "via_port": 5060,
+            "source_file": "bench.pcap",
+            "call_id": f"bf-{i}@192.0.2.66",
+            "cseq_num": 1,
+            "cseq_method": "REGISTER",
+            "from_user": "1000",
+            "to_user": "1000",
+            "transport": "udp",
+            "encap": "none",
+            "via_host": "192.0.2.66",
+            "via_port": 5060,
         }
-        add(ts=ts, src="192.0.2.66", sport=5060, dst=PLATFORM, dport=5060, is_request=True,
-            method="REGISTER", auth=True, auth_user="1000", user_agent="sipcli/v1.8", **common)
-        add(ts=ts + 1_000_000, src=PLATFORM, sport=5060, dst="192.0.2.66", dport=5060,
-            is_request=False, status=403, auth=False, **common)
+        add(
+            ts=ts,
+            src="192.0.2.66",
+            sport=5060,
+            dst=PLATFORM,
+            dport=5060,
+            is_request=True,
+            method="REGISTER",
+            auth=True,
+            auth_user="1000",
+            user_agent="sipcli/v1.8",
+            **common,
+        )
+        add(
+            ts=ts + 1_000_000,
+            src=PLATFORM,
+            sport=5060,
+            dst="192.0.2.66",
+            dport=5060,
+            is_request=False,
+            status=403,
+            auth=False,
+            **common,
+        )
     order = np.argsort(np.array(rows["ts"], dtype=np.int64), kind="stable")
     ordered = {name: [values[i] for i in order] for name, values in rows.items()}
     ordered["frame"] = list(range(1, len(order) + 1))

@@ -26,8 +26,10 @@ Rules:
 - ``KEEPALIVE_DROPPED`` (warning): registrations succeed but at least
   ``keepalive_min_consecutive_unanswered`` (2) requests in a row to the phone go
   unanswered (beside NAT_INBOUND_BLOCKED when none is ever answered: the status
-  symptom and its cause); from logs, at least ``keepalive_min_unreachable_events`` (2)
-  ``unreachable`` events of a phone that registers: "offline though registered".
+  symptom and its cause); from logs, at least ``keepalive_min_unreachable_events``
+  (2) ``unreachable`` events of a phone that registers or comes back
+  (``reachable``: a registrar qualifies only contacts it knows): "offline though
+  registered".
 - ``NAT_BINDING_TIMEOUT`` (warning): at least ``binding_timeout_min_episodes`` (2)
   keepalive-loss episodes start about the same delay (within
   ``binding_timeout_tolerance``, 10 s, or 25 % of the median) after the phone's
@@ -312,16 +314,21 @@ def reachability(
                 evidence=split_evidence(lost["evidence"]),
             )
         )
-    findings.extend(_unreachable_from_logs(events, registered - probed, policy))
+    findings.extend(_unreachable_from_logs(events, registered, probed, policy))
     return findings
 
 
 def _unreachable_from_logs(
-    events: pd.DataFrame, registered: set[str], policy: DiagnosisPolicy
+    events: pd.DataFrame, registered: set[str], probed: set[str], policy: DiagnosisPolicy
 ) -> Iterable[Finding]:
     kinds = events["event"].astype(str)
+    alive = events[kinds.isin(["reachable", "registered", "refreshed"])]
     for extension, rows in _by_extension(events[kinds == "unreachable"]):
-        if extension not in registered or len(rows) < policy.keepalive_min_unreachable_events:
+        if extension in probed or len(rows) < policy.keepalive_min_unreachable_events:
+            continue
+        # a phone the registrar qualifies and that comes back is a registered one
+        recovers = bool((alive.loc[alive["extension"] == extension, "ts"] > rows["ts"].min()).any())
+        if extension not in registered and not recovers:
             continue
         yield Finding(
             code="KEEPALIVE_DROPPED",

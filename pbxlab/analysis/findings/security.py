@@ -222,8 +222,11 @@ def _source_findings(
         group.loc[group["outcome"] == "ok", "target"].dropna()
     )
     scanner_ua = _scanner_agent(group, policy)
-    if scanner_ua is None and not group["outcome"].isin(PROBED).any():
-        return  # only successful logins: an office's phones
+    suspicious = group["outcome"].isin(FAILED) | (
+        group["outcome"].isin(PROBED) & ~group["target"].isin(ok_accounts)
+    )
+    if scanner_ua is None and not suspicious.any():
+        return  # challenge-then-login only: an office's phones
     scan = _scan_window(group, ok_accounts, policy)
     if scanner_ua is not None or scan is not None:
         window = scan if scan is not None else group

@@ -122,6 +122,21 @@ def test_crowdsec_user_enumeration_log() -> None:
     assert "probed 6 extensions" in found.iloc[0]["summary"]
 
 
+@pytest.mark.parametrize(
+    ("relative", "extension", "times"),
+    [
+        ("logs/asterisk_chansip/gh_futel_asteriskserver_issue119_peer_reachability.log", "668", 5),
+        ("logs/asterisk_chansip/gh_linphone_android_issue1064_lagged_unreachable.log", "4001", 2),
+    ],
+)
+def test_chan_sip_peers_going_unreachable_and_back(
+    relative: str, extension: str, times: int
+) -> None:
+    found = findings_of(relative)
+    assert warnings(found) == {(extension, "KEEPALIVE_DROPPED", "warning")}
+    assert f"unreachable {times} times" in found.iloc[0]["summary"]
+
+
 def test_capture_and_log_together(tmp_path: Path) -> None:
     capture = read_capture(corpus_path("pcaps/heplify/ipip0.pcap"))
     log = read_registrar_log(corpus_path("logs/asterisk_security/crowdsec_hub_asterisk-bf.log"))
