@@ -103,7 +103,7 @@ def present(value: object) -> bool:
     return _present(value) and value != ""
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text.strip("[]"))
@@ -127,7 +127,12 @@ def is_private(text: object, networks: tuple[str, ...]) -> bool:
     """Whether ``text`` is an IP address inside one of ``networks``."""
     if not present(text):
         return False
-    address = _ip(str(text))
+    return _private(str(text), networks)
+
+
+@lru_cache(maxsize=65536)
+def _private(text: str, networks: tuple[str, ...]) -> bool:
+    address = _ip(text)
     if address is None:
         return False
     return any(address.version == n.version and address in n for n in _networks(networks))

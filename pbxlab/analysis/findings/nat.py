@@ -200,8 +200,16 @@ def _first(values: pd.Series) -> str | None:
     return str(present_values[0]) if present_values else None
 
 
+_SUMMARY_COLUMNS = ["contact_host", "observed", "via_host", "via_port_used", "source_port", "sdp"]
+
+
+def _first_row(hits: pd.DataFrame) -> dict[str, object]:
+    """The first hit's values the summaries quote (cheap: no wide-row interleave)."""
+    return {c: hits[c].iloc[0] for c in _SUMMARY_COLUMNS}
+
+
 def _contact_summary(ext: str, hits: pd.DataFrame) -> str:
-    row = hits.iloc[0]
+    row = _first_row(hits)
     return (
         f"Extension {ext}'s phone advertises the private Contact address {row['contact_host']} "
         f"but reaches the platform from {row['observed']} "
@@ -210,7 +218,7 @@ def _contact_summary(ext: str, hits: pd.DataFrame) -> str:
 
 
 def _contact_mismatch_summary(ext: str, hits: pd.DataFrame) -> str:
-    row = hits.iloc[0]
+    row = _first_row(hits)
     return (
         f"Extension {ext}'s phone advertises the Contact address {row['contact_host']} "
         f"but its packets come from {row['observed']} ({plural(len(hits), 'request')})"
@@ -218,7 +226,7 @@ def _contact_mismatch_summary(ext: str, hits: pd.DataFrame) -> str:
 
 
 def _via_summary(ext: str, hits: pd.DataFrame) -> str:
-    row = hits.iloc[0]
+    row = _first_row(hits)
     private = " (a private address)" if bool(hits["via_private"].any()) else ""
     return (
         f"Extension {ext}'s phone names {row['via_host']}{private} in its Via header "
@@ -227,7 +235,7 @@ def _via_summary(ext: str, hits: pd.DataFrame) -> str:
 
 
 def _port_summary(ext: str, hits: pd.DataFrame) -> str:
-    row = hits.iloc[0]
+    row = _first_row(hits)
     return (
         f"Extension {ext}'s phone says it listens on port {row['via_port_used']} "
         f"but its packets come from port {row['source_port']} "
@@ -236,7 +244,7 @@ def _port_summary(ext: str, hits: pd.DataFrame) -> str:
 
 
 def _sdp_summary(ext: str, hits: pd.DataFrame) -> str:
-    row = hits.iloc[0]
+    row = _first_row(hits)
     return (
         f"Extension {ext}'s phone asks for audio at the private address {row['sdp']} "
         f"while it is seen from {row['observed']} ({plural(len(hits), 'call offer')})"

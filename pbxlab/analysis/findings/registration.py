@@ -90,6 +90,9 @@ class Episode:
 def episodes_from_bindings(bindings: pd.DataFrame, policy: DiagnosisPolicy) -> list[Episode]:
     """Gaps in each extension's binding coverage (all its contacts together)."""
     out: list[Episode] = []
+    # only extensions with a binding that lapsed or was given up can have a gap
+    lapsing = bindings["end_reason"].astype(str).isin(["expired", "unregistered"])
+    bindings = bindings[bindings["extension"].isin(set(bindings.loc[lapsing, "extension"]))]
     for extension, rows in bindings.sort_values("start", kind="stable").groupby(
         "extension", sort=True
     ):
@@ -259,11 +262,12 @@ def reachability(
 ) -> list[Finding]:
     """NAT_INBOUND_BLOCKED and KEEPALIVE_DROPPED for registered extensions."""
     findings: list[Finding] = []
-    probed: set[str] = set()
-    for extension, rows in _by_extension(keepalives):
+    probed: set[str] = set(keepalives["extension"].dropna().astype(str)) & registered
+    lost = keepalives[~keepalives["answered"].fillna(False).astype(bool)]
+    troubled = set(lost["extension"].dropna().astype(str))
+    for extension, rows in _by_extension(keepalives[keepalives["extension"].isin(troubled)]):
         if extension not in registered:
             continue
-        probed.add(extension)
         answered = rows["answered"].fillna(False).astype(bool)
         methods = _method_counts(rows)
         if not answered.any() and len(rows) >= policy.inbound_min_unanswered:

@@ -45,6 +45,7 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -187,7 +188,7 @@ def classify(attempts: pd.DataFrame, policy: DiagnosisPolicy) -> list[Finding]:
     data = data[data["source"].notna()]
     findings: list[Finding] = []
     hostile: set[str] = set()
-    for source, group in data.groupby("source", sort=True):
+    for source, group in data[_worth_judging(data, policy)].groupby("source", sort=True):
         found = list(_source_findings(str(source), group, policy))
         if found:
             hostile.add(str(source))
@@ -195,6 +196,24 @@ def classify(attempts: pd.DataFrame, policy: DiagnosisPolicy) -> list[Finding]:
     findings.extend(_auth_failures(data[~data["source"].isin(hostile)], data, policy))
     findings.extend(_concurrent_sites(data, policy))
     return findings
+
+
+def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
+    """Rows of sources that failed, probed an account they never logged into, or
+    announce an attack tool; an office's challenge-then-login traffic is skipped."""
+    oks = data[data["outcome"] == "ok"]
+    logged_in = set(zip(oks["source"], oks["target"], strict=True)) | set(
+        zip(oks["source"], oks["account"], strict=True)
+    )
+    pairs = pd.Series(
+        [(s, t) in logged_in for s, t in zip(data["source"], data["target"], strict=True)],
+        index=data.index,
+    )
+    agents = data["user_agent"].fillna("").astype(str).str.lower()
+    tool = agents.str.contains("|".join(map(re.escape, policy.scanner_user_agents)))
+    suspicious = data["outcome"].isin(FAILED) | (data["outcome"].isin(PROBED) & ~pairs) | tool
+    sources = set(data.loc[suspicious, "source"])
+    return data["source"].isin(sources)
 
 
 def best_window(
@@ -472,7 +491,8 @@ def _concurrent_sites(data: pd.DataFrame, policy: DiagnosisPolicy) -> Iterable[F
     oks = data[
         (data["outcome"] == "ok") & (data["method"] == "REGISTER") & data["extension"].notna()
     ]
-    for extension, rows in oks.groupby("extension", sort=True):
+    several = oks.groupby("extension")["source"].transform("nunique") > 1
+    for extension, rows in oks[several].groupby("extension", sort=True):
         usual = rows.iloc[0]
         usual_site = _site(usual["source"], policy)
         usual_ua = _ua(usual["user_agent"])

@@ -12,9 +12,11 @@ the security and NAT rules need every method.
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
-from pbxlab.analysis.findings.model import evidence_ref
+from pbxlab.analysis.findings.model import present
 
 KEY = ["source_file", "call_id", "cseq_num", "cseq_method"]
 
@@ -107,11 +109,19 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     out["rport"] = rport["via_rport"].reindex(out.index)
     out = out.reset_index()
     _match_by_branch(out, final)
-    out["evidence"] = [
-        ";".join(e for e in (evidence_ref(f, a), evidence_ref(f, b)) if e is not None)
-        for f, a, b in zip(out["source_file"], out["frame"], out["answer_frame"], strict=True)
-    ]
+    out["evidence"] = _evidence(out["source_file"], out["frame"], out["answer_frame"])
     return out[TRANSACTION_COLUMNS].sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def _evidence(files: pd.Series, requests: pd.Series, answers: pd.Series) -> list[str]:
+    """'file:frame N;file:frame M' per row (the answer only when there is one)."""
+    names = {f: os.path.basename(str(f)) for f in files.unique()}
+    out = []
+    for file, request, answer in zip(files, requests, answers, strict=True):
+        name = names[file]
+        parts = [f"{name}:frame {int(n)}" for n in (request, answer) if present(n)]
+        out.append(";".join(parts))
+    return out
 
 
 def _match_by_branch(out: pd.DataFrame, final: pd.DataFrame) -> None:
