@@ -416,16 +416,28 @@ def _auth_failures(
             continue
         statuses = _outcome_words(best)
         never = "" if (ext_oks["ts"] > best["ts"].max()).any() else " and it never logged in after"
+        refused_outright = bool((best["outcome"] == "forbidden").all())
+        cause = (
+            "the registrar refuses this account (disabled, not provisioned for this phone, "
+            "or blocked)"
+            if refused_outright
+            else "the phone has wrong or stale credentials"
+        )
         yield Finding(
             code="AUTH_FAILURE",
             severity="warning",
             summary=(
                 f"Extension {extension}'s login was refused {plural(len(best), 'time')} "
-                f"({statuses}){_over(best)}{never}: the phone has wrong or stale credentials."
+                f"({statuses}){_over(best)}{never}: {cause}."
             ),
             action=(
-                f"{RESET_PASSWORD} and enter the new one in the phone (or re-provision it), "
-                "then reboot the phone"
+                (
+                    "Check that the extension exists and is enabled; then "
+                    if refused_outright
+                    else ""
+                )
+                + f"{mid_sentence(RESET_PASSWORD) if refused_outright else RESET_PASSWORD} and "
+                "enter the new one in the phone (or re-provision it), then reboot the phone"
             ),
             extension=str(extension),
             source=_names(sorted({str(a) for a in best["address"].dropna()})),
