@@ -117,8 +117,9 @@ def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
             return series
         if pd.api.types.is_integer_dtype(series.dtype) or series.empty:
             # integer nanoseconds since the epoch: the capture engine's native unit
-            return pd.Series(pd.to_datetime(series, unit="ns", utc=True))
-        return pd.Series(pd.to_datetime(series, utc=True, format="mixed"))
+            return pd.Series(pd.to_datetime(series, unit="ns", utc=True)).astype(dtype)
+        # pandas 3 infers microseconds from Python datetimes: convert to the declared unit
+        return pd.Series(pd.to_datetime(series, utc=True, format="mixed")).astype(dtype)
     if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None:
         series = pd.Series(values, dtype=dtype)
         # a value outside the declared categories would silently become NaN

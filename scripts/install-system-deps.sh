@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# System packages the tests and the pyshark backend need, from Debian's archive.
+# System packages the tests and the pyshark backend need, from Debian's archive:
+# tshark (pyshark backend), postgresql (store tests on a real server; the tests start
+# their own throwaway cluster), sip-tester (SIPp, a real SIP peer for reboot tests).
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
-packages=(tshark)
+packages=(tshark postgresql sip-tester)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,6 +25,7 @@ from pbxlab.analysis.status import (
     status_at,
     transitions,
 )
+from pbxlab.analysis.tenants import sip_domains, tenant_messages
 
 __all__ = [
     "RELIABILITY",
@@ -50,7 +51,9 @@ __all__ = [
     "registration_events",
     "registrations",
     "reliability",
+    "sip_domains",
     "status",
     "status_at",
+    "tenant_messages",
     "transitions",
 ]

@@ -1,9 +1,10 @@
 """One call for notebooks and the CLI: every analysis table of a capture, a log, or both.
 
-Strategy: captures become EVENTS (:func:`events_from_capture`) and are merged
-with log events, so bindings and status come from one code path whatever
-the evidence; the capture-only tables (registrations, keepalives, calls) are
-computed from the capture's messages and media.
+Strategy: captures become EVENTS (the same rows a registrar log gives) and are
+merged with log events, so bindings and status come from one code path
+whatever the evidence (:func:`pbxlab.analysis.events.capture_evidence`); the
+capture-only tables (registrations, keepalives, calls) come from the
+capture's messages and media.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pbxlab.analysis.bindings import bindings_from_events
 from pbxlab.analysis.calls import calls as calls_table
-from pbxlab.analysis.events import events_from_capture, merge_events
-from pbxlab.analysis.keepalives import keepalives as keepalives_table
-from pbxlab.analysis.registrations import registrations as registrations_table
+from pbxlab.analysis.events import capture_evidence
 from pbxlab.analysis.status import reliability, status, transitions
+from pbxlab.analysis.tenants import tenant_messages
 from pbxlab.capture.reader import Capture
-from pbxlab.tables import BINDINGS, CALLS, EVENTS, KEEPALIVES, MESSAGES, REGISTRATIONS, RTP_STREAMS
+from pbxlab.tables import CALLS, EVENTS, MESSAGES, RTP_STREAMS
 
 __all__ = ["Analysis", "analyze"]
 
@@ -49,38 +48,43 @@ class Analysis:
 
 
 def _bounds(*series: pd.Series) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    values = (
-        pd.concat([s.dropna() for s in series if len(s)], ignore_index=True) if series else None
-    )
-    if values is None or values.empty:
+    present = [s.dropna() for s in series if s.notna().any()]
+    if not present:
         return None, None
-    return values.min(), values.max()
+    return min(s.min() for s in present), max(s.max() for s in present)
 
 
-def analyze(capture: Capture | None = None, events: pd.DataFrame | None = None) -> Analysis:
+def analyze(
+    capture: Capture | None = None,
+    events: pd.DataFrame | None = None,
+    *,
+    domain: str | None = None,
+) -> Analysis:
     """Analyse a capture (from :func:`pbxlab.read_capture`), log events (EVENTS), or both.
 
-    Returns an :class:`Analysis` whose tables all follow their schemas (empty
-    frames, never None, for what the evidence does not contain).
+    ``domain`` keeps only that tenant's part of a multi-tenant capture (see
+    :func:`pbxlab.analysis.tenant_messages`; log events have no domain and are
+    kept whole).  Returns an :class:`Analysis` whose tables all follow their
+    schemas (empty frames, never None, for what the evidence does not contain).
     """
     messages = capture.messages if capture is not None else MESSAGES.empty()
     media = capture.rtp_streams if capture is not None else RTP_STREAMS.empty()
+    if domain is not None:
+        messages = tenant_messages(messages, domain)
+        media = media[media["call_id"].isin(set(messages["call_id"].dropna()))]
+        media = media.reset_index(drop=True)
     log_events = events if events is not None else EVENTS.empty()
     start, end = _bounds(messages["ts"], media["last_ts"], media["first_ts"], log_events["ts"])
-    capture_events = events_from_capture(messages)
-    all_events = merge_events([capture_events, log_events])
-    bound = bindings_from_events(all_events, until=end) if end is not None else BINDINGS.empty()
-    probes = keepalives_table(messages, bound) if len(messages) else KEEPALIVES.empty()
+    evidence = capture_evidence(messages, log_events, until=end)
     dialogs = calls_table(messages, media) if len(messages) else CALLS.empty()
-    registers = registrations_table(messages) if len(messages) else REGISTRATIONS.empty()
-    history = status(bound, all_events, dialogs, registers, until=end)
+    history = status(evidence.bindings, evidence.events, dialogs, evidence.registrations, until=end)
     return Analysis(
         messages=messages,
         rtp_streams=media,
-        registrations=registers,
-        events=all_events,
-        bindings=bound,
-        keepalives=probes,
+        registrations=evidence.registrations,
+        events=evidence.events,
+        bindings=evidence.bindings,
+        keepalives=evidence.keepalives,
         calls=dialogs,
         status=history,
         transitions=transitions(history),

@@ -17,6 +17,9 @@ life-cycle inputs:
   agent) while an older one is still bound and not re-confirmed at that
   moment -> REPLACE for the older one (reboots and NAT rebinding re-register
   from a new port and leave the old contact to lapse);
+- ``reachable`` / ``lagged`` / ``unreachable`` -> QUALIFY, only for an
+  extension whose registrations the evidence never showed (a chan_sip log
+  with qualify lines only): the registrar probes only contacts it holds;
 - the end of the evidence -> END (``still_active`` when the granted expiry
   lies beyond it, ``capture_ended`` when no expiry is known).
 
@@ -46,6 +49,7 @@ from pbxlab.tables import BINDINGS
 __all__ = ["BindingPolicy", "binding_key", "bindings", "bindings_from_events"]
 
 BINDING_EVENTS = ("registered", "refreshed", "unregistered", "expired")
+QUALIFY_EVENTS = ("reachable", "lagged", "unreachable")
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,27 @@ class _Walker:
                 self.apply(extension, key, end, until)
 
 
+def _opened(
+    row: Any, extension: str, key: str, expires: int | None, ref: str | None, group: int
+) -> _Binding:
+    """A binding opened (or refreshed) by the event ``row``."""
+    contact = None if is_missing(row.contact) else str(row.contact)
+    source = None if is_missing(row.source) else str(row.source)
+    return _Binding(
+        extension=extension,
+        key=key,
+        contact=contact or source or key,
+        source=source,
+        user_agent=None if is_missing(row.user_agent) else str(row.user_agent),
+        start=row.ts,
+        deadline=row.ts + pd.Timedelta(seconds=expires) if expires is not None else None,
+        granted=expires,
+        source_file=None if is_missing(row.source_file) else str(row.source_file),
+        opened_by=ref,
+        touched=group,
+    )
+
+
 def bindings_from_events(
     events: pd.DataFrame,
     *,
@@ -179,7 +204,9 @@ def bindings_from_events(
     """
     policy = policy or BindingPolicy()
     walker = _Walker(policy)
-    relevant = events[events["event"].isin(BINDING_EVENTS) & events["extension"].notna()]
+    kinds = (*BINDING_EVENTS, *QUALIFY_EVENTS)
+    relevant = events[events["event"].isin(kinds) & events["extension"].notna()]
+    registering = set(events.loc[events["event"].isin(BINDING_EVENTS), "extension"].dropna())
     relevant = relevant.sort_values("ts", kind="stable")
     if until is None:
         until = events["ts"].max() if len(events) else None
@@ -194,6 +221,11 @@ def bindings_from_events(
         ref = evidence_ref(row.source_file, row.line)
         contact = None if is_missing(row.contact) else str(row.contact)
         source = None if is_missing(row.source) else str(row.source)
+        if row.event in QUALIFY_EVENTS:
+            if row.extension not in registering and not walker.open.get(extension):
+                new = _opened(row, extension, binding_key(contact, source), None, ref, group)
+                walker.apply(extension, new.key, Input.QUALIFY, row.ts, new=new, ref=ref)
+            continue
         if row.event in ("unregistered", "expired"):
             inp = Input.UNREGISTER if row.event == "unregistered" else Input.EXPIRE
             if contact == "*" or (contact is None and source is None):
@@ -208,19 +240,7 @@ def bindings_from_events(
         if expires == 0:
             walker.apply(extension, key, Input.UNREGISTER, row.ts, ref=ref)
             continue
-        new = _Binding(
-            extension=extension,
-            key=key,
-            contact=contact or source or key,
-            source=source,
-            user_agent=None if is_missing(row.user_agent) else str(row.user_agent),
-            start=row.ts,
-            deadline=row.ts + pd.Timedelta(seconds=expires) if expires is not None else None,
-            granted=expires,
-            source_file=None if is_missing(row.source_file) else str(row.source_file),
-            opened_by=ref,
-            touched=group,
-        )
+        new = _opened(row, extension, key, expires, ref, group)
         current = walker.open.get(extension, {}).get(key)
         if current is not None and source and current.source and current.source != source:
             walker.apply(extension, key, Input.REPLACE, row.ts, ref=ref)  # NAT rebinding

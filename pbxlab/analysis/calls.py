@@ -8,7 +8,8 @@ To tags answering one INVITE) stay one call: the first 180/183 is when it
 started ringing, the first 2xx when it was answered.  The end is, in order
 of precedence:
 
-- answered: the first BYE (``bye``), else ``ongoing`` at the last evidence;
+- answered: the first BYE (``bye``), else ``ongoing`` until the end of the
+  capture file it was seen in (nothing says more);
 - not answered: the first CANCEL (``cancel``), else a final response >= 300
   (``failed``), else a provisional response means it is still ringing
   (``ongoing``), else no response within Timer B = 32 s (``timeout``).
@@ -82,6 +83,27 @@ class _Call:
     leg_group: str = ""
 
 
+_CALL_COLUMNS = (
+    "ts",
+    "frame",
+    "source_file",
+    "src",
+    "sport",
+    "dst",
+    "dport",
+    "is_request",
+    "method",
+    "status",
+    "call_id",
+    "cseq_num",
+    "cseq_method",
+    "from_user",
+    "to_user",
+    "to_tag",
+    "request_uri",
+)
+
+
 def _v(value: Any) -> Any:
     return None if is_missing(value) else value
 
@@ -94,13 +116,17 @@ def _callee(row: Any) -> str | None:
     return parse_uri(str(uri)).user if uri else None
 
 
-def _one_call(call_id: str, msgs: pd.DataFrame, policy: CallPolicy, last_ts: Any) -> _Call:
-    is_invite = msgs["is_request"] & (msgs["method"] == "INVITE")
-    invites = msgs[is_invite]
-    initial = invites[invites["to_tag"].isna()]
-    if initial.empty:
-        initial = invites  # the capture began inside the dialog
-    first = next(records(initial))
+def _first(rows: list[Any]) -> Any:
+    return rows[0] if rows else None
+
+
+def _one_call(
+    call_id: str, msgs: list[Any], policy: CallPolicy, last_ts: Any, evidence_end: Any
+) -> _Call:
+    """One call from its messages (time-ordered records); ``last_ts`` is its last evidence."""
+    invites = [m for m in msgs if m.is_request and m.method == "INVITE"]
+    initial = [m for m in invites if is_missing(m.to_tag)] or invites  # began inside the dialog
+    first = initial[0]
     call = _Call(
         call_id=call_id,
         caller=_v(first.from_user),
@@ -111,49 +137,59 @@ def _one_call(call_id: str, msgs: pd.DataFrame, policy: CallPolicy, last_ts: Any
         source_file=_v(first.source_file),
         invite_frame=_v(first.frame),
     )
-    cseqs = set(initial["cseq_num"].dropna())
-    answers = msgs[
-        ~msgs["is_request"] & (msgs["cseq_method"] == "INVITE") & msgs["cseq_num"].isin(cseqs)
+    cseqs = {m.cseq_num for m in initial if not is_missing(m.cseq_num)}
+    answers = [
+        m
+        for m in msgs
+        if not m.is_request
+        and m.cseq_method == "INVITE"
+        and m.cseq_num in cseqs
+        and not is_missing(m.status)
     ]
-    ringing = answers[answers["status"].isin(policy.ringing_statuses)]
-    if len(ringing):
-        call.ringing_at = ringing["ts"].iloc[0]
-    ok = answers[(answers["status"] >= 200) & (answers["status"] < 300)]
-    byes = msgs[msgs["is_request"] & (msgs["method"] == "BYE")]
-    cancels = msgs[msgs["is_request"] & (msgs["method"] == "CANCEL")]
-    if len(ok):
-        call.answered_at = ok["ts"].iloc[0]
-        call.final_status = int(ok["status"].iloc[0])
-        call.answer_frame = _v(ok["frame"].iloc[0])
-        if len(byes):
-            call.end, call.end_reason = byes["ts"].iloc[0], "bye"
-            call.end_frame = _v(byes["frame"].iloc[0])
+    ringing = _first([m for m in answers if m.status in policy.ringing_statuses])
+    if ringing is not None:
+        call.ringing_at = ringing.ts
+    ok = _first([m for m in answers if 200 <= m.status < 300])
+    bye = _first([m for m in msgs if m.is_request and m.method == "BYE"])
+    cancel = _first([m for m in msgs if m.is_request and m.method == "CANCEL"])
+    if ok is not None:
+        call.answered_at, call.final_status = ok.ts, int(ok.status)
+        call.answer_frame = _v(ok.frame)
+        if bye is not None:
+            call.end, call.end_reason, call.end_frame = bye.ts, "bye", _v(bye.frame)
         else:
             call.end, call.end_reason = last_ts, "ongoing"
         return call
     last_cseq = max(cseqs) if cseqs else None
-    last_answers = answers[answers["cseq_num"] == last_cseq]
-    finals = last_answers[last_answers["status"] >= 300]
-    if len(finals):
-        call.final_status = int(finals["status"].iloc[0])
-        call.answer_frame = _v(finals["frame"].iloc[0])
-    if len(cancels):
-        call.end, call.end_reason = cancels["ts"].iloc[0], "cancel"
-        call.end_frame = _v(cancels["frame"].iloc[0])
-    elif len(finals):
-        call.end, call.end_reason = finals["ts"].iloc[0], "failed"
-    elif len(last_answers):
+    last_answers = [m for m in answers if m.cseq_num == last_cseq]
+    final = _first([m for m in last_answers if m.status >= 300])
+    if final is not None:
+        call.final_status, call.answer_frame = int(final.status), _v(final.frame)
+    if cancel is not None:
+        call.end, call.end_reason, call.end_frame = cancel.ts, "cancel", _v(cancel.frame)
+    elif final is not None:
+        call.end, call.end_reason = final.ts, "failed"
+    elif last_answers:
         call.end, call.end_reason = last_ts, "ongoing"
     else:
-        last_invite = initial[initial["cseq_num"] == last_cseq]["ts"].min()
-        if is_missing(last_invite):
-            last_invite = call.start
-        deadline = last_invite + policy.invite_timeout
-        if deadline <= last_ts:
+        last_invite = _first([m for m in initial if m.cseq_num == last_cseq])
+        deadline = (last_invite.ts if last_invite else call.start) + policy.invite_timeout
+        if deadline <= evidence_end:
             call.end, call.end_reason = deadline, "timeout"
         else:
             call.end, call.end_reason = last_ts, "ongoing"
     return call
+
+
+def _file_ends(messages: pd.DataFrame, rtp_streams: pd.DataFrame | None) -> dict[Any, Any]:
+    """The last evidence (SIP or media) of each capture file."""
+    ends = messages.groupby("source_file", observed=True)["ts"].max().to_dict()
+    if rtp_streams is not None and len(rtp_streams):
+        media = rtp_streams.groupby("source_file", observed=True)["last_ts"].max()
+        for name, last in media.items():
+            if not is_missing(last):
+                ends[name] = max(ends.get(name, last), last)
+    return ends
 
 
 def _media(call: _Call, streams: pd.DataFrame) -> None:
@@ -173,7 +209,9 @@ def _correlate_legs(calls: list[_Call], evidence_end: Any) -> None:
         if call.caller is None or call.callee is None:
             continue
         for earlier in by_parties.get((call.caller, call.callee), []):
-            earlier_end = earlier.end if earlier.end is not None else evidence_end
+            earlier_end: Any = earlier.end
+            if earlier_end is None or earlier.end_reason == "ongoing":
+                earlier_end = evidence_end
             through_pbx = host_of(earlier.dst) is not None and host_of(earlier.dst) == host_of(
                 call.src
             )
@@ -199,7 +237,9 @@ def calls(
     if len(call_ids) == 0:
         return CALLS.empty()
     evidence_end = messages["ts"].max()
-    relevant = messages[messages["call_id"].isin(call_ids)].sort_values("ts", kind="stable")
+    # only the columns a call needs: filtering narrow frames per call is much cheaper
+    relevant = messages.loc[messages["call_id"].isin(call_ids), list(_CALL_COLUMNS)]
+    relevant = relevant.sort_values("ts", kind="stable")
     media = (
         rtp_streams[rtp_streams["call_id"].isin(call_ids)]
         if rtp_streams is not None and len(rtp_streams)
@@ -208,13 +248,16 @@ def calls(
     media_by_call = (
         dict(tuple(media.groupby("call_id", observed=True))) if media is not None else {}
     )
+    by_call: dict[Any, list[Any]] = {}
+    for m in records(relevant):
+        by_call.setdefault(m.call_id, []).append(m)
+    file_ends = _file_ends(messages, rtp_streams)
     result: list[_Call] = []
-    for call_id, msgs in relevant.groupby("call_id", sort=False, observed=True):
+    for call_id, msgs in by_call.items():
         streams = media_by_call.get(call_id)
-        last_ts = msgs["ts"].max()
-        if streams is not None and len(streams):
-            last_ts = max(last_ts, streams["last_ts"].max())
-        call = _one_call(str(call_id), msgs, policy, last_ts)
+        # an unfinished call is known to last until its capture ends, no further
+        file_end = file_ends.get(_v(msgs[0].source_file), evidence_end)
+        call = _one_call(str(call_id), msgs, policy, file_end, file_end)
         if streams is not None:
             _media(call, streams)
         result.append(call)

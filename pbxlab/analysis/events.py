@@ -14,16 +14,24 @@ ends says nothing yet and yields no event.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
 from pbxlab.analysis.bindings import bindings_from_events
 from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives
 from pbxlab.analysis.regevents import registration_events
+from pbxlab.analysis.registrations import register_transactions, registrations_table
 from pbxlab.analysis.sipvalues import evidence_number, is_missing
-from pbxlab.tables import EVENTS
+from pbxlab.tables import EVENTS, KEEPALIVES
 
-__all__ = ["events_from_capture", "keepalive_events", "merge_events"]
+__all__ = [
+    "CaptureEvidence",
+    "capture_evidence",
+    "events_from_capture",
+    "keepalive_events",
+    "merge_events",
+]
 
 
 def keepalive_events(
@@ -81,14 +89,52 @@ def events_from_capture(
     observation in a capture: binding intervals derive it from the granted
     expiry.  Returns an empty EVENTS frame for an empty capture.
     """
-    if messages.empty:
-        return EVENTS.empty()
-    until = messages["ts"].max()
-    registration = registration_events(messages)
-    bound = bindings_from_events(registration, until=until)
+    return capture_evidence(messages, keepalive_policy=keepalive_policy).events
+
+
+@dataclass(frozen=True)
+class CaptureEvidence:
+    """What :func:`capture_evidence` derives in one pass (nothing computed twice)."""
+
+    registrations: pd.DataFrame
+    events: pd.DataFrame
+    bindings: pd.DataFrame
+    keepalives: pd.DataFrame
+
+
+def capture_evidence(
+    messages: pd.DataFrame,
+    log_events: pd.DataFrame | None = None,
+    *,
+    until: pd.Timestamp | None = None,
+    keepalive_policy: KeepalivePolicy | None = None,
+) -> CaptureEvidence:
+    """Registrations, merged events, bindings and keepalives of a capture (plus log events).
+
+    Log events join before the bindings are made, so keepalives are matched
+    against the bindings the logs and the capture show together.  ``until``
+    is the end of the evidence (default: the last message or event).
+    """
+    transactions = register_transactions(messages)
+    registration = registration_events(messages, transactions=transactions)
+    known = merge_events([registration, log_events if log_events is not None else EVENTS.empty()])
+    ends = [t for t in (messages["ts"].max(), known["ts"].max()) if not is_missing(t)]
+    if until is None and ends:
+        until = max(ends)
+    if until is None:
+        empty = bindings_from_events(EVENTS.empty())
+        return CaptureEvidence(registrations_table(transactions), known, empty, KEEPALIVES.empty())
+    # reachability events of a capture concern bound, registering extensions only, so
+    # they cannot change these bindings (see bindings.py): one pass is enough
+    bound = bindings_from_events(known, until=until)
     probes = keepalives(messages, bound, keepalive_policy)
     reachability = keepalive_events(probes, until, keepalive_policy)
-    return merge_events([registration, reachability])
+    return CaptureEvidence(
+        registrations=registrations_table(transactions),
+        events=merge_events([known, reachability]),
+        bindings=bound,
+        keepalives=probes,
+    )
 
 
 def merge_events(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:

@@ -74,7 +74,9 @@ def keepalives(
         return KEEPALIVES.empty()
     methods = list(policy.methods)
     is_probe = messages["is_request"] & messages["method"].isin(methods)
-    requests = messages.loc[is_probe].copy()
+    request_columns = ["ts", "frame", "source_file", "dst", "dport", "method", "call_id"]
+    request_columns += ["cseq_num", "branch", "request_uri", "to_user"]
+    requests = messages.loc[is_probe, request_columns].copy()
     if requests.empty:
         return KEEPALIVES.empty()
     requests["method"] = requests["method"].astype("string")
@@ -82,7 +84,10 @@ def keepalives(
     key = ["call_id", "cseq_num", "method", "branch"]
     requests = requests.sort_values("ts", kind="stable").drop_duplicates(key, keep="first")
 
-    responses = messages.loc[~messages["is_request"] & messages["cseq_method"].isin(methods)].copy()
+    is_answer = ~messages["is_request"] & messages["cseq_method"].isin(methods)
+    responses = messages.loc[
+        is_answer, ["ts", "frame", "call_id", "cseq_num", "cseq_method", "branch", "status"]
+    ].copy()
     responses["method"] = responses["cseq_method"].astype("string")
     responses = responses.sort_values("ts", kind="stable")
     first = responses.drop_duplicates(key, keep="first")[[*key, "ts", "frame"]].rename(

@@ -19,6 +19,9 @@ Inputs (what the evidence can say about one binding):
   registrar said it expired (``expired`` event);
 - ``REPLACE``: the same phone bound a new contact or registered from a new
   network address (reboot, NAT rebinding), so this binding is stale;
+- ``QUALIFY``: the registrar reported the contact reachable, lagged or
+  unreachable -- it only probes contacts it holds, so the contact is bound
+  (used for logs that report qualify results but no registrations);
 - ``END``: the evidence ends before the granted expiry (``still_active``);
 - ``END_UNKNOWN_EXPIRY``: the evidence ends and no expiry is known (a log
   that does not report one), so all we can say is ``capture_ended``.
@@ -52,6 +55,7 @@ class Input(Enum):
     UNREGISTER = "unregister"
     EXPIRE = "expire"
     REPLACE = "replace"
+    QUALIFY = "qualify"
     END = "end"
     END_UNKNOWN_EXPIRY = "end_unknown_expiry"
 
@@ -81,6 +85,8 @@ TRANSITIONS: dict[State, dict[Input, Transition]] = {
         Input.UNREGISTER: Transition(State.UNBOUND, Action.IGNORE),
         Input.EXPIRE: Transition(State.UNBOUND, Action.IGNORE),
         Input.REPLACE: Transition(State.UNBOUND, Action.IGNORE),
+        # bound since before the evidence; its expiry is unknown
+        Input.QUALIFY: Transition(State.BOUND, Action.OPEN),
         Input.END: Transition(State.UNBOUND, Action.IGNORE),
         Input.END_UNKNOWN_EXPIRY: Transition(State.UNBOUND, Action.IGNORE),
     },
@@ -91,6 +97,8 @@ TRANSITIONS: dict[State, dict[Input, Transition]] = {
         Input.UNREGISTER: Transition(State.UNBOUND, Action.CLOSE, "unregistered"),
         Input.EXPIRE: Transition(State.UNBOUND, Action.CLOSE, "expired"),
         Input.REPLACE: Transition(State.UNBOUND, Action.CLOSE, "replaced"),
+        # reachability is the status rules' business, not the binding's
+        Input.QUALIFY: Transition(State.BOUND, Action.IGNORE),
         Input.END: Transition(State.UNBOUND, Action.CLOSE, "still_active"),
         Input.END_UNKNOWN_EXPIRY: Transition(State.UNBOUND, Action.CLOSE, "capture_ended"),
     },

@@ -120,16 +120,22 @@ def _result_rows(t: RegisterTransaction, known: dict[tuple[Any, Any], Any]) -> l
 
 
 def registration_events(
-    messages: pd.DataFrame, policy: RegistrationPolicy | None = None
+    messages: pd.DataFrame,
+    policy: RegistrationPolicy | None = None,
+    *,
+    transactions: list[RegisterTransaction] | None = None,
 ) -> pd.DataFrame:
     """EVENTS rows (registered, refreshed, unregistered, challenge, auth_failed) of a capture.
 
-    ``line`` holds the frame number of the registrar's answer.  Returns an
-    empty EVENTS frame when there is no answered REGISTER.
+    ``line`` holds the frame number of the registrar's answer.  Pass
+    ``transactions`` (from :func:`register_transactions`) to reuse them.
+    Returns an empty EVENTS frame when there is no answered REGISTER.
     """
     known: dict[tuple[Any, Any], Any] = {}
     rows: list[_Row] = []
-    answered = [t for t in register_transactions(messages, policy) if t.final_ts is not None]
+    if transactions is None:
+        transactions = register_transactions(messages, policy)
+    answered = [t for t in transactions if t.final_ts is not None]
     for transaction in sorted(answered, key=lambda t: t.final_ts):  # type: ignore[arg-type, return-value]
         rows.extend(_result_rows(transaction, known))
     return events_frame(rows)

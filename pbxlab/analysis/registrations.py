@@ -123,6 +123,31 @@ class RegisterTransaction:
         return self.requested_expires
 
 
+_REGISTER_COLUMNS = (
+    "ts",
+    "frame",
+    "source_file",
+    "src",
+    "sport",
+    "dst",
+    "dport",
+    "is_request",
+    "status",
+    "call_id",
+    "cseq_num",
+    "to_user",
+    "to_host",
+    "contact",
+    "contact_expires",
+    "contacts",
+    "expires",
+    "branch",
+    "user_agent",
+    "auth",
+    "auth_user",
+)
+
+
 def _value(v: Any) -> Any:
     return None if is_missing(v) else v
 
@@ -138,7 +163,8 @@ def register_transactions(
     policy = policy or RegistrationPolicy()
     is_register = (messages["method"] == "REGISTER") & messages["is_request"]
     is_answer = (messages["cseq_method"] == "REGISTER") & ~messages["is_request"]
-    frame = messages.loc[is_register | is_answer].sort_values("ts", kind="stable")
+    frame = messages.loc[is_register | is_answer, list(_REGISTER_COLUMNS)]
+    frame = frame.sort_values("ts", kind="stable")
     transactions: dict[tuple[Any, ...], RegisterTransaction] = {}
     for row in records(frame):
         call_id, cseq = _value(row.call_id), _value(row.cseq_num)
@@ -198,8 +224,11 @@ def registrations(messages: pd.DataFrame, policy: RegistrationPolicy | None = No
     Returns an empty REGISTRATIONS frame when there are no REGISTERs; never raises
     on odd messages (missing fields give None columns).
     """
-    policy = policy or RegistrationPolicy()
-    transactions = register_transactions(messages, policy)
+    return registrations_table(register_transactions(messages, policy))
+
+
+def registrations_table(transactions: list[RegisterTransaction]) -> pd.DataFrame:
+    """The REGISTRATIONS table of already collected transactions."""
     if not transactions:
         return REGISTRATIONS.empty()
     return REGISTRATIONS.build(

@@ -11,6 +11,7 @@ line as ``file:frame N`` / ``file:line N``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import PurePath
@@ -80,7 +81,13 @@ def contact_key(uri: Any) -> str | None:
     """
     if is_missing(uri):
         return None
-    uri = str(uri).strip()
+    return _contact_key(str(uri))
+
+
+@functools.lru_cache(maxsize=65536)
+def _contact_key(uri: str) -> str:
+    # phones repeat the same few contacts in every REGISTER: parse each once
+    uri = uri.strip()
     if uri == "*":
         return "*"
     parts = parse_uri(uri)
@@ -94,7 +101,12 @@ def contact_address(uri: Any) -> str | None:
     """``host:port`` a request to this Contact would be sent to (default port 5060)."""
     if is_missing(uri):
         return None
-    parts = parse_uri(str(uri))
+    return _contact_address(str(uri))
+
+
+@functools.lru_cache(maxsize=65536)
+def _contact_address(uri: str) -> str | None:
+    parts = parse_uri(uri)
     if parts.host is None:
         return None
     return endpoint(parts.host.strip("[]"), parts.port or DEFAULT_SIP_PORT)
@@ -159,6 +171,8 @@ def is_missing(value: Any) -> bool:
     """True for None, pd.NA, NaN and NaT."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
+    if isinstance(value, (str, bool, int)):
+        return False
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):

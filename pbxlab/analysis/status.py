@@ -23,7 +23,8 @@ ends at the end of the evidence; parties of calls that never registered
 appear only while their calls ring or are in use (nothing says whether they
 were online or offline otherwise).  Reachability comes from ``events``
 (``reachable``/``lagged`` succeed, ``unreachable`` fails), so it works the
-same from a capture's keepalives and a registrar log's qualify lines.
+same from a capture's keepalives and a registrar log's qualify lines; a log's
+own call states (``ringing``/``in_use``/``idle``) count like calls.
 """
 
 from __future__ import annotations
@@ -209,21 +210,27 @@ def _state_at(
     for call in calls:
         if call.answered_at is not None and call.answered_at <= t < call.end:
             other = call.callee if call.caller == extension else call.caller
+            if call.callee is None:  # a log's in-use state: the other party is not named
+                return "in_use", f"in use ({call.call_id})"
             return "in_use", f"in a call with {other or 'unknown'} ({call.call_id})"
     for call in calls:
         if call.callee == extension and call.ringing_at is not None:
             stop = call.answered_at if call.answered_at is not None else call.end
             if call.ringing_at <= t < stop:
-                return "ringing", f"call from {call.caller or 'unknown'} ringing ({call.call_id})"
+                caller = call.caller or "unknown"
+                if call.caller is None and call.call_id.startswith("log"):
+                    return "ringing", f"ringing ({call.call_id})"
+                return "ringing", f"call from {caller} ringing ({call.call_id})"
     bound = [b for b in bindings if b.start <= t < b.end]
     online = [b for b in bound if b.online_at(t)]
     if online:
         if len(online) == 1:
-            return "online", f"registered ({online[0].contact})"
+            contact = online[0].contact
+            return "online", "registered" + ("" if contact.startswith("(") else f" ({contact})")
         return "online", f"registered ({len(online)} contacts)"
     if bound:
         details = {d for b in bound for a, e, d in b.unreachable if a <= t < e}
-        return "offline", "bound but unreachable: " + "; ".join(sorted(details))
+        return "offline", "registered but unreachable: " + "; ".join(sorted(details))
     ended = [b for b in bindings if b.end <= t]
     last_failure = max((f for f in failures if f[0] <= t), default=None, key=lambda f: f[0])
     last_end = max(ended, default=None, key=lambda b: b.end)
@@ -267,6 +274,11 @@ def _timeline(
             rows[-1] = (extension, rows[-1][1], end, state, rows[-1][4])
         else:
             rows.append((extension, start, end, state, reason))
+    # a change exactly at the end of the evidence is still the state at that moment
+    final_state, final_reason = _state_at(extension, until, bindings, calls, failures)
+    known_at_end = evidence_from < until or final_state in ("ringing", "in_use")
+    if rows and rows[-1][3] != final_state and rows[-1][2] == until and known_at_end:
+        rows.append((extension, until, until, final_state, final_reason))
     return rows
 
 
@@ -329,9 +341,12 @@ def status(
         if not ends:
             return STATUS.empty()
         until = max(ends)
+    # what is still going on when the evidence ends lasts past it (so it holds *at* `until`)
+    beyond = until + pd.Timedelta(days=1)
     if calls is not None:
         for c in records(calls):
-            ongoing = c.end_reason == "ongoing" or is_missing(c.end)
+            # an unfinished call at the very end of the evidence lasts past it
+            ongoing = is_missing(c.end) or (c.end_reason == "ongoing" and c.end >= until)
             call_list.append(
                 _Call(
                     str(c.call_id),
@@ -339,10 +354,11 @@ def status(
                     None if is_missing(c.callee) else str(c.callee),
                     None if is_missing(c.ringing_at) else c.ringing_at,
                     None if is_missing(c.answered_at) else c.answered_at,
-                    until if ongoing else c.end,
+                    beyond if ongoing else c.end,
                 )
             )
 
+    call_list.extend(_log_call_states(events, beyond))
     observations = _observations(events)
     per_extension: dict[str, list[_Binding]] = {}
     for b in records(bindings):
@@ -350,7 +366,7 @@ def status(
             key=binding_key(b.contact, None),
             addresses=_addresses(b.contact, b.source),
             start=b.start,
-            end=b.end,
+            end=beyond if b.end_reason in ("still_active", "capture_ended") else b.end,
             end_reason=str(b.end_reason),
             contact=str(b.contact),
         )
@@ -388,6 +404,43 @@ def status(
             "reason": [r[4] for r in rows],
         }
     )
+
+
+def _log_call_states(events: pd.DataFrame | None, beyond: pd.Timestamp) -> list[_Call]:
+    """Ringing / in-use periods a log reports directly (Asterisk ExtensionStatus/DeviceState).
+
+    ``ringing`` lasts until the extension is in use or idle, ``in_use`` until
+    it is idle; what is still open when the evidence ends lasts beyond it.
+    """
+    found: list[_Call] = []
+    if events is None:
+        return found
+    states = events[events["event"].isin(["ringing", "in_use", "idle"])]
+    states = states[states["extension"].notna()].sort_values("ts", kind="stable")
+    open_since: dict[tuple[str, str], tuple[pd.Timestamp, str]] = {}
+
+    def close(extension: str, kind: str, ts: pd.Timestamp) -> None:
+        opened = open_since.pop((extension, kind), None)
+        if opened is None:
+            return
+        since, ref = opened
+        if kind == "ringing":
+            found.append(_Call(ref, None, extension, since, None, ts))
+        else:
+            found.append(_Call(ref, extension, None, None, since, ts))
+
+    for e in records(states):
+        extension, kind = str(e.extension), str(e.event)
+        ref = f"log line {e.line}" if not is_missing(e.line) else "log"
+        if kind in ("in_use", "idle"):
+            close(extension, "ringing", e.ts)
+        if kind == "idle":
+            close(extension, "in_use", e.ts)
+        elif (extension, kind) not in open_since:
+            open_since[(extension, kind)] = (e.ts, ref)
+    for extension, kind in list(open_since):
+        close(extension, kind, beyond)
+    return found
 
 
 def _observations(events: pd.DataFrame | None) -> dict[str, list[tuple[Any, ...]]]:
@@ -498,38 +551,47 @@ def reliability(
         return RELIABILITY.empty()
     window_end = pd.Timestamp(end) if end is not None else status["end"].max()
     window_start = window_end - pd.Timedelta(window)
-    rows: list[dict[str, Any]] = []
-    for extension, intervals in status.groupby("extension", observed=True, sort=True):
-        clipped = intervals[(intervals["end"] > window_start) & (intervals["start"] < window_end)]
-        clipped = clipped.sort_values("start", kind="stable")
-        starts = clipped["start"].where(clipped["start"] >= window_start, window_start)
-        ends = clipped["end"].where(clipped["end"] <= window_end, window_end)
-        seconds = (ends - starts).dt.total_seconds().to_numpy()
-        offline = (clipped["state"] == "offline").to_numpy()
-        observed = float(seconds.sum())
-        hours = observed / 3600.0
-        changes = int((offline[1:] != offline[:-1]).sum()) if len(offline) > 1 else 0
-        episodes = int((offline & ~pd.Series(offline).shift(1, fill_value=False).to_numpy()).sum())
-        offline_seconds = seconds[offline]
-        per_hour = changes / hours if hours > 0 else float("nan")
-        rows.append(
-            {
-                "extension": str(extension),
-                "window_start": window_start,
-                "window_end": window_end,
-                "observed_hours": hours,
-                "transitions": changes,
-                "transitions_per_hour": per_hour,
-                "offline_episodes": episodes,
-                "longest_offline": pd.Timedelta(
-                    seconds=float(offline_seconds.max()) if len(offline_seconds) else 0.0
-                ),
-                "offline_fraction": float(offline_seconds.sum()) / observed
-                if observed > 0
-                else float("nan"),
-                "flapping_score": min(1.0, per_hour / policy.flapping_transitions_per_hour)
-                if hours > 0
-                else float("nan"),
-            }
-        )
-    return RELIABILITY.build({name: [r[name] for r in rows] for name in RELIABILITY.names})
+    inside = status[(status["end"] > window_start) & (status["start"] <= window_end)]
+    inside = inside.sort_values(["extension", "start"], kind="stable")
+    starts = inside["start"].where(inside["start"] >= window_start, window_start)
+    ends = inside["end"].where(inside["end"] <= window_end, window_end)
+    extension = inside["extension"].astype(str)
+    offline = (inside["state"].astype(str) == "offline").astype(bool)
+    previous = offline.groupby(extension).shift(1)
+    seconds = (ends - starts).dt.total_seconds()
+    parts = pd.DataFrame(
+        {
+            "extension": extension,
+            "seconds": seconds,
+            "change": (previous.notna() & (previous != offline)).astype(int),
+            "episode": (offline & (previous != True)).astype(int),  # noqa: E712 (NA-aware)
+            "offline_seconds": seconds.where(offline, 0.0),
+        }
+    )
+    per = parts.groupby("extension", sort=True).agg(
+        observed=("seconds", "sum"),
+        transitions=("change", "sum"),
+        episodes=("episode", "sum"),
+        offline_total=("offline_seconds", "sum"),
+        longest=("offline_seconds", "max"),
+    )
+    per = per.reindex(sorted(status["extension"].astype(str).unique()), fill_value=0)
+    hours = per["observed"] / 3600.0
+    positive = hours > 0
+    per_hour = (per["transitions"] / hours).where(positive)
+    return RELIABILITY.build(
+        {
+            "extension": list(per.index),
+            "window_start": [window_start] * len(per),
+            "window_end": [window_end] * len(per),
+            "observed_hours": hours.tolist(),
+            "transitions": per["transitions"].tolist(),
+            "transitions_per_hour": per_hour.tolist(),
+            "offline_episodes": per["episodes"].tolist(),
+            "longest_offline": list(pd.to_timedelta(per["longest"], unit="s")),
+            "offline_fraction": (per["offline_total"] / per["observed"]).where(positive).tolist(),
+            "flapping_score": (per_hour / policy.flapping_transitions_per_hour)
+            .clip(upper=1.0)
+            .tolist(),
+        }
+    )

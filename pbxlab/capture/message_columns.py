@@ -21,7 +21,7 @@ from pbxlab.capture.sip.fields import (
     split_list,
 )
 from pbxlab.capture.sip.message import SipMessage
-from pbxlab.capture.sip.sdp import SdpInfo, parse_sdp
+from pbxlab.capture.sip.sdp import SdpInfo, parse_sdp, sdp_part
 
 MESSAGE_COLUMNS = (
     "is_request", "method", "status", "reason", "call_id", "cseq_num", "cseq_method",
@@ -166,16 +166,12 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
 
     sdp: SdpInfo | None = None
     sdp_connection = sdp_port = sdp_direction = None
-    if msg.body and (
-        (content_type is not None and "sdp" in content_type.lower())
-        or (content_type is None and msg.body[:4] == b"v=0\r")
-    ):
-        sdp = parse_sdp(msg.body)
+    sdp_body = sdp_part(content_type, msg.body)
+    if sdp_body is not None:
+        sdp = parse_sdp(sdp_body)
         audio = sdp.audio
-        if audio is not None:
+        if audio is not None:  # the columns describe audio; T.38 (m=image) is not
             sdp_connection, sdp_port, sdp_direction = audio.connection, audio.port, audio.direction
-        else:
-            sdp_connection = sdp.connection
 
     return (
         msg.is_request,

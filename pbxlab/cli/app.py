@@ -37,10 +37,12 @@ def _root(
 
 def _register_commands() -> None:
     # Imported here so each subcommand module can import `app` helpers freely.
-    from pbxlab.cli import diagnose, parse
+    from pbxlab.cli import diagnose, ext, parse, status
 
     parse.register(app)
     diagnose.register(app)
+    status.register(app)
+    ext.register(app)
 
 
 _register_commands()

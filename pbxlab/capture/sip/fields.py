@@ -73,7 +73,10 @@ def parse_params(text: str) -> dict[str, str]:
     """';a=b;c' -> {'a': 'b', 'c': ''} (names lower-cased, quotes kept off)."""
     if not text.startswith(";"):
         text = ";" + text.lstrip()
-    return {name.lower(): value.strip('"') for name, value in _PARAM_RE.findall(text)}
+    params: dict[str, str] = {}
+    for name, value in _PARAM_RE.findall(text):
+        params.setdefault(name.lower(), value.strip('"'))  # a repeated parameter: first wins
+    return params
 
 
 def parse_name_addr(value: str) -> NameAddr:
@@ -116,6 +119,7 @@ def parse_via(value: str) -> Via:
     if match is None:
         return Via(None, None, None, {})
     transport, host, port = match.groups()
+    host = host.strip("[]")  # IPv6 reference: compare with packet addresses unbracketed
     port_num = int(port) if port is not None and int(port) <= 65535 else None
     return Via(transport.upper(), host, port_num, parse_params(value[match.end() :]))
 
