@@ -27,10 +27,11 @@ is a security matter, not a NAT one.
 Severity: NAT the platform *handles* is information.  Each finding is ``info``
 when the phone's requests were answered (the server used ``received``/``rport``)
 and nothing else broke; it becomes a ``warning`` when the phone's REGISTERs were
-never answered, or when the same extension also has a finding that NAT
-explains (NAT_INBOUND_BLOCKED, ONE_WAY_AUDIO, KEEPALIVE_DROPPED,
-NAT_BINDING_TIMEOUT) -- see :func:`escalate`.  Requests whose Call-ID/CSeq are
-missing cannot be paired with responses and are judged on their packet source.
+never answered, or when the same extension also has a finding that this NAT
+explains -- the signalling tests with NAT_INBOUND_BLOCKED, KEEPALIVE_DROPPED or
+NAT_BINDING_TIMEOUT, NAT_SDP_PRIVATE with ONE_WAY_AUDIO (see :func:`escalate`).
+Requests without Call-ID or CSeq cannot be paired with answers and are not judged
+(the parser reports them in ``parse_error``).
 
 ``REGISTRATION_TIMEOUT`` (not a nathelper test, but the same evidence): an
 extension whose REGISTERs got no answer at all for longer than Timer F (32 s)
@@ -63,8 +64,9 @@ NAT_CODES = (
     "NAT_PORT_MISMATCH",
     "NAT_SDP_PRIVATE",
 )
+SIGNALLING_CODES = NAT_CODES[:4]
 # Findings on the same extension that a NAT explains: with them, NAT is no longer handled.
-NAT_BREAKAGE = ("NAT_INBOUND_BLOCKED", "ONE_WAY_AUDIO", "KEEPALIVE_DROPPED", "NAT_BINDING_TIMEOUT")
+SIGNALLING_BREAKAGE = ("NAT_INBOUND_BLOCKED", "KEEPALIVE_DROPPED", "NAT_BINDING_TIMEOUT")
 
 _ACTION_HANDLED = "None needed: the platform handles this NAT (it answers to the address it sees)"
 _ACTION_BROKEN = f"{FIX_NAT}: allow the platform's replies and requests back to the phone"
@@ -305,24 +307,27 @@ def _span(start: pd.Timestamp, end: pd.Timestamp) -> str:
 
 
 def escalate(findings: pd.DataFrame) -> pd.DataFrame:
-    """NAT_* info findings become warnings on extensions where something NAT explains
-    broke (NAT_BREAKAGE codes); the action then says to fix the NAT/firewall."""
+    """NAT_* info findings become warnings on extensions where something that NAT
+    explains broke: the signalling tests when requests to the phone are lost
+    (SIGNALLING_BREAKAGE), NAT_SDP_PRIVATE when its audio is one-way; the action then
+    says to fix the NAT/firewall."""
     if findings.empty:
         return findings
-    broken = set(findings.loc[findings["code"].isin(NAT_BREAKAGE), "extension"].dropna())
-    mask = (
-        findings["code"].isin(NAT_CODES)
-        & findings["extension"].isin(broken)
-        & (findings["severity"] == "info")
-    )
-    if not mask.any():
-        return findings
-    out = findings.copy()
-    out.loc[mask, "severity"] = "warning"
-    out.loc[mask, "action"] = _ACTION_BROKEN
-    out.loc[mask, "summary"] = out.loc[mask, "summary"].str.replace(
-        "the platform answered it at its public address, so this NAT is handled",
-        "and this NAT breaks requests or media towards the phone",
-        regex=False,
-    )
+    out = findings
+    for codes, breakage, words in (
+        (SIGNALLING_CODES, SIGNALLING_BREAKAGE, "but requests to the phone do not get through it"),
+        (("NAT_SDP_PRIVATE",), ("ONE_WAY_AUDIO",), "but the audio sent to the phone does not"),
+    ):
+        broken = set(out.loc[out["code"].isin(breakage), "extension"].dropna())
+        mask = out["code"].isin(codes) & out["extension"].isin(broken) & (out["severity"] == "info")
+        if not mask.any():
+            continue
+        out = out.copy()
+        out.loc[mask, "severity"] = "warning"
+        out.loc[mask, "action"] = _ACTION_BROKEN
+        out.loc[mask, "summary"] = out.loc[mask, "summary"].str.replace(
+            "the platform answered it at its public address, so this NAT is handled",
+            f"the platform answers it at its public address, {words}",
+            regex=False,
+        )
     return out

@@ -47,6 +47,34 @@ def test_audio_from_a_natted_phone_with_nothing_back_is_one_way_audio() -> None:
     assert "lab.pcap:frame 100" in row["evidence"]
 
 
+def test_one_way_audio_makes_the_private_sdp_a_warning_but_not_the_handled_signalling() -> None:
+    messages = f.messages(
+        [
+            *f.login(0, "201", PHONE_LAN, received=PUBLIC, rport="40001"),
+            *f.exchange(
+                5,
+                "INVITE",
+                user="201",
+                to_user="300",
+                src=PHONE_LAN,
+                sdp=PHONE_LAN,
+                received=PUBLIC,
+                rport="40001",
+                call_id="c1",
+                auth=True,
+            ),
+        ]
+    )
+    media = f.rtp([stream(PUBLIC, f.PLATFORM, src_announced=False)])
+    found = diagnose(messages=messages, rtp_streams=media)
+    severities = dict(zip(found["code"].astype(str), found["severity"].astype(str), strict=True))
+    assert severities["ONE_WAY_AUDIO"] == "warning"
+    assert severities["NAT_SDP_PRIVATE"] == "warning"
+    assert severities["NAT_CONTACT_PRIVATE"] == "info"
+    sdp = found[found["code"] == "NAT_SDP_PRIVATE"].iloc[0]
+    assert "audio sent to the phone does not" in sdp["summary"]
+
+
 def test_media_both_ways_is_not_one_way() -> None:
     media = f.rtp([stream(PHONE_LAN, f.PLATFORM), stream(f.PLATFORM, PHONE_LAN)])
     assert one_way(diagnose(messages=call(), rtp_streams=media)).empty

@@ -114,7 +114,7 @@ def test_nat_becomes_a_warning_when_it_breaks_inbound_requests() -> None:
     assert by_code["NAT_CONTACT_PRIVATE"] == "warning"
     row = found[found["code"] == "NAT_CONTACT_PRIVATE"].iloc[0]
     assert "Fix the NAT/firewall" in row["action"]
-    assert "breaks requests or media" in row["summary"]
+    assert "requests to the phone do not get through" in row["summary"]
 
 
 def test_unanswered_registers_are_a_registration_timeout_and_unhandled_nat() -> None:
