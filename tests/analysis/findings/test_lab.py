@@ -37,7 +37,11 @@ def matching(found: pd.DataFrame, expected: Finding) -> pd.DataFrame:
 
 @pytest.mark.parametrize("scenario", sorted(TRUTH))
 def test_lab_scenario_is_diagnosed_as_its_truth_says(scenario: str) -> None:
-    found = findings_of(scenario)
+    assert_truth(scenario, findings_of(scenario))
+
+
+def assert_truth(scenario: str, found: pd.DataFrame) -> None:
+    """``found`` has every ``must`` finding of the scenario and none of its ``must_not``."""
     truth = TRUTH[scenario]
     for expected in truth.must:
         rows = matching(found, expected)
