@@ -124,7 +124,8 @@ def diagnose(
 
 
 def _print_table(findings: pd.DataFrame) -> None:
-    console = Console()
+    # a terminal gets its own width; a pipe or file a wide table instead of 80 columns
+    console = Console(width=None if sys.stdout.isatty() else 180)
     if findings.empty:
         console.print("No findings.")
         return
