@@ -40,7 +40,9 @@ JSON_FIELDS = (
 _err = Console(stderr=True)
 
 
-def findings_of(inputs: list[Path], tz: str = "UTC", year: int | None = None) -> pd.DataFrame:
+def findings_of(
+    inputs: list[Path], tz: str = "UTC", year: int | None = None, xlog: Path | None = None
+) -> pd.DataFrame:
     """The findings of captures and logs given together (told apart by content).
 
     Raises InputError for a missing file, CaptureFormatError / LogFormatError for
@@ -49,7 +51,7 @@ def findings_of(inputs: list[Path], tz: str = "UTC", year: int | None = None) ->
     sorted_inputs = sort_inputs(inputs)
     capture = read_capture(sorted_inputs.captures) if sorted_inputs.captures else None
     events = (
-        read_registrar_log(sorted_inputs.logs, tz=tz, year=year).events
+        read_registrar_log(sorted_inputs.logs, tz=tz, year=year, xlog=xlog).events
         if sorted_inputs.logs
         else EVENTS.empty()
     )
@@ -99,6 +101,7 @@ def diagnose(
     ),
     tz: str = typer.Option("UTC", help="Time zone of log times written without an offset."),
     year: int | None = typer.Option(None, help="Year of log dates that omit it (syslog)."),
+    xlog: Path | None = typer.Option(None, help="Kamailio/OpenSIPS xlog mapping (TOML)."),
 ) -> int:
     """Diagnose extensions: what is wrong, why, the evidence and what to do."""
     if output_format not in FORMATS:
@@ -106,7 +109,7 @@ def diagnose(
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(f"unknown --fail-on {fail_on!r}: use one of {', '.join(SEVERITIES)}")
     with _err.status("analysing..."):
-        findings = findings_of(inputs, tz=tz, year=year)
+        findings = findings_of(inputs, tz=tz, year=year, xlog=xlog)
     if output_format == "json":
         sys.stdout.write(json.dumps(to_records(findings), indent=2) + "\n")
     elif output_format == "csv":
