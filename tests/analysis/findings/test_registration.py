@@ -208,3 +208,13 @@ def test_irregular_losses_are_not_a_nat_binding_timeout() -> None:
 def test_regular_period(seconds: list[int], expected: pd.Timedelta | None) -> None:
     starts = pd.Series([f.at(s) for s in seconds])
     assert regular_period(starts, 0.25) == expected
+
+
+def test_repeated_keepalive_loss_is_flapping_with_that_pattern() -> None:
+    # answered, then two lost, over and over: offline three times within the hour
+    answers = [True, False, False] * 4
+    found = diagnose(bindings=registered(), keepalives=probes(answers, step=60))
+    row = only(found, "FLAPPING").iloc[0]
+    assert "keepalive loss" in row["summary"] and "regularly every 3 min" in row["summary"]
+    assert "Enable keepalives" in row["action"]
+    assert not only(found, "KEEPALIVE_DROPPED").empty
