@@ -82,7 +82,12 @@ def parse_params(text: str) -> dict[str, str]:
 def parse_name_addr(value: str) -> NameAddr:
     """Parse ``"Bob" <sip:bob@host>;tag=1`` or ``sip:bob@host;tag=1``."""
     value = value.strip()
-    lt = value.find("<")
+    quote_end = 0
+    if value.startswith('"'):  # a quoted display name may itself contain "<" (or ">")
+        quote_end = 1
+        while quote_end < len(value) and value[quote_end] != '"':
+            quote_end += 2 if value[quote_end] == "\\" else 1
+    lt = value.find("<", quote_end)
     if lt >= 0:
         gt = value.find(">", lt)
         if gt < 0:
