@@ -6,8 +6,9 @@ log (:func:`pbxlab.analysis.bindings.bindings_from_events`, status).  The
 registration events come from :mod:`pbxlab.analysis.regevents`; the
 reachability events from the keepalives towards the contacts those bindings
 hold: an answered request is ``reachable`` when the answer arrives (with its
-round trip), an unanswered one ``unreachable`` once Timer F has passed --
-the moment a registrar gives up.  A request still pending when the evidence
+round trip), an unanswered one ``unreachable`` once the qualify timeout
+(3 s, :class:`KeepalivePolicy`) has passed -- the moment a registrar marks
+the contact unreachable.  A request still pending when the evidence
 ends says nothing yet and yields no event.
 """
 
@@ -29,6 +30,7 @@ __all__ = [
     "CaptureEvidence",
     "capture_evidence",
     "events_from_capture",
+    "expiry_events",
     "keepalive_events",
     "merge_events",
 ]
@@ -41,23 +43,33 @@ def keepalive_events(
 ) -> pd.DataFrame:
     """EVENTS rows ``reachable`` / ``unreachable`` from a KEEPALIVES table.
 
-    ``line`` holds the frame of the request.  Requests still pending at
-    ``evidence_end`` give no event.
+    A request answered within ``policy.qualify_timeout`` is ``reachable`` when
+    the answer arrives; one unanswered by then is ``unreachable`` at that
+    moment, as a registrar would mark it.  ``line`` holds the frame of the
+    request.  Requests still pending at ``evidence_end`` give no event.
     """
     policy = policy or KeepalivePolicy()
     decided = keepalives[~is_pending(keepalives, evidence_end, policy)]
     if decided.empty:
         return EVENTS.empty()
-    answered = decided["answered"].to_numpy(dtype=bool)
-    rtt = pd.to_timedelta(decided["rtt_ms"].fillna(0), unit="ms")
-    ts = decided["ts"].where(~answered, decided["ts"] + rtt)
-    ts = ts.where(answered, decided["ts"] + policy.answer_timeout)
+    limit_ms = policy.qualify_timeout.total_seconds() * 1000.0
+    in_time = (decided["answered"] & (decided["rtt_ms"] <= limit_ms)).to_numpy(dtype=bool)
+    rtt = pd.to_timedelta(decided["rtt_ms"].where(in_time, 0.0), unit="ms")
+    ts = (decided["ts"] + rtt).where(in_time, decided["ts"] + policy.qualify_timeout)
     frames = [evidence_number(e) for e in decided["evidence"]]
+    limit = f"{policy.qualify_timeout.total_seconds():g} s"
     detail = [
         f"{m} answered {s if not is_missing(s) else ''}".strip()
-        if a
-        else f"{m} unanswered after {policy.answer_timeout.total_seconds():g} s"
-        for m, a, s in zip(decided["method"], answered, decided["status"], strict=True)
+        if ok
+        else (f"{m} answered too late ({r:.0f} ms)" if a else f"{m} unanswered after {limit}")
+        for m, ok, a, s, r in zip(
+            decided["method"],
+            in_time,
+            decided["answered"],
+            decided["status"],
+            decided["rtt_ms"],
+            strict=True,
+        )
     ]
     events = EVENTS.build(
         {
@@ -65,7 +77,7 @@ def keepalive_events(
             "extension": decided["extension"],
             "contact": [None] * len(decided),
             "source": decided["target"],
-            "event": ["reachable" if a else "unreachable" for a in answered],
+            "event": ["reachable" if ok else "unreachable" for ok in in_time],
             "rtt_ms": decided["rtt_ms"],
             "user_agent": [None] * len(decided),
             "detail": detail,
@@ -76,6 +88,34 @@ def keepalive_events(
     return events.sort_values("ts", kind="stable").reset_index(drop=True)
 
 
+def expiry_events(bindings: pd.DataFrame) -> pd.DataFrame:
+    """EVENTS rows ``expired`` for bindings that lapsed without a refresh (at the expiry).
+
+    They have no frame (``line`` empty): a capture shows the missing refresh,
+    not an expiry message.
+    """
+    lapsed = bindings[bindings["end_reason"] == "expired"]
+    if lapsed.empty:
+        return EVENTS.empty()
+    return EVENTS.build(
+        {
+            "ts": lapsed["end"],
+            "extension": lapsed["extension"],
+            "contact": lapsed["contact"],
+            "source": lapsed["source"],
+            "event": ["expired"] * len(lapsed),
+            "rtt_ms": [None] * len(lapsed),
+            "user_agent": lapsed["user_agent"],
+            "detail": [
+                f"not refreshed within the {g} s granted" if not is_missing(g) else "expired"
+                for g in lapsed["granted_expires"]
+            ],
+            "source_file": lapsed["source_file"],
+            "line": [None] * len(lapsed),
+        }
+    ).reset_index(drop=True)
+
+
 def events_from_capture(
     messages: pd.DataFrame,
     *,
@@ -84,10 +124,10 @@ def events_from_capture(
     """The EVENTS table of a capture's ``messages``, time-ordered.
 
     Kinds produced: registered, refreshed, unregistered (registrar answers),
-    challenge and auth_failed (refused REGISTERs), reachable and
-    unreachable (requests towards bound contacts).  ``expired`` is not an
-    observation in a capture: binding intervals derive it from the granted
-    expiry.  Returns an empty EVENTS frame for an empty capture.
+    challenge and auth_failed (refused REGISTERs), expired (a binding not
+    refreshed within its granted expiry, derived), reachable and unreachable
+    (requests towards bound contacts).  Returns an empty EVENTS frame for an
+    empty capture.
     """
     return capture_evidence(messages, keepalive_policy=keepalive_policy).events
 
@@ -131,7 +171,7 @@ def capture_evidence(
     reachability = keepalive_events(probes, until, keepalive_policy)
     return CaptureEvidence(
         registrations=registrations_table(transactions),
-        events=merge_events([known, reachability]),
+        events=merge_events([known, expiry_events(bound), reachability]),
         bindings=bound,
         keepalives=probes,
     )

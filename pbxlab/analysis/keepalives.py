@@ -12,14 +12,15 @@ them when it names none.
 
 A request is answered when any response with the same Call-ID, CSeq and
 top-Via branch comes back (even 100 Trying or 486 Busy: the phone is
-reachable).  Retransmissions are one row.  Unanswered requests are rows with
-``answered`` False; one sent less than Timer F before the evidence ends is
-*pending* (see :func:`is_pending`) rather than a proven loss.
+reachable) within Timer F.  Retransmissions are one row.  Unanswered requests
+are rows with ``answered`` False; one sent less than the qualify timeout
+before the evidence ends is *pending* (see :func:`is_pending`) rather than a
+proven loss.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -42,13 +43,18 @@ class KeepalivePolicy:
 
     ``methods``: requests that prove (or disprove) that the phone can be
     reached -- the qualify ping, subscription/MWI NOTIFYs and INVITEs.
-    ``answer_timeout``: RFC 3261 Timer F (64*T1 = 32 s) for non-INVITE
-    transactions; Asterisk's qualify gives up sooner (``qualify_timeout``
-    3 s), so a response later than this is no longer useful to a registrar.
+    ``answer_timeout``: RFC 3261 Timer F (64*T1 = 32 s): a response later
+    than this does not count as an answer at all (``answered`` False).
+    ``qualify_timeout``: how long a registrar waits before it calls the
+    contact unreachable -- Asterisk res_pjsip's ``qualify_timeout`` default
+    of 3 s (chan_sip marks a peer UNREACHABLE after 2 s by default, Kamailio's
+    keepalive module after its own short timer).  A keepalive not answered
+    within it is a failed keepalive for the status rules.
     """
 
     methods: tuple[str, ...] = ("OPTIONS", "NOTIFY", "INVITE")
     answer_timeout: pd.Timedelta = TIMER_F
+    qualify_timeout: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(seconds=3))
 
 
 def _request_user(request_uri: object, to_user: object) -> str | None:
@@ -154,6 +160,9 @@ def _binding_addresses(bindings: pd.DataFrame) -> pd.DataFrame:
 def is_pending(
     keepalives: pd.DataFrame, evidence_end: pd.Timestamp, policy: KeepalivePolicy | None = None
 ) -> pd.Series:
-    """Boolean mask: unanswered requests whose answer could still have come after the evidence."""
+    """Boolean mask: unanswered requests whose qualify timeout ends after the evidence.
+
+    Nothing is known of them yet: the answer could have come after the capture ended.
+    """
     policy = policy or KeepalivePolicy()
-    return ~keepalives["answered"] & (keepalives["ts"] + policy.answer_timeout > evidence_end)
+    return ~keepalives["answered"] & (keepalives["ts"] + policy.qualify_timeout > evidence_end)

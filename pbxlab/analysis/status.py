@@ -381,7 +381,10 @@ def status(
         ext_calls = [c for c in call_list if extension in (c.caller, c.callee)]
         call_times = [t for c in ext_calls for t in (c.ringing_at, c.answered_at) if t is not None]
         # before its first registration evidence only an extension's calls say anything
-        evidence_from = min(first.get(extension, until), until)
+        # (for a call party that never registers: nothing else, ever)
+        evidence_from = min(first[extension], until) if extension in first else beyond
+        if not call_times and extension not in first:
+            continue
         rows.extend(
             _timeline(
                 extension,

@@ -7,7 +7,9 @@ host of the To URI its phones REGISTER to).  A SIP dialog or transaction
 (one Call-ID) belongs to the tenant when any of its messages names the
 domain in From or To, or when the platform sent it to an address that
 registered in the domain (qualify OPTIONS, NOTIFYs and B2BUA legs towards a
-phone carry the phone's address, not the domain).
+phone carry the phone's address, not the domain) -- unless it names another
+registration domain (a PBX registering upstream as a trunk is itself a
+"phone" of the upstream domain).
 """
 
 from __future__ import annotations
@@ -43,11 +45,19 @@ def tenant_messages(messages: pd.DataFrame, domain: str) -> pd.DataFrame:
     from_host = messages["from_host"].astype("string").str.lower()
     to_host = messages["to_host"].astype("string").str.lower()
     named = (from_host == wanted).fillna(False) | (to_host == wanted).fillna(False)
-    registers = messages["is_request"] & (messages["method"] == "REGISTER") & named
-    phones = set(endpoints(messages.loc[registers, "src"], messages.loc[registers, "sport"]))
-    requests = messages[messages["is_request"]]
-    towards_phone = endpoints(requests["dst"], requests["dport"]).isin(phones)
-    call_ids = set(messages.loc[named, "call_id"].dropna()) | set(
-        requests.loc[towards_phone.to_numpy(), "call_id"].dropna()
+    is_register = messages["is_request"] & (messages["method"] == "REGISTER")
+    phones = set(
+        endpoints(
+            messages.loc[is_register & named, "src"], messages.loc[is_register & named, "sport"]
+        )
     )
-    return messages[messages["call_id"].isin(call_ids)].reset_index(drop=True)
+    others = set(to_host[is_register].dropna()) - {wanted}
+    named_other = from_host.isin(others).fillna(False) | to_host.isin(others).fillna(False)
+    # requests towards the tenant's phones that name no other tenant (a PBX that itself
+    # registers as a trunk must not pull in its own tenants' traffic)
+    requests = messages[messages["is_request"] & ~is_register]
+    towards_phone = endpoints(requests["dst"], requests["dport"]).isin(phones).to_numpy()
+    mine = set(messages.loc[named, "call_id"].dropna())
+    foreign = set(messages.loc[named_other, "call_id"].dropna()) - mine
+    reached = set(requests.loc[towards_phone, "call_id"].dropna()) - foreign
+    return messages[messages["call_id"].isin(mine | reached)].reset_index(drop=True)

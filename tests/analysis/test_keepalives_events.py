@@ -14,7 +14,7 @@ from pbxlab.analysis import (
 )
 from pbxlab.tables import EVENTS, KEEPALIVES
 from tests.analysis.builders import PBX, at, register, reply, request, table
-from tests.conftest import corpus_path
+from tests.conftest import SAMPLES, corpus_path
 
 PHONE = ("192.168.1.10", 5060)
 
@@ -34,7 +34,7 @@ def test_answered_unanswered_and_pending_qualifies() -> None:
     answered = _qualify(10, 1)
     lost = _qualify(70, 2)
     elsewhere = _qualify(75, 3, to=("192.168.1.99", 5060))  # not a bound contact
-    pending = _qualify(150, 4)
+    pending = _qualify(159, 4)
     messages = table(
         *_login(0, 1),
         answered,
@@ -48,7 +48,7 @@ def test_answered_unanswered_and_pending_qualifies() -> None:
     probes = keepalives(messages, bindings(messages))
     KEEPALIVES.validate(probes)
     assert probes["answered"].tolist() == [True, False, False]
-    assert probes["ts"].tolist() == [at(10), at(70), at(150)]
+    assert probes["ts"].tolist() == [at(10), at(70), at(159)]
     assert probes["rtt_ms"].round(1).tolist()[0] == 20.0
     assert probes["status"].tolist()[0] == 200
     assert probes["target"].unique().tolist() == ["192.168.1.10:5060"]
@@ -56,12 +56,12 @@ def test_answered_unanswered_and_pending_qualifies() -> None:
     capture_events = events_from_capture(messages)
     EVENTS.validate(capture_events)
     kinds = [(e.ts, str(e.event)) for e in capture_events.itertuples()]
-    # the lost OPTIONS is judged unreachable when Timer F (32 s) runs out; the pending
-    # one (10 s before the end) says nothing yet
+    # the lost OPTIONS is judged unreachable when the qualify timeout (3 s) runs out;
+    # the pending one (1 s before the end) says nothing yet
     assert kinds == [
         (at(0.05), "registered"),
         (at(10.02), "reachable"),
-        (at(102), "unreachable"),
+        (at(73), "unreachable"),
         (at(160.05), "refreshed"),
     ]
 
@@ -113,3 +113,19 @@ def test_empty_capture_gives_empty_events() -> None:
     assert events_from_capture(table()).empty
     assert list(events_from_capture(table()).columns) == list(EVENTS.names)
     assert isinstance(merge_events([]), pd.DataFrame)
+
+
+def test_lapsed_bindings_give_expired_events_and_the_same_bindings_back() -> None:
+    messages = read_capture(SAMPLES / "lab-flapping.pcap").messages
+    derived = events_from_capture(messages)
+    expired = derived[derived["event"] == "expired"]
+    direct = bindings(messages)
+    lapsed = direct[direct["end_reason"] == "expired"]
+    assert expired["ts"].tolist() == lapsed["end"].tolist()
+    assert set(expired["extension"]) == {"210"}
+    assert expired["line"].isna().all()
+    # events -> bindings gives what the capture gave directly
+    again = bindings_from_events(derived, until=messages["ts"].max())
+    pd.testing.assert_frame_equal(
+        again.drop(columns=["evidence"]), direct.drop(columns=["evidence"])
+    )

@@ -85,3 +85,15 @@ def test_time_outside_the_input_says_so(capsys: pytest.CaptureFixture[str]) -> N
     captured = capsys.readouterr()
     assert json.loads(captured.out) == []
     assert "no extension has evidence at 1999-01-01T00:00:00.000000Z" in captured.err
+
+
+def test_one_tenant_of_a_capture(capsys: pytest.CaptureFixture[str]) -> None:
+    capture = str(corpus_path("pcaps/wireshark-wiki/wireuploaded.pcap"))
+    # the office PBX registers upstream as a trunk: that tenant holds only the trunk line
+    assert main(["status", capture, "--domain", "voip.commpartners.us", "--format", "json"]) == 0
+    rows = {r["extension"]: r["state"] for r in json.loads(capsys.readouterr().out)}
+    assert rows == {"5053493876": "in_use", "15054732211": "in_use"}
+    assert main(["status", capture, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "the input holds 2 SIP domains" in captured.err
+    assert len(json.loads(captured.out)) == 16
