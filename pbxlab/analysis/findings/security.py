@@ -256,7 +256,7 @@ def _source_findings(
             severity="warning",
             summary=(
                 f"{source}{ua} probed {plural(len(targets), 'extension')} "
-                f"({_names(targets)}) in {fmt_duration(_span(window))} without logging in."
+                f"({_names(targets)}){_over(window, 'in')} without logging in."
             ),
             action=_BLOCK.format(source=source),
             source=source,
@@ -557,9 +557,9 @@ def _valid_until(rows: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Timestamp:
     return pd.Timestamp(last["ts"]) + policy.leak_overlap
 
 
-def _over(rows: pd.DataFrame) -> str:
+def _over(rows: pd.DataFrame, word: str = "over") -> str:
     span = _span(rows)
-    return f" over {fmt_duration(span)}" if span >= pd.Timedelta(seconds=1) else ""
+    return f" {word} {fmt_duration(span)}" if span >= pd.Timedelta(seconds=1) else ""
 
 
 def _span(rows: pd.DataFrame) -> pd.Timedelta:
