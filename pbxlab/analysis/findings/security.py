@@ -9,8 +9,8 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
 ``auth_failed``, ``unknown_user``, ``rejected`` and ``challenge``.  Rules:
 
 - ``SCANNER`` (warning, about a source): within ``security_window`` (10 min,
-  fail2ban's findtime) one source IP probes at least ``scanner_min_accounts``
-  (5) distinct accounts none of which it ever logs into; or it announces a known
+  fail2ban's findtime) one source IP that never logs in nor gets a request
+  through probes at least ``scanner_min_accounts`` (5) distinct accounts; or it announces a known
   attack tool's User-Agent (friendly-scanner...); or, never having
   authenticated, it sends an INVITE to an outside number that is refused (a
   toll-fraud probe; an unanswered one is not judged: the capture may simply miss
@@ -246,7 +246,9 @@ def _source_findings(
     )
     if scanner_ua is None and not suspicious.any():
         return  # challenge-then-login only: an office's phones
-    scan = _scan_window(group, ok_accounts, policy)
+    # a peer that logs in or gets calls through (an ITSP sending calls, some to
+    # unassigned numbers) is not scanning, whatever it also gets refused
+    scan = _scan_window(group, ok_accounts, policy) if not ok_accounts else None
     if scanner_ua is not None or scan is not None:
         window = scan if scan is not None else group
         targets = sorted({str(t) for t in window["target"].dropna()})

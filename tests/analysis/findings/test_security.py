@@ -58,6 +58,24 @@ def test_a_source_probing_many_accounts_is_a_scanner() -> None:
     assert "Block 192.0.2.66" in row["action"]
 
 
+def test_a_carrier_sending_calls_some_to_unassigned_numbers_is_not_a_scanner() -> None:
+    itsp = "198.18.0.5"
+    rows = [
+        r
+        for i in range(12)
+        for r in f.exchange(
+            i * 10,
+            "INVITE",
+            user="+4930123",
+            to_user=f"+49301234{i:03d}",
+            src=itsp,
+            status=404 if i % 2 else 200,
+            call_id=f"in-{i}",
+        )
+    ]
+    assert diagnose(messages=f.messages(rows)).query("code == 'SCANNER'").empty
+
+
 def test_a_known_attack_tool_is_a_scanner_at_once() -> None:
     rows = f.exchange(0, "OPTIONS", user="100", src=ATTACKER, user_agent="friendly-scanner")
     row = rows_of(diagnose(messages=f.messages(rows)), "SCANNER").iloc[0]
