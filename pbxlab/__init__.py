@@ -4,7 +4,7 @@ Every notebook action is one call here, returning a DataFrame, a figure or a
 model object.
 """
 
-from pbxlab.analysis import Analysis, analyze, status_at
+from pbxlab.analysis import Analysis, DiagnosisPolicy, analyze, diagnose, status_at
 from pbxlab.capture.logs import LogRead, detect_log_format, iter_registrar_log, read_registrar_log
 from pbxlab.capture.reader import Capture, CaptureStream, iter_capture, read_capture
 from pbxlab.errors import (
@@ -27,6 +27,7 @@ __all__ = [
     "Capture",
     "CaptureFormatError",
     "CaptureStream",
+    "DiagnosisPolicy",
     "InputError",
     "LogRead",
     "PbxlabError",
@@ -35,6 +36,7 @@ __all__ = [
     "__version__",
     "analyze",
     "detect_log_format",
+    "diagnose",
     "iter_capture",
     "iter_registrar_log",
     "read_capture",

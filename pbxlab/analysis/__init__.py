@@ -1,4 +1,5 @@
-"""Derived tables: registrations, bindings, keepalives, calls, status -- and one ``analyze``.
+"""Derived tables: registrations, bindings, keepalives, calls, status -- and one ``analyze``;
+the findings that say why (``diagnose``).
 
 Every function here is pure over DataFrames (ingest tables in, a declared
 table out, see :mod:`pbxlab.tables`); policies are frozen dataclasses of
@@ -9,6 +10,7 @@ from pbxlab.analysis.analyze import Analysis, analyze
 from pbxlab.analysis.bindings import BindingPolicy, bindings, bindings_from_events
 from pbxlab.analysis.calls import CallPolicy, calls
 from pbxlab.analysis.events import events_from_capture, keepalive_events, merge_events
+from pbxlab.analysis.findings import DiagnosisPolicy, diagnose
 from pbxlab.analysis.keepalives import KeepalivePolicy, keepalives
 from pbxlab.analysis.lifecycle import TRANSITIONS
 from pbxlab.analysis.regevents import registration_events
@@ -32,6 +34,7 @@ __all__ = [
     "Analysis",
     "BindingPolicy",
     "CallPolicy",
+    "DiagnosisPolicy",
     "KeepalivePolicy",
     "RegistrationPolicy",
     "ReliabilityPolicy",
@@ -40,6 +43,7 @@ __all__ = [
     "bindings",
     "bindings_from_events",
     "calls",
+    "diagnose",
     "events_from_capture",
     "keepalive_events",
     "keepalives",

@@ -42,6 +42,7 @@ def _root(
 # memory matters when streaming big captures); --help and bare `pbxlab` load all.
 COMMANDS = {
     "parse": "pbxlab.cli.parse",
+    "diagnose": "pbxlab.cli.diagnose",
     "status": "pbxlab.cli.status",
     "ext": "pbxlab.cli.ext",
 }

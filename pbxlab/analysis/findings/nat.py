@@ -1,0 +1,334 @@
+"""NAT findings: the classic nathelper tests, and whether the platform copes.
+
+Rule (Kamailio nathelper ``nat_uac_test`` semantics, applied to every request a
+phone sends and to the SDP of its answers; the "source" is where the platform
+saw the message come from: the Via ``received``/``rport`` the server recorded
+in its responses, else the packet's source address):
+
+- ``NAT_CONTACT_PRIVATE`` (flag 1): the Contact host is a private address other
+  than the source.
+- ``NAT_CONTACT_MISMATCH`` (flag 32): the Contact host is a *public* address other
+  than the source (a phone that learned a wrong public address, e.g. by STUN, or
+  a stale one); the platform must not send requests there.
+- ``NAT_VIA_MISMATCH`` (flag 2, with flag 4 noted): the top Via host is an IP
+  address other than the source (the summary says when it is a private one).
+- ``NAT_PORT_MISMATCH`` (flag 16): over UDP, the top Via port (5060 when absent)
+  differs from the source port.  Not applied to TCP/TLS, where replies follow
+  the connection and ephemeral source ports are normal, nor to a private source
+  that is also the Via host: on a LAN without address translation a phone may
+  send from another port than it listens on, and replies to the Via port arrive.
+- ``NAT_SDP_PRIVATE`` (flag 8): the SDP connection address is private and other
+  than the source.
+
+Only extensions that take part in the service are judged: ones that REGISTER,
+send credentials, or get a 2xx answer.  A stranger's single INVITE (a scanner)
+is a security matter, not a NAT one.
+
+Severity: NAT the platform *handles* is information.  Each finding is ``info``
+when the phone's requests were answered (the server used ``received``/``rport``)
+and nothing else broke; it becomes a ``warning`` when the phone's REGISTERs were
+never answered, or when the same extension also has a finding that this NAT
+explains -- the signalling tests with NAT_INBOUND_BLOCKED, KEEPALIVE_DROPPED or
+NAT_BINDING_TIMEOUT, NAT_SDP_PRIVATE with ONE_WAY_AUDIO (see :func:`escalate`).
+Requests without Call-ID or CSeq cannot be paired with answers and are not judged
+(the parser reports them in ``parse_error``).
+
+``REGISTRATION_TIMEOUT`` (not a nathelper test, but the same evidence): an
+extension whose REGISTERs got no answer at all for longer than Timer F (32 s)
+and that never registered afterwards: the phone cannot reach the registrar
+(outbound firewall, VPN, wrong server).  Critical: the phone is offline.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pbxlab.analysis.findings.model import (
+    FIX_NAT,
+    Finding,
+    fmt_duration,
+    is_ip,
+    is_private,
+    plural,
+    present,
+    split_evidence,
+    uri_hostport,
+)
+from pbxlab.analysis.findings.policy import DiagnosisPolicy
+from pbxlab.analysis.findings.transactions import observed_address
+
+NAT_CODES = (
+    "NAT_CONTACT_PRIVATE",
+    "NAT_CONTACT_MISMATCH",
+    "NAT_VIA_MISMATCH",
+    "NAT_PORT_MISMATCH",
+    "NAT_SDP_PRIVATE",
+)
+SIGNALLING_CODES = NAT_CODES[:4]
+# Findings on the same extension that a NAT explains: with them, NAT is no longer handled.
+SIGNALLING_BREAKAGE = ("NAT_INBOUND_BLOCKED", "KEEPALIVE_DROPPED", "NAT_BINDING_TIMEOUT")
+
+_ACTION_HANDLED = "None needed: the platform handles this NAT (it answers to the address it sees)"
+_ACTION_BROKEN = f"{FIX_NAT}: allow the platform's replies and requests back to the phone"
+
+
+def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
+    """Per transaction, the nathelper tests: columns ``extension``, ``source``,
+    ``contact_private``, ``via_mismatch``, ``via_private``, ``port_mismatch``,
+    ``sdp_private`` plus the values compared; one row per transaction of ``tx``.
+    """
+    nets = policy.private_networks
+    rows = []
+    columns = ["received", "src", "rport", "sport", "contact", "via_host", "via_port"]
+    columns += ["transport", "sdp_connection", "method", "to_user", "from_user"]
+    for t in tx[columns].astype(object).itertuples(index=False):
+        host, port = observed_address(t.received, t.src, t.rport, t.sport)
+        contact_host, _ = uri_hostport(t.contact)
+        via_host = t.via_host if present(t.via_host) else None
+        via_port = int(str(t.via_port)) if present(t.via_port) else policy.default_sip_port
+        transport = str(t.transport).lower() if present(t.transport) else "udp"
+        sdp = t.sdp_connection if present(t.sdp_connection) else None
+        extension = t.to_user if t.method == "REGISTER" else t.from_user
+        rows.append(
+            {
+                "extension": extension if present(extension) else None,
+                "source": host,
+                "source_port": port,
+                "contact_host": contact_host,
+                "via_port_used": via_port,
+                "sdp": sdp,
+                "contact_private": bool(
+                    contact_host and is_private(contact_host, nets) and contact_host != host
+                ),
+                "contact_mismatch": bool(
+                    contact_host
+                    and is_ip(contact_host)
+                    and not is_private(contact_host, nets)
+                    and host
+                    and contact_host != host
+                ),
+                "via_mismatch": bool(via_host and is_ip(via_host) and host and via_host != host),
+                "via_private": bool(via_host and is_private(via_host, nets) and via_host != host),
+                "port_mismatch": bool(
+                    transport == "udp"
+                    and port is not None
+                    and host
+                    and via_port != port
+                    and not (via_host == host and is_private(host, nets))
+                ),
+                "sdp_private": bool(sdp and is_private(sdp, nets) and sdp != host),
+            }
+        )
+    return pd.DataFrame(rows, index=tx.index)
+
+
+_TESTS = (
+    ("NAT_CONTACT_PRIVATE", "contact_private"),
+    ("NAT_CONTACT_MISMATCH", "contact_mismatch"),
+    ("NAT_VIA_MISMATCH", "via_mismatch"),
+    ("NAT_PORT_MISMATCH", "port_mismatch"),
+    ("NAT_SDP_PRIVATE", "sdp_private"),
+)
+
+
+def classify(
+    tx: pd.DataFrame, policy: DiagnosisPolicy, evidence_end: pd.Timestamp | None
+) -> list[Finding]:
+    """NAT_* and REGISTRATION_TIMEOUT findings from client transactions.
+
+    ``tx`` is :func:`pbxlab.analysis.findings.transactions.transactions` of the
+    messages; ``evidence_end`` the time of the last message (transactions younger
+    than Timer F at that point are not judged as timed out).
+    """
+    if tx.empty:
+        return []
+    flags = nat_flags(tx, policy)
+    data = pd.concat([tx, flags.drop(columns=["source", "extension"])], axis=1)
+    data["extension"] = flags["extension"]
+    data["observed"] = flags["source"]
+    data = data[data["extension"].notna()]
+    status = data["status"].astype("Float64")
+    per_extension = (
+        data.assign(
+            _register=data["method"] == "REGISTER",
+            _auth=data["auth"].fillna(False).astype(bool),
+            _ok=((status >= 200) & (status < 300)).fillna(False),
+            _answered=status.notna(),
+        )
+        .groupby("extension")[["_register", "_auth", "_ok", "_answered"]]
+        .any()
+    )
+    # a phone of the platform: it REGISTERs, sends credentials or gets a 2xx
+    taking_part = per_extension[
+        per_extension["_register"] | per_extension["_auth"] | per_extension["_ok"]
+    ]
+    data = data[data["extension"].isin(taking_part.index)]
+    findings: list[Finding] = []
+    answered = taking_part["_answered"].to_dict()
+    for code, column in _TESTS:
+        for extension, hits in data[data[column]].groupby("extension", sort=True):
+            handled = bool(answered[extension])
+            findings.append(_nat_finding(code, str(extension), hits, handled=handled))
+    unanswered = data[(data["method"] == "REGISTER") & data["status"].isna()]
+    for extension in sorted(set(unanswered["extension"])):
+        registers = data[(data["extension"] == extension) & (data["method"] == "REGISTER")]
+        timeout = _registration_timeout(str(extension), registers, policy, evidence_end)
+        if timeout is not None:
+            findings.append(timeout)
+    return findings
+
+
+def _nat_finding(code: str, ext: str, hits: pd.DataFrame, *, handled: bool) -> Finding:
+    how = (
+        "the platform answered it at its public address, so this NAT is handled"
+        if handled
+        else "and none of its requests were answered"
+    )
+    return Finding(
+        code=code,
+        severity="info" if handled else "warning",
+        summary=f"{_SUMMARIES[code](ext, hits)}; {how}.",
+        action=_ACTION_HANDLED if handled else _ACTION_BROKEN,
+        extension=ext,
+        source=_first(hits["observed"]),
+        first_seen=hits["ts"].min(),
+        last_seen=hits["ts"].max(),
+        # the first transactions and the last one: split_evidence of every hit is costly
+        evidence=split_evidence(pd.concat([hits["evidence"].head(8), hits["evidence"].tail(1)])),
+    )
+
+
+def _first(values: pd.Series) -> str | None:
+    present_values = [v for v in values if present(v)]
+    return str(present_values[0]) if present_values else None
+
+
+_SUMMARY_COLUMNS = ["contact_host", "observed", "via_host", "via_port_used", "source_port", "sdp"]
+
+
+def _first_row(hits: pd.DataFrame) -> dict[str, object]:
+    """The first hit's values the summaries quote (cheap: no wide-row interleave)."""
+    return {c: hits[c].iloc[0] for c in _SUMMARY_COLUMNS}
+
+
+def _contact_summary(ext: str, hits: pd.DataFrame) -> str:
+    row = _first_row(hits)
+    return (
+        f"Extension {ext}'s phone advertises the private Contact address {row['contact_host']} "
+        f"but reaches the platform from {row['observed']} "
+        f"({plural(len(hits), 'request')})"
+    )
+
+
+def _contact_mismatch_summary(ext: str, hits: pd.DataFrame) -> str:
+    row = _first_row(hits)
+    return (
+        f"Extension {ext}'s phone advertises the Contact address {row['contact_host']} "
+        f"but its packets come from {row['observed']} ({plural(len(hits), 'request')})"
+    )
+
+
+def _via_summary(ext: str, hits: pd.DataFrame) -> str:
+    row = _first_row(hits)
+    private = " (a private address)" if bool(hits["via_private"].any()) else ""
+    return (
+        f"Extension {ext}'s phone names {row['via_host']}{private} in its Via header "
+        f"but its packets arrive from {row['observed']} ({plural(len(hits), 'request')})"
+    )
+
+
+def _port_summary(ext: str, hits: pd.DataFrame) -> str:
+    row = _first_row(hits)
+    return (
+        f"Extension {ext}'s phone says it listens on port {row['via_port_used']} "
+        f"but its packets come from port {row['source_port']} "
+        f"({plural(len(hits), 'request')})"
+    )
+
+
+def _sdp_summary(ext: str, hits: pd.DataFrame) -> str:
+    row = _first_row(hits)
+    return (
+        f"Extension {ext}'s phone asks for audio at the private address {row['sdp']} "
+        f"while it is seen from {row['observed']} ({plural(len(hits), 'call offer')})"
+    )
+
+
+_SUMMARIES = {
+    "NAT_CONTACT_PRIVATE": _contact_summary,
+    "NAT_CONTACT_MISMATCH": _contact_mismatch_summary,
+    "NAT_VIA_MISMATCH": _via_summary,
+    "NAT_PORT_MISMATCH": _port_summary,
+    "NAT_SDP_PRIVATE": _sdp_summary,
+}
+
+
+def _registration_timeout(
+    ext: str,
+    registers: pd.DataFrame,
+    policy: DiagnosisPolicy,
+    evidence_end: pd.Timestamp | None,
+) -> Finding | None:
+    if registers.empty:
+        return None
+    ok = registers["status"].fillna(0).astype(int).between(200, 299)
+    last_ok = registers.loc[ok, "ts"].max() if ok.any() else None
+    unanswered = registers[registers["status"].isna()]
+    if last_ok is not None:
+        unanswered = unanswered[unanswered["ts"] > last_ok]
+    if unanswered.empty:
+        return None
+    if evidence_end is not None and unanswered["ts"].min() + policy.register_timeout > evidence_end:
+        return None  # too young to have timed out: the capture ended first
+    copies = int(unanswered["copies"].sum())
+    span_end = evidence_end if evidence_end is not None else unanswered["ts"].max()
+    registrar = f"{unanswered.iloc[0]['dst']}:{unanswered.iloc[0]['dport']}"
+    return Finding(
+        code="REGISTRATION_TIMEOUT",
+        severity="critical",
+        summary=(
+            f"Extension {ext}'s phone sent {plural(copies, 'REGISTER')} to {registrar} "
+            f"over {_span(unanswered['ts'].min(), span_end)} and never got an answer, so it "
+            "is offline."
+        ),
+        action=(
+            f"{FIX_NAT}: let the phone reach the registrar (outbound SIP, VPN route), "
+            "then reboot the phone"
+        ),
+        extension=ext,
+        source=f"{unanswered.iloc[0]['src']}:{unanswered.iloc[0]['sport']}",
+        first_seen=unanswered["ts"].min(),
+        last_seen=unanswered["ts"].max(),
+        evidence=split_evidence(unanswered["evidence"]),
+    )
+
+
+def _span(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    return fmt_duration(pd.Timedelta(end - start))
+
+
+def escalate(findings: pd.DataFrame) -> pd.DataFrame:
+    """NAT_* info findings become warnings on extensions where something that NAT
+    explains broke: the signalling tests when requests to the phone are lost
+    (SIGNALLING_BREAKAGE), NAT_SDP_PRIVATE when its audio is one-way; the action then
+    says to fix the NAT/firewall."""
+    if findings.empty:
+        return findings
+    out = findings
+    for codes, breakage, words in (
+        (SIGNALLING_CODES, SIGNALLING_BREAKAGE, "but requests to the phone do not get through it"),
+        (("NAT_SDP_PRIVATE",), ("ONE_WAY_AUDIO",), "but the audio sent to the phone does not"),
+    ):
+        broken = set(out.loc[out["code"].isin(breakage), "extension"].dropna())
+        mask = out["code"].isin(codes) & out["extension"].isin(broken) & (out["severity"] == "info")
+        if not mask.any():
+            continue
+        out = out.copy()
+        out.loc[mask, "severity"] = "warning"
+        out.loc[mask, "action"] = _ACTION_BROKEN
+        out.loc[mask, "summary"] = out.loc[mask, "summary"].str.replace(
+            "the platform answered it at its public address, so this NAT is handled",
+            f"the platform answers it at its public address, {words}",
+            regex=False,
+        )
+    return out
