@@ -19,7 +19,8 @@ system:
 
 demo: system $(STAMP)
 	$(BIN)/pbxlab parse sample_pcaps/*.pcap -o $(DEMO_OUT)/messages.parquet --rtp $(DEMO_OUT)/rtp_streams.parquet --errors $(DEMO_OUT)/errors.csv
-	$(BIN)/pbxlab status sample_pcaps/lab-no-answer.pcap
+	$(BIN)/pbxlab diagnose sample_pcaps/*.pcap --format json > $(DEMO_OUT)/findings.json
+	$(BIN)/pbxlab diagnose sample_pcaps/*.pcap
 	$(BIN)/pbxlab status sample_pcaps/lab-flapping.pcap --history 210
 
 lint: $(STAMP)
