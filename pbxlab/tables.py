@@ -297,6 +297,7 @@ FINDINGS = TableSchema(
     "One row per diagnosis, with the evidence and the action to take.",
     [
         Column("extension", STRING, "Extension concerned (None when about a source)."),
+        Column("domain", STRING, "SIP domain (tenant) of the extension, when known."),
         Column("source", STRING, "Network source concerned (scanners, brute force)."),
         Column("code", CATEGORY, "Finding code (DESIGN.md).", nullable=False),
         Column(

@@ -11,7 +11,6 @@ Each module's docstring states its rules, thresholds and why.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
@@ -19,8 +18,10 @@ import pandas as pd
 from pbxlab.analysis.findings import media, nat, phones, registration, security
 from pbxlab.analysis.findings.model import Finding, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
+from pbxlab.analysis.events import capture_evidence
 from pbxlab.analysis.findings.transactions import transactions
-from pbxlab.tables import BINDINGS, ERRORS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
+from pbxlab.analysis.tenants import sip_domains, tenant_messages
+from pbxlab.tables import BINDINGS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
 
 CODES = (
     "FLAPPING",
@@ -89,14 +90,20 @@ def diagnose(
     bindings: pd.DataFrame | None = None,
     keepalives: pd.DataFrame | None = None,
     policy: DiagnosisPolicy | None = None,
+    domain: str | None = None,
 ) -> pd.DataFrame:
     """Every finding the evidence supports, as the ``findings`` table (FINDINGS schema).
 
     ``source`` is an object with tables as attributes (the ``Analysis`` of
     :func:`pbxlab.analysis.analyze`, a ``Capture``, a ``LogRead``); tables passed
-    by keyword override its attributes.  Rows are ordered by severity (critical
-    first), then extension/source, code and first evidence.  Raises TypeError
-    when ``source`` holds none of the tables.
+    by keyword override its attributes.  An extension is identified by its SIP
+    domain and number: ``domain`` keeps that tenant of a multi-tenant capture
+    (see :func:`pbxlab.analysis.tenant_messages`); without it, a capture whose
+    REGISTERs name several domains is diagnosed tenant by tenant (bindings and
+    keepalives re-derived per tenant, network sources judged over the whole
+    capture) and the results concatenated.  Rows are ordered by severity
+    (critical first), then extension/source, domain, code and first evidence.
+    Raises TypeError when ``source`` holds none of the tables.
     """
     evidence = gather(
         source,
@@ -112,53 +119,103 @@ def diagnose(
         and all(t is None for t in (messages, rtp_streams, events, bindings, keepalives))
     ):
         raise TypeError(f"{type(source).__name__} carries none of the evidence tables")
+    policy = policy or DiagnosisPolicy()
+    domains = _domains(evidence.messages)
+    if domain is not None:
+        return order(_diagnose_tenants(evidence, [domain], policy, include_logs=True))
+    if len(domains) > 1:
+        return order(_diagnose_tenants(evidence, domains, policy, include_logs=False))
     if bindings is None and not isinstance(getattr(source, "bindings", None), pd.DataFrame):
         evidence = derive(evidence, keep_keepalives=keepalives is not None)
-    policy = policy or DiagnosisPolicy()
     found = run_classifiers(evidence, policy)
-    frame = nat.escalate(to_frame(found, policy.max_evidence))
-    return order(frame)
-
-
-def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
-    """``evidence`` completed with the derived tables of :func:`pbxlab.analysis.analyze`
-    (events merged with the capture's, bindings, keepalives)."""
-    from pbxlab.analysis.analyze import analyze
-    from pbxlab.capture.reader import Capture
-
-    if evidence.messages.empty and evidence.events.empty:
-        return evidence  # nothing to derive from (media alone has no extensions)
-    capture = None
-    if len(evidence.messages):
-        capture = Capture(
-            messages=evidence.messages,
-            rtp_streams=evidence.rtp_streams,
-            errors=ERRORS.empty(),
-            files=sorted(set(evidence.messages["source_file"].dropna().astype(str))),
-            stats=Counter(),
+    return order(
+        nat.escalate(
+            to_frame(_in_domain(found, domains[0] if domains else None), policy.max_evidence)
         )
-    analysis = analyze(capture, events=evidence.events)
-    return replace(
-        evidence,
-        events=analysis.events,
-        bindings=analysis.bindings,
-        keepalives=evidence.keepalives if keep_keepalives else analysis.keepalives,
     )
 
 
-def run_classifiers(evidence: Evidence, policy: DiagnosisPolicy) -> list[Finding]:
-    """All findings of all families, unordered."""
+def _domains(messages: pd.DataFrame) -> list[str]:
+    return [str(d) for d in sip_domains(messages)["domain"]] if len(messages) else []
+
+
+def _in_domain(found: list[Finding], domain: str | None) -> list[Finding]:
+    """``found`` with the domain set on the findings about an extension."""
+    if domain is None:
+        return found
+    return [replace(f, domain=domain) if f.extension is not None else f for f in found]
+
+
+def _diagnose_tenants(
+    evidence: Evidence, domains: list[str], policy: DiagnosisPolicy, *, include_logs: bool
+) -> pd.DataFrame:
+    """Findings of each tenant of ``evidence`` separately, concatenated.
+
+    Network sources (SCANNER, BRUTE_FORCE) are judged over the whole evidence,
+    since an attacker spreads its probes over the tenants; their failures are
+    then not counted against any tenant's extensions.  Registrar-log events carry
+    no domain: with ``include_logs`` they join every tenant (one chosen domain,
+    as :func:`pbxlab.analysis.analyze` does); otherwise they are diagnosed on
+    their own, with no domain.
+    """
     tx = transactions(evidence.messages)
-    stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
-    end = stamps.max() if len(stamps) else None
-    probes = evidence.keepalives
-    if end is not None and len(probes):
-        # unanswered requests too young at the end of the evidence are pending, not lost
-        young = probes["ts"] + policy.keepalive_answer_timeout > end
-        probes = probes[~(young & ~probes["answered"].fillna(False).astype(bool))]
+    log_events = _log_events(evidence)
+    everything = _attempts(tx, log_events, policy)
+    source_findings, hostile = security.judge_sources(everything, policy)
+    frames = [to_frame(source_findings, policy.max_evidence)]
+    passes: list[tuple[str | None, Evidence]] = []
+    for domain in domains:
+        messages = tenant_messages(evidence.messages, domain)
+        calls = set(messages["call_id"].dropna())
+        media = evidence.rtp_streams[evidence.rtp_streams["call_id"].isin(calls)]
+        events = log_events if include_logs else EVENTS.empty()
+        part = Evidence(messages=messages, rtp_streams=media.reset_index(drop=True), events=events)
+        passes.append((domain, part))
+    if not include_logs and len(log_events):
+        passes.append((None, Evidence(events=log_events)))
+    for domain, part in passes:
+        part = derive(part)
+        part_tx = tx[tx["call_id"].isin(set(part.messages["call_id"].dropna()))]
+        found = run_classifiers(part, policy, tx=part_tx.reset_index(drop=True), hostile=hostile)
+        frames.append(nat.escalate(to_frame(_in_domain(found, domain), policy.max_evidence)))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else FINDINGS.empty()
+
+
+def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
+    """``evidence`` completed with the derived tables :func:`pbxlab.analysis.analyze`
+    would give (events merged with the capture's, bindings, keepalives); calls and
+    status, which no rule reads, are not computed."""
+    if evidence.messages.empty and evidence.events.empty:
+        return evidence  # nothing to derive from (media alone has no extensions)
+    stamps = [
+        s.dropna()
+        for s in (
+            evidence.messages["ts"],
+            evidence.rtp_streams["last_ts"],
+            evidence.rtp_streams["first_ts"],
+            evidence.events["ts"],
+        )
+        if s.notna().any()
+    ]
+    until = max(s.max() for s in stamps) if stamps else None
+    derived = capture_evidence(evidence.messages, evidence.events, until=until)
+    return replace(
+        evidence,
+        events=derived.events,
+        bindings=derived.bindings,
+        keepalives=evidence.keepalives if keep_keepalives else derived.keepalives,
+    )
+
+
+def _log_events(evidence: Evidence) -> pd.DataFrame:
+    """The events that come from logs, not derived from the evidence's captures."""
     capture_files = set(evidence.messages["source_file"].dropna().astype(str))
-    log_events = evidence.events[~evidence.events["source_file"].astype(str).isin(capture_files)]
-    attempts = pd.concat(
+    return evidence.events[~evidence.events["source_file"].astype(str).isin(capture_files)]
+
+
+def _attempts(tx: pd.DataFrame, log_events: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
+    return pd.concat(
         [
             frame
             for frame in (
@@ -170,6 +227,29 @@ def run_classifiers(evidence: Evidence, policy: DiagnosisPolicy) -> list[Finding
         or [security.attempts_from_events(EVENTS.empty())],
         ignore_index=True,
     )
+
+
+def run_classifiers(
+    evidence: Evidence,
+    policy: DiagnosisPolicy,
+    *,
+    tx: pd.DataFrame | None = None,
+    hostile: set[str] | None = None,
+) -> list[Finding]:
+    """All findings of all families, unordered.  ``tx`` are the evidence's
+    transactions when already known; with ``hostile`` (sources judged elsewhere)
+    only the findings about extensions are made, not those about sources."""
+    if tx is None:
+        tx = transactions(evidence.messages)
+    stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
+    end = stamps.max() if len(stamps) else None
+    probes = evidence.keepalives
+    if end is not None and len(probes):
+        # unanswered requests too young at the end of the evidence are pending, not lost
+        young = probes["ts"] + policy.keepalive_answer_timeout > end
+        probes = probes[~(young & ~probes["answered"].fillna(False).astype(bool))]
+    log_events = _log_events(evidence)
+    attempts = _attempts(tx, log_events, policy)
     registered = _registered(tx, evidence)
     episodes = [
         *registration.episodes_from_bindings(evidence.bindings, policy),
@@ -180,7 +260,11 @@ def run_classifiers(evidence: Evidence, policy: DiagnosisPolicy) -> list[Finding
     ]
     return [
         *nat.classify(tx, policy, end),
-        *security.classify(attempts, policy),
+        *(
+            security.classify(attempts, policy)
+            if hostile is None
+            else security.judge_extensions(attempts, hostile, policy)
+        ),
         *registration.flapping(episodes, policy),
         *registration.reachability(probes, log_events, registered, policy),
         *registration.binding_timeout(probes, evidence.messages, policy),
@@ -205,15 +289,16 @@ def _registered(tx: pd.DataFrame, evidence: Evidence) -> set[str]:
 
 
 def order(findings: pd.DataFrame) -> pd.DataFrame:
-    """Findings sorted: critical first, then by extension/source, code, first seen."""
+    """Findings sorted: critical first, then by extension/source, domain, code, first seen."""
     if findings.empty:
         return FINDINGS.empty()
     key = findings.assign(
         _rank=-findings["severity"].cat.codes,
         _who=findings["extension"].fillna(findings["source"]).fillna(""),
     )
-    key = key.sort_values(["_rank", "_who", "code", "first_seen"], kind="stable")
-    return FINDINGS.conform(key.drop(columns=["_rank", "_who"]).reset_index(drop=True))
+    key = key.assign(_domain=key["domain"].fillna(""))
+    key = key.sort_values(["_rank", "_who", "_domain", "code", "first_seen"], kind="stable")
+    return FINDINGS.conform(key.drop(columns=["_rank", "_who", "_domain"]).reset_index(drop=True))
 
 
 __all__ = ["CODES", "DiagnosisPolicy", "Evidence", "Finding", "diagnose", "gather", "order"]

@@ -39,6 +39,7 @@ class Finding:
     first_seen: pd.Timestamp | None = None
     last_seen: pd.Timestamp | None = None
     evidence: Sequence[str] = field(default_factory=tuple)
+    domain: str | None = None
 
 
 def to_frame(findings: Iterable[Finding], max_evidence: int) -> pd.DataFrame:
@@ -49,6 +50,7 @@ def to_frame(findings: Iterable[Finding], max_evidence: int) -> pd.DataFrame:
     return FINDINGS.build(
         {
             "extension": [f.extension for f in rows],
+            "domain": [f.domain for f in rows],
             "source": [f.source for f in rows],
             "code": [f.code for f in rows],
             "severity": [f.severity for f in rows],

@@ -182,10 +182,24 @@ def _is_external(number: object, policy: DiagnosisPolicy) -> bool:
 def classify(attempts: pd.DataFrame, policy: DiagnosisPolicy) -> list[Finding]:
     """SCANNER, BRUTE_FORCE, AUTH_FAILURE and CREDENTIAL_LEAK_SUSPECTED findings
     from attempt rows (:func:`attempts_from_transactions` / :func:`attempts_from_events`)."""
-    if attempts.empty:
-        return []
+    found, hostile = judge_sources(attempts, policy)
+    return [*found, *judge_extensions(attempts, hostile, policy)]
+
+
+def _prepared(attempts: pd.DataFrame) -> pd.DataFrame:
     data = attempts.sort_values("ts", kind="stable").reset_index(drop=True)
-    data = data[data["source"].notna()]
+    return data[data["source"].notna()]
+
+
+def judge_sources(
+    attempts: pd.DataFrame, policy: DiagnosisPolicy
+) -> tuple[list[Finding], set[str]]:
+    """The findings about network sources (SCANNER, BRUTE_FORCE and the critical
+    CREDENTIAL_LEAK_SUSPECTED of a brute force that then logs in) and the set of
+    sources they judged hostile."""
+    if attempts.empty:
+        return [], set()
+    data = _prepared(attempts)
     findings: list[Finding] = []
     hostile: set[str] = set()
     for source, group in data[_worth_judging(data, policy)].groupby("source", sort=True):
@@ -193,9 +207,21 @@ def classify(attempts: pd.DataFrame, policy: DiagnosisPolicy) -> list[Finding]:
         if found:
             hostile.add(str(source))
         findings.extend(found)
-    findings.extend(_auth_failures(data[~data["source"].isin(hostile)], data, policy))
-    findings.extend(_concurrent_sites(data, policy))
-    return findings
+    return findings, hostile
+
+
+def judge_extensions(
+    attempts: pd.DataFrame, hostile: set[str], policy: DiagnosisPolicy
+) -> list[Finding]:
+    """AUTH_FAILURE and the warning CREDENTIAL_LEAK_SUSPECTED, per extension, not
+    counting the attempts of ``hostile`` sources as failures."""
+    if attempts.empty:
+        return []
+    data = _prepared(attempts)
+    return [
+        *_auth_failures(data[~data["source"].isin(hostile)], data, policy),
+        *_concurrent_sites(data, policy),
+    ]
 
 
 def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
