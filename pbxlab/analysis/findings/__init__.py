@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
 
+from pbxlab.analysis.events import capture_evidence
 from pbxlab.analysis.findings import media, nat, phones, registration, security
 from pbxlab.analysis.findings.model import Finding, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
-from pbxlab.analysis.events import capture_evidence
 from pbxlab.analysis.findings.transactions import transactions
 from pbxlab.analysis.tenants import sip_domains, tenant_messages
 from pbxlab.tables import BINDINGS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
@@ -173,8 +173,8 @@ def _diagnose_tenants(
         passes.append((domain, part))
     if not include_logs and len(log_events):
         passes.append((None, Evidence(events=log_events)))
-    for domain, part in passes:
-        part = derive(part)
+    for domain, tenant in passes:
+        part = derive(tenant)
         part_tx = tx[tx["call_id"].isin(set(part.messages["call_id"].dropna()))]
         found = run_classifiers(part, policy, tx=part_tx.reset_index(drop=True), hostile=hostile)
         frames.append(nat.escalate(to_frame(_in_domain(found, domain), policy.max_evidence)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.findings.model import (
@@ -73,22 +74,39 @@ def classify(tx: pd.DataFrame, bindings: pd.DataFrame, policy: DiagnosisPolicy) 
 
 
 def _from_bindings(bindings: pd.DataFrame) -> dict[str, Finding]:
-    out: dict[str, Finding] = {}
+    """Per extension, the first binding at whose start the most contacts (>= 2) were
+    bound; the finding lists those contacts."""
     usable = bindings[bindings["extension"].notna() & bindings["contact"].notna()]
-    for extension, rows in usable.groupby("extension", sort=True):
-        if rows["contact"].nunique() < 2:
-            continue
-        best: pd.DataFrame | None = None
-        for _, row in rows.iterrows():
-            overlapping = rows[(rows["start"] <= row["start"]) & (rows["end"] > row["start"])]
-            if overlapping["contact"].nunique() >= 2 and (
-                best is None or overlapping["contact"].nunique() > best["contact"].nunique()
-            ):
-                best = overlapping
-        if best is None:
-            continue
-        out[str(extension)] = _finding(
-            str(extension),
+    usable = usable[usable.groupby("extension")["contact"].transform("nunique") >= 2]
+    if usable.empty:
+        return {}
+    rows = pd.DataFrame(
+        {
+            "extension": usable["extension"].astype(str).to_numpy(),
+            "row": np.arange(len(usable)),
+            "start": usable["start"].to_numpy(),
+            "end": usable["end"].to_numpy(),
+            "contact": usable["contact"].astype(str).to_numpy(),
+        }
+    )
+    # every binding paired with the bindings of its extension valid at its start
+    pairs = rows[["extension", "row", "start"]].merge(
+        rows.rename(columns={"row": "other", "start": "other_start"}), on="extension"
+    )
+    pairs = pairs[(pairs["other_start"] <= pairs["start"]) & (pairs["end"] > pairs["start"])]
+    widths = pairs.groupby("row")["contact"].nunique()
+    widths = rows.set_index("row")["extension"].to_frame().join(widths.rename("width"))
+    widths = widths[widths["width"] >= 2].reset_index()
+    if widths.empty:
+        return {}
+    chosen = widths.loc[widths.groupby("extension", sort=True)["width"].idxmax(), "row"]
+    out: dict[str, Finding] = {}
+    for row in chosen:
+        others = pairs.loc[pairs["row"] == row, "other"].sort_values().to_numpy()
+        best = usable.iloc[others]
+        extension = str(rows.at[int(row), "extension"])
+        out[extension] = _finding(
+            extension,
             list(dict.fromkeys(str(c) for c in best["contact"])),
             "it had",
             best["start"].min(),

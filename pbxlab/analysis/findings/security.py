@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -424,15 +425,29 @@ def _auth_failures(
 ) -> Iterable[Finding]:
     oks = everything[everything["outcome"] == "ok"]
     failures = data[data["outcome"].isin(FAILED) & data["extension"].notna()]
+    ok_times = {
+        extension: stamps["ts"].to_numpy(dtype="datetime64[ns]")
+        for extension, stamps in oks[oks["extension"].notna()].groupby("extension", sort=False)
+    }
+    grace = policy.auth_resolution_grace.to_timedelta64()
     for extension, rows in failures.groupby("extension", sort=True):
-        unresolved = rows[[not _resolved(r, oks, policy) for _, r in rows.iterrows()]]
+        stamps = rows["ts"].to_numpy(dtype="datetime64[ns]")
+        logins = ok_times.get(extension, np.array([], "datetime64[ns]"))
+        # the extension's next login after each failure (oks are sorted by time)
+        following = np.searchsorted(logins, stamps, side="right")
+        later = following < len(logins)
+        next_login = (
+            logins[np.minimum(following, max(len(logins) - 1, 0))] if len(logins) else stamps
+        )
+        resolved = later & (next_login <= stamps + grace)
+        if not len(logins):  # never logged in: maybe a corrected username typo
+            resolved = np.array(
+                [_typo_fixed(r, oks, policy) for r in rows.itertuples(index=False)], dtype=bool
+            )
+        unresolved = rows[~resolved]
         if unresolved.empty:
             continue
-        ext_oks = oks[oks["extension"] == extension]
-        stuck = unresolved[
-            (unresolved["outcome"] == "forbidden").to_numpy()
-            & np.array([not (ext_oks["ts"] > t).any() for t in unresolved["ts"]], dtype=bool)
-        ]
+        stuck = unresolved[(unresolved["outcome"] == "forbidden").to_numpy() & ~later[~resolved]]
         ordered = unresolved.reset_index(drop=True)
         found = best_window(
             ordered["ts"], policy.auth_window, policy.auth_failure_min_attempts, lambda i, j: True
@@ -443,7 +458,11 @@ def _auth_failures(
         if best is None:
             continue
         statuses = _outcome_words(best)
-        never = "" if (ext_oks["ts"] > best["ts"].max()).any() else " and it never logged in after"
+        never = (
+            ""
+            if len(logins) and logins[-1] > best["ts"].max().to_datetime64()
+            else " and it never logged in after"
+        )
         refused_outright = bool((best["outcome"] == "forbidden").all())
         cause = (
             "the registrar refuses this account (disabled, not provisioned for this phone, "
@@ -475,22 +494,17 @@ def _auth_failures(
         )
 
 
-def _resolved(row: pd.Series, oks: pd.DataFrame, policy: DiagnosisPolicy) -> bool:
-    """Fixed soon after: the extension logs in, or the same phone logs in under a name
-    one or two keystrokes away (a corrected username typo) while the failing name
-    never logs in anywhere."""
-    later = oks[(oks["ts"] > row["ts"]) & (oks["ts"] <= row["ts"] + policy.auth_resolution_grace)]
-    if (later["extension"] == row["extension"]).any():
-        return True
-    if (oks["extension"] == row["extension"]).any():
-        return False
-    same_phone = later[later["address"] == row["address"]]
-    slot = _account_slot(row["contact"])
+def _typo_fixed(row: Any, oks: pd.DataFrame, policy: DiagnosisPolicy) -> bool:
+    """Fixed soon after by the same phone logging in under a name one or two keystrokes
+    away (a corrected username typo); for a failing name that never logs in anywhere."""
+    later = oks[(oks["ts"] > row.ts) & (oks["ts"] <= row.ts + policy.auth_resolution_grace)]
+    same_phone = later[later["address"] == row.address]
+    slot = _account_slot(row.contact)
     return any(
-        _typo_distance(str(row["extension"]), str(other["extension"])) <= policy.typo_max_edits
-        and (slot is None or _account_slot(other["contact"]) in (None, slot))
-        for _, other in same_phone.iterrows()
-        if present(other["extension"])
+        _typo_distance(str(row.extension), str(extension)) <= policy.typo_max_edits
+        and (slot is None or _account_slot(contact) in (None, slot))
+        for extension, contact in zip(same_phone["extension"], same_phone["contact"], strict=True)
+        if present(extension)
     )
 
 

@@ -132,24 +132,38 @@ def _match_by_branch(out: pd.DataFrame, final: pd.DataFrame) -> None:
     if not pending.any() or final.empty:
         return
     answers = final.reset_index().dropna(subset=["branch"])
-    by_key: dict[tuple[str, str, str, str], pd.Series] = {}
-    for _, answer in answers.iterrows():
-        key = (
-            str(answer["source_file"]),
-            str(answer["branch"]),
-            str(answer["cseq_method"]),
-            str(answer["dst"]),
-        )
-        by_key.setdefault(key, answer)
-    for index in out.index[pending]:
-        row = out.loc[index]
-        match = by_key.get(
-            (str(row["source_file"]), str(row["branch"]), str(row["cseq_method"]), str(row["src"]))
-        )
-        if match is not None and match["ts"] >= row["ts"]:
-            out.loc[index, "status"] = match["status"]
-            out.loc[index, "answered_ts"] = match["ts"]
-            out.loc[index, "answer_frame"] = match["frame"]
+    key = ["source_file", "branch", "cseq_method", "address"]
+    # the first final answer per key (in time order), as a dict lookup would keep it
+    answers = pd.DataFrame(
+        {
+            "source_file": answers["source_file"].astype(str),
+            "branch": answers["branch"].astype(str),
+            "cseq_method": answers["cseq_method"].astype(str),
+            "address": answers["dst"].astype(str),
+            "_status": answers["status"],
+            "_ts": answers["ts"],
+            "_frame": answers["frame"],
+        }
+    ).drop_duplicates(subset=key, keep="first")
+    rows = out.loc[pending]
+    asked = pd.DataFrame(
+        {
+            "source_file": rows["source_file"].astype(str),
+            "branch": rows["branch"].astype(str),
+            "cseq_method": rows["cseq_method"].astype(str),
+            "address": rows["src"].astype(str),
+            "_index": rows.index,
+            "_asked": rows["ts"],
+        }
+    )
+    matched = asked.merge(answers, on=key, how="inner")
+    matched = matched[matched["_ts"] >= matched["_asked"]]
+    if matched.empty:
+        return
+    matched = matched.set_index("_index")
+    out.loc[matched.index, "status"] = matched["_status"]
+    out.loc[matched.index, "answered_ts"] = matched["_ts"]
+    out.loc[matched.index, "answer_frame"] = matched["_frame"]
 
 
 def observed_address(
