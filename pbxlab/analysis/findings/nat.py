@@ -165,8 +165,12 @@ def classify(
     data = data[data["extension"].isin(taking_part.index)]
     findings: list[Finding] = []
     answered = taking_part["_answered"].to_dict()
+    # narrow, plain-object columns: slicing thousands of groups out of the wide
+    # Arrow-backed frame would cost more than the rules themselves
+    quoted = ["extension", "ts", "evidence", "via_private", *_SUMMARY_COLUMNS]
+    narrow = data[quoted].astype({c: object for c in quoted if c not in ("ts", "via_private")})
     for code, column in _TESTS:
-        for extension, hits in data[data[column]].groupby("extension", sort=True):
+        for extension, hits in narrow[data[column]].groupby("extension", sort=True):
             handled = bool(answered[extension])
             findings.append(_nat_finding(code, str(extension), hits, handled=handled))
     unanswered = data[(data["method"] == "REGISTER") & data["status"].isna()]
