@@ -1,9 +1,11 @@
 """``pbxlab diagnose``: captures and registrar logs, mixed, to the findings table.
 
 Output on stdout: a table for people, or JSON / CSV for scripts (DESIGN.md:
-a JSON list of ``{extension, code, severity, first_seen, last_seen, summary,
-action, evidence}``, times in ISO 8601 UTC, ``extension`` null and ``source``
-set when the finding is about a network source).  Exit 1 when a finding
+a JSON list of ``{extension, domain, code, severity, first_seen, last_seen,
+summary, action, evidence}``, times in ISO 8601 UTC, ``extension`` null and
+``source`` set when the finding is about a network source).  A capture of
+several tenants (SIP domains) is diagnosed tenant by tenant unless ``--domain``
+picks one.  Exit 1 when a finding
 reaches ``--fail-on``; bad input exits 2 through the app's error handling.
 """
 
@@ -18,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pbxlab.analysis import sip_domains
 from pbxlab.analysis.findings import diagnose as diagnose_findings
 from pbxlab.capture.logs import read_registrar_log
 from pbxlab.capture.reader import read_capture
@@ -28,6 +31,7 @@ from pbxlab.tables import EVENTS, SEVERITIES
 FORMATS = ("table", "json", "csv")
 JSON_FIELDS = (
     "extension",
+    "domain",
     "source",
     "code",
     "severity",
@@ -41,12 +45,18 @@ _err = Console(stderr=True)
 
 
 def findings_of(
-    inputs: list[Path], tz: str = "UTC", year: int | None = None, xlog: Path | None = None
+    inputs: list[Path],
+    tz: str = "UTC",
+    year: int | None = None,
+    xlog: Path | None = None,
+    domain: str | None = None,
 ) -> pd.DataFrame:
-    """The findings of captures and logs given together (told apart by content).
+    """The findings of captures and logs given together (told apart by content);
+    with ``domain``, of that tenant only, else of every tenant separately.
 
-    Raises InputError for a missing file, CaptureFormatError / LogFormatError for
-    a file that is neither a readable capture nor a known log.
+    Raises InputError for a missing file or a ``domain`` no REGISTER names,
+    CaptureFormatError / LogFormatError for a file that is neither a readable
+    capture nor a known log.
     """
     sorted_inputs = sort_inputs(inputs)
     capture = read_capture(sorted_inputs.captures) if sorted_inputs.captures else None
@@ -56,9 +66,18 @@ def findings_of(
         else EVENTS.empty()
     )
     if capture is None:
+        if domain is not None:
+            raise InputError("--domain needs a capture: registrar logs carry no SIP domain")
         return diagnose_findings(events=events)
+    if domain is not None:
+        domains = [str(d) for d in sip_domains(capture.messages)["domain"]]
+        if domain.lower() not in {d.lower() for d in domains}:
+            raise InputError(
+                f"--domain: no REGISTER to {domain!r} in the input "
+                f"(domains: {', '.join(domains) or 'none'})"
+            )
     return diagnose_findings(
-        messages=capture.messages, rtp_streams=capture.rtp_streams, events=events
+        messages=capture.messages, rtp_streams=capture.rtp_streams, events=events, domain=domain
     )
 
 
@@ -102,6 +121,12 @@ def diagnose(
     tz: str = typer.Option("UTC", help="Time zone of log times written without an offset."),
     year: int | None = typer.Option(None, help="Year of log dates that omit it (syslog)."),
     xlog: Path | None = typer.Option(None, help="Kamailio/OpenSIPS xlog mapping (TOML)."),
+    domain: str | None = typer.Option(
+        None,
+        "--domain",
+        help="Only this tenant (SIP domain) of a multi-tenant capture; default: every "
+        "tenant separately.",
+    ),
 ) -> int:
     """Diagnose extensions: what is wrong, why, the evidence and what to do."""
     if output_format not in FORMATS:
@@ -109,7 +134,7 @@ def diagnose(
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(f"unknown --fail-on {fail_on!r}: use one of {', '.join(SEVERITIES)}")
     with _err.status("analysing..."):
-        findings = findings_of(inputs, tz=tz, year=year, xlog=xlog)
+        findings = findings_of(inputs, tz=tz, year=year, xlog=xlog, domain=domain)
     if output_format == "json":
         sys.stdout.write(json.dumps(to_records(findings), indent=2) + "\n")
     elif output_format == "csv":
@@ -137,6 +162,8 @@ def _print_table(findings: pd.DataFrame) -> None:
         table.add_column(name, overflow="fold")
     for row in findings.itertuples(index=False):
         who = row.extension if isinstance(row.extension, str) else f"source {row.source}"
+        if isinstance(row.extension, str) and isinstance(row.domain, str):
+            who = f"{row.extension}@{row.domain}"
         evidence = str(row.evidence).split(";") if isinstance(row.evidence, str) else []
         shown = "\n".join(evidence[:3]) + (f"\n(+{len(evidence) - 3})" if len(evidence) > 3 else "")
         table.add_row(

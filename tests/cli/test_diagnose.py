@@ -20,6 +20,7 @@ def test_json_lists_findings_with_the_documented_fields(capsys: pytest.CaptureFi
     records = json.loads(out.out)
     assert {
         "extension",
+        "domain",
         "code",
         "severity",
         "first_seen",

@@ -188,6 +188,7 @@ def _nat_finding(code: str, ext: str, hits: pd.DataFrame, *, handled: bool) -> F
         if handled
         else "and none of its requests were answered"
     )
+    evidence = hits["evidence"].tolist()
     return Finding(
         code=code,
         severity="info" if handled else "warning",
@@ -198,7 +199,7 @@ def _nat_finding(code: str, ext: str, hits: pd.DataFrame, *, handled: bool) -> F
         first_seen=hits["ts"].min(),
         last_seen=hits["ts"].max(),
         # the first transactions and the last one: split_evidence of every hit is costly
-        evidence=split_evidence(pd.concat([hits["evidence"].head(8), hits["evidence"].tail(1)])),
+        evidence=split_evidence([*evidence[:8], *evidence[-1:]]),
     )
 
 
