@@ -1,11 +1,16 @@
-"""Benchmark: deriving the analysis tables of a capture, against parsing it.
+"""Benchmark: deriving the analysis tables and the findings of a capture, against parsing it.
 
 For each capture given (default: the bundled ``sample_pcaps/``), times
-``pbxlab.read_capture`` (parsing) and ``pbxlab.analyze`` (registrations,
+``pbxlab.read_capture`` (parsing), ``pbxlab.analyze`` (registrations,
 events, bindings, keepalives, calls, status, reliability) on the whole
 capture and, when it holds several SIP domains, on its largest tenant
-(``analyze(..., domain=...)``).  The target (issue 4) is analysis no slower
-than parsing; the ratio is printed per file, with the table sizes.
+(``analyze(..., domain=...)``), then ``pbxlab.diagnose`` twice: on the
+``Analysis`` (``analyze_diagnose_to_parse`` = (analyze + diagnose) / parse;
+with several SIP domains diagnose re-derives each tenant's bindings, so the
+whole-capture analysis is not reused) and on the capture alone, which is what
+``pbxlab diagnose`` runs (``diagnose_to_parse``).  The target (issue 4) is
+analysis no slower than parsing; the ratios are printed per file, with the
+table sizes and the findings per code.
 
 Run: ``.venv/bin/python benchmarks/bench_analysis.py [CAPTURE ...]`` -- e.g. on
 the generated benchmark capture of ``benchmarks/gen_capture.py``.
@@ -22,7 +27,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pbxlab import analyze, read_capture
+from pbxlab import analyze, diagnose, read_capture
 from pbxlab.analysis import sip_domains
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_pcaps"
@@ -46,6 +51,19 @@ def bench(path: Path) -> dict[str, object]:
             for name in ("registrations", "events", "bindings", "keepalives", "calls", "status")
         },
     }
+    t0 = time.perf_counter()
+    diagnose(result)
+    on_analysis = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    findings = diagnose(capture)
+    on_capture = time.perf_counter() - t0
+    parse = max(parsed - started, 1e-9)
+    report["diagnose_analysis_s"] = round(on_analysis, 3)
+    report["analyze_diagnose_to_parse"] = round((analysed - parsed + on_analysis) / parse, 2)
+    report["diagnose_capture_s"] = round(on_capture, 3)
+    report["diagnose_to_parse"] = round(on_capture / parse, 2)
+    counts = findings.groupby(["code", "severity"], observed=True).size()
+    report["findings"] = {f"{code}/{severity}": int(n) for (code, severity), n in counts.items()}
     domains = sip_domains(capture.messages)
     if len(domains) > 1:
         domain = str(domains["domain"].iloc[0])
