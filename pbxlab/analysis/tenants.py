@@ -18,7 +18,7 @@ import pandas as pd
 
 from pbxlab.analysis.sipvalues import endpoints
 
-__all__ = ["sip_domains", "tenant_messages"]
+__all__ = ["sip_domains", "tenant_messages", "tenants_messages"]
 
 
 def sip_domains(messages: pd.DataFrame) -> pd.DataFrame:
@@ -41,23 +41,34 @@ def tenant_messages(messages: pd.DataFrame, domain: str) -> pd.DataFrame:
     Comparison is case-insensitive; returns an empty frame (same columns)
     when nothing belongs to the domain.
     """
-    wanted = domain.lower()
+    return tenants_messages(messages, [domain])[domain]
+
+
+def tenants_messages(messages: pd.DataFrame, domains: list[str]) -> dict[str, pd.DataFrame]:
+    """:func:`tenant_messages` of each of ``domains`` (keyed as given), sharing the work
+    that does not depend on the domain."""
     from_host = messages["from_host"].astype("string").str.lower()
     to_host = messages["to_host"].astype("string").str.lower()
-    named = (from_host == wanted).fillna(False) | (to_host == wanted).fillna(False)
-    is_register = messages["is_request"] & (messages["method"] == "REGISTER")
-    phones = set(
-        endpoints(
-            messages.loc[is_register & named, "src"], messages.loc[is_register & named, "sport"]
-        )
+    is_register = (messages["is_request"] & (messages["method"] == "REGISTER")).fillna(False)
+    register_endpoints = endpoints(
+        messages.loc[is_register, "src"], messages.loc[is_register, "sport"]
     )
-    others = set(to_host[is_register].dropna()) - {wanted}
-    named_other = from_host.isin(others).fillna(False) | to_host.isin(others).fillna(False)
-    # requests towards the tenant's phones that name no other tenant (a PBX that itself
-    # registers as a trunk must not pull in its own tenants' traffic)
-    requests = messages[messages["is_request"] & ~is_register]
-    towards_phone = endpoints(requests["dst"], requests["dport"]).isin(phones).to_numpy()
-    mine = set(messages.loc[named, "call_id"].dropna())
-    foreign = set(messages.loc[named_other, "call_id"].dropna()) - mine
-    reached = set(requests.loc[towards_phone, "call_id"].dropna()) - foreign
-    return messages[messages["call_id"].isin(mine | reached)].reset_index(drop=True)
+    register_domains = set(to_host[is_register].dropna())
+    requests = messages["is_request"].fillna(False) & ~is_register
+    request_endpoints = endpoints(messages.loc[requests, "dst"], messages.loc[requests, "dport"])
+    request_calls = messages.loc[requests, "call_id"]
+    out: dict[str, pd.DataFrame] = {}
+    for domain in domains:
+        wanted = domain.lower()
+        named = (from_host == wanted).fillna(False) | (to_host == wanted).fillna(False)
+        phones = set(register_endpoints[named[is_register]])
+        others = register_domains - {wanted}
+        named_other = from_host.isin(others).fillna(False) | to_host.isin(others).fillna(False)
+        # requests towards the tenant's phones that name no other tenant (a PBX that itself
+        # registers as a trunk must not pull in its own tenants' traffic)
+        towards_phone = request_endpoints.isin(phones).to_numpy()
+        mine = set(messages.loc[named, "call_id"].dropna())
+        foreign = set(messages.loc[named_other, "call_id"].dropna()) - mine
+        reached = set(request_calls[towards_phone].dropna()) - foreign
+        out[domain] = messages[messages["call_id"].isin(mine | reached)].reset_index(drop=True)
+    return out

@@ -20,7 +20,7 @@ from pbxlab.analysis.findings import media, nat, phones, registration, security
 from pbxlab.analysis.findings.model import Finding, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 from pbxlab.analysis.findings.transactions import transactions
-from pbxlab.analysis.tenants import sip_domains, tenant_messages
+from pbxlab.analysis.tenants import sip_domains, tenants_messages
 from pbxlab.tables import BINDINGS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
 
 CODES = (
@@ -164,8 +164,7 @@ def _diagnose_tenants(
     source_findings, hostile = security.judge_sources(everything, policy)
     frames = [to_frame(source_findings, policy.max_evidence)]
     passes: list[tuple[str | None, Evidence]] = []
-    for domain in domains:
-        messages = tenant_messages(evidence.messages, domain)
+    for domain, messages in tenants_messages(evidence.messages, domains).items():
         calls = set(messages["call_id"].dropna())
         media = evidence.rtp_streams[evidence.rtp_streams["call_id"].isin(calls)]
         events = log_events if include_logs else EVENTS.empty()
