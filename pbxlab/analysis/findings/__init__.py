@@ -164,12 +164,12 @@ def _diagnose_tenants(
     source_findings, hostile = security.judge_sources(everything, policy)
     frames = [to_frame(source_findings, policy.max_evidence)]
     passes: list[tuple[str | None, Evidence]] = []
-    for domain, messages in tenants_messages(evidence.messages, domains).items():
+    for name, messages in tenants_messages(evidence.messages, domains).items():
         calls = set(messages["call_id"].dropna())
         media = evidence.rtp_streams[evidence.rtp_streams["call_id"].isin(calls)]
         events = log_events if include_logs else EVENTS.empty()
         part = Evidence(messages=messages, rtp_streams=media.reset_index(drop=True), events=events)
-        passes.append((domain, part))
+        passes.append((name, part))
     if not include_logs and len(log_events):
         passes.append((None, Evidence(events=log_events)))
     for domain, tenant in passes:

@@ -41,6 +41,9 @@ and that never registered afterwards: the phone cannot reach the registrar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
 
 from pbxlab.analysis.findings.model import (
@@ -165,12 +168,15 @@ def classify(
     data = data[data["extension"].isin(taking_part.index)]
     findings: list[Finding] = []
     answered = taking_part["_answered"].to_dict()
-    # narrow, plain-object columns: slicing thousands of groups out of the wide
-    # Arrow-backed frame would cost more than the rules themselves
-    quoted = ["extension", "ts", "evidence", "via_private", *_SUMMARY_COLUMNS]
-    narrow = data[quoted].astype({c: object for c in quoted if c not in ("ts", "via_private")})
+    # plain lists and group positions: slicing thousands of small groups out of the
+    # wide Arrow-backed frame would cost more than the rules themselves
+    quoted = ["ts", "evidence", "via_private", *_SUMMARY_COLUMNS]
     for code, column in _TESTS:
-        for extension, hits in narrow[data[column]].groupby("extension", sort=True):
+        selected = data[data[column]]
+        values = {c: selected[c].tolist() for c in quoted}
+        groups = selected.groupby("extension", sort=True).indices
+        for extension in sorted(groups, key=str):
+            hits = _Hits(values, [int(i) for i in groups[extension]])
             handled = bool(answered[extension])
             findings.append(_nat_finding(code, str(extension), hits, handled=handled))
     unanswered = data[(data["method"] == "REGISTER") & data["status"].isna()]
@@ -182,28 +188,47 @@ def classify(
     return findings
 
 
-def _nat_finding(code: str, ext: str, hits: pd.DataFrame, *, handled: bool) -> Finding:
+@dataclass(frozen=True)
+class _Hits:
+    """One extension's transactions that failed one test: positions into column lists."""
+
+    values: dict[str, list[Any]]
+    rows: list[int]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list[Any]:
+        column = self.values[name]
+        return [column[i] for i in self.rows]
+
+    def first(self, name: str) -> Any:
+        return self.values[name][self.rows[0]]
+
+
+def _nat_finding(code: str, ext: str, hits: _Hits, *, handled: bool) -> Finding:
     how = (
         "the platform answered it at its public address, so this NAT is handled"
         if handled
         else "and none of its requests were answered"
     )
-    evidence = hits["evidence"].tolist()
+    evidence = hits.column("evidence")
+    stamps = hits.column("ts")
     return Finding(
         code=code,
         severity="info" if handled else "warning",
         summary=f"{_SUMMARIES[code](ext, hits)}; {how}.",
         action=_ACTION_HANDLED if handled else _ACTION_BROKEN,
         extension=ext,
-        source=_first(hits["observed"]),
-        first_seen=hits["ts"].min(),
-        last_seen=hits["ts"].max(),
+        source=_first(hits.column("observed")),
+        first_seen=min(stamps),
+        last_seen=max(stamps),
         # the first transactions and the last one: split_evidence of every hit is costly
         evidence=split_evidence([*evidence[:8], *evidence[-1:]]),
     )
 
 
-def _first(values: pd.Series) -> str | None:
+def _first(values: list[Any]) -> str | None:
     present_values = [v for v in values if present(v)]
     return str(present_values[0]) if present_values else None
 
@@ -211,12 +236,12 @@ def _first(values: pd.Series) -> str | None:
 _SUMMARY_COLUMNS = ["contact_host", "observed", "via_host", "via_port_used", "source_port", "sdp"]
 
 
-def _first_row(hits: pd.DataFrame) -> dict[str, object]:
-    """The first hit's values the summaries quote (cheap: no wide-row interleave)."""
-    return {c: hits[c].iloc[0] for c in _SUMMARY_COLUMNS}
+def _first_row(hits: _Hits) -> dict[str, object]:
+    """The first hit's values the summaries quote."""
+    return {c: hits.first(c) for c in _SUMMARY_COLUMNS}
 
 
-def _contact_summary(ext: str, hits: pd.DataFrame) -> str:
+def _contact_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
     return (
         f"Extension {ext}'s phone advertises the private Contact address {row['contact_host']} "
@@ -225,7 +250,7 @@ def _contact_summary(ext: str, hits: pd.DataFrame) -> str:
     )
 
 
-def _contact_mismatch_summary(ext: str, hits: pd.DataFrame) -> str:
+def _contact_mismatch_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
     return (
         f"Extension {ext}'s phone advertises the Contact address {row['contact_host']} "
@@ -233,16 +258,16 @@ def _contact_mismatch_summary(ext: str, hits: pd.DataFrame) -> str:
     )
 
 
-def _via_summary(ext: str, hits: pd.DataFrame) -> str:
+def _via_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
-    private = " (a private address)" if bool(hits["via_private"].any()) else ""
+    private = " (a private address)" if any(bool(v) for v in hits.column("via_private")) else ""
     return (
         f"Extension {ext}'s phone names {row['via_host']}{private} in its Via header "
         f"but its packets arrive from {row['observed']} ({plural(len(hits), 'request')})"
     )
 
 
-def _port_summary(ext: str, hits: pd.DataFrame) -> str:
+def _port_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
     return (
         f"Extension {ext}'s phone says it listens on port {row['via_port_used']} "
@@ -251,7 +276,7 @@ def _port_summary(ext: str, hits: pd.DataFrame) -> str:
     )
 
 
-def _sdp_summary(ext: str, hits: pd.DataFrame) -> str:
+def _sdp_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
     return (
         f"Extension {ext}'s phone asks for audio at the private address {row['sdp']} "

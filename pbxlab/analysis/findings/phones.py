@@ -94,8 +94,8 @@ def _from_bindings(bindings: pd.DataFrame) -> dict[str, Finding]:
         rows.rename(columns={"row": "other", "start": "other_start"}), on="extension"
     )
     pairs = pairs[(pairs["other_start"] <= pairs["start"]) & (pairs["end"] > pairs["start"])]
-    widths = pairs.groupby("row")["contact"].nunique()
-    widths = rows.set_index("row")["extension"].to_frame().join(widths.rename("width"))
+    width = pairs.groupby("row")["contact"].nunique().rename("width")
+    widths = rows.set_index("row")["extension"].to_frame().join(width)
     widths = widths[widths["width"] >= 2].reset_index()
     if widths.empty:
         return {}
