@@ -25,7 +25,7 @@ from pbxlab.analysis.status import (
     status_at,
     transitions,
 )
-from pbxlab.analysis.tenants import sip_domains, tenant_messages
+from pbxlab.analysis.tenants import sip_domains, tenant_messages, tenants_messages
 
 __all__ = [
     "RELIABILITY",
@@ -55,5 +55,6 @@ __all__ = [
     "status",
     "status_at",
     "tenant_messages",
+    "tenants_messages",
     "transitions",
 ]
