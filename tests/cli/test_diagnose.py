@@ -71,3 +71,14 @@ def test_bad_input_exits_2_without_traceback(
     assert main([a.replace("{sample}", sample) for a in args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_domain_option_names_the_tenant_and_rejects_an_unknown_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sample = str(Path(__file__).resolve().parents[2] / "sample_pcaps" / "lab-nat.pcap")
+    assert main(["diagnose", sample, "--domain", "127.0.0.1", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert records and {r["domain"] for r in records if r["extension"]} == {"127.0.0.1"}
+    assert main(["diagnose", sample, "--domain", "nosuch.example"]) == 2
+    assert "no REGISTER to 'nosuch.example'" in capsys.readouterr().err
