@@ -101,6 +101,7 @@ class CaptureParams:
     tcp_share: float = 0.10
     nat_share: float = 0.85
     compact_share: float = 0.10
+    tcp_split_share: float = 0.08  # TCP messages sent as two segments
     keepalive_interval: float = 30.0
     mean_talk_seconds: float = 15.0
     start_epoch: float = 1772442000.0  # 2026-03-02 09:00:00 UTC
@@ -114,7 +115,14 @@ class CaptureParams:
 
 PRESETS: dict[str, CaptureParams] = {
     # For tests: a few hundred frames' worth of every feature, in well under a second.
-    "tiny": CaptureParams(phones=30, duration=75.0, call_rate=0.25, seed=7, mean_talk_seconds=2.0),
+    "tiny": CaptureParams(
+        phones=30,
+        duration=75.0,
+        call_rate=0.25,
+        seed=7,
+        mean_talk_seconds=2.0,
+        tcp_split_share=0.3,
+    ),
     "small": CaptureParams(phones=300, duration=240.0, call_rate=0.05, seed=3),
     # The benchmark file: >= 300k packets, about a quarter of them SIP.
     "default": CaptureParams(),
@@ -284,7 +292,7 @@ class _Simulation:
     def _nat_port(self, used: set[tuple[int, int]], public_index: int) -> int:
         """A NAT mapping port not yet used on this public address."""
         while True:
-            port = self.rng.randrange(1024, 65535)
+            port = self.rng.randrange(20000, 60000)
             if (public_index, port) not in used:
                 used.add((public_index, port))
                 return port
@@ -422,7 +430,7 @@ class _Simulation:
             )
         else:
             message, label = messages[0]
-            if self.rng.random() < 0.08:
+            if self.rng.random() < self.p.tcp_split_share:
                 # A stack writing headers and body separately, or a full socket buffer.
                 head_end = message.find(b"\r\n\r\n") + 4
                 cut = head_end if head_end < len(message) else self.rng.randrange(20, len(message))
