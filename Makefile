@@ -18,7 +18,7 @@ system:
 	bash scripts/install-system-deps.sh
 
 demo: system $(STAMP)
-	$(BIN)/pbxlab parse sample_pcaps/*.pcap* -o $(DEMO_OUT)/messages.parquet
+	$(BIN)/pbxlab parse sample_pcaps/*.pcap -o $(DEMO_OUT)/messages.parquet --rtp $(DEMO_OUT)/rtp_streams.parquet --errors $(DEMO_OUT)/errors.csv
 
 lint: $(STAMP)
 	$(BIN)/ruff check pbxlab tests benchmarks

@@ -99,8 +99,15 @@ def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
             return series
         if pd.api.types.is_integer_dtype(series.dtype) or series.empty:
             # integer nanoseconds since the epoch: the capture engine's native unit
-            return pd.Series(pd.to_datetime(series.astype("int64"), unit="ns", utc=True))
+            return pd.Series(pd.to_datetime(series, unit="ns", utc=True))
         return pd.Series(pd.to_datetime(series, utc=True, format="mixed"))
-    if isinstance(dtype, pd.CategoricalDtype) or dtype == "category":
-        return pd.Series(values, dtype="category")
-    return pd.Series(values, dtype=dtype)
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None:
+        series = pd.Series(values, dtype=dtype)
+        # a value outside the declared categories would silently become NaN
+        unknown = series.isna() & pd.Series(values).notna().to_numpy()
+        if unknown.any():
+            bad = sorted({str(v) for v in pd.Series(values)[unknown.to_numpy()]})
+            raise ValueError(f"values {bad} are not among the categories {list(dtype.categories)}")
+        return series
+    result: pd.Series = pd.Series(values, dtype=dtype)
+    return result

@@ -18,15 +18,23 @@ MESSAGES = TableSchema(
     [
         Column("ts", UTC_NS, "When the message was captured (UTC).", nullable=False),
         Column("source_file", CATEGORY, "Capture file the message came from."),
-        Column("frame", "Int64", "1-based frame number in the capture (the last frame for "
-               "messages reassembled from several)."),
+        Column(
+            "frame",
+            "Int64",
+            "1-based frame number in the capture (the last frame for "
+            "messages reassembled from several).",
+        ),
         Column("src", STRING, "Source IP address of the message."),
         Column("sport", "UInt16", "Source port."),
         Column("dst", STRING, "Destination IP address."),
         Column("dport", "UInt16", "Destination port."),
         Column("transport", CATEGORY, "udp or tcp (for HEP: the transport HEP reports)."),
-        Column("encap", CATEGORY, "Encapsulation the SIP was found in (none, hep2, hep3, gtp, "
-               "gre, ipip, vlan, pppoe, l2tp; '+'-joined when nested)."),
+        Column(
+            "encap",
+            CATEGORY,
+            "Encapsulation the SIP was found in (none, hep2, hep3, gtp, "
+            "gre, ipip, vlan, pppoe, l2tp; '+'-joined when nested).",
+        ),
         Column("is_request", "boolean", "True for requests, False for responses.", nullable=False),
         Column("method", CATEGORY, "Request method (requests only)."),
         Column("status", "UInt16", "Response status code (responses only)."),
@@ -50,8 +58,11 @@ MESSAGES = TableSchema(
         Column("via_port", "UInt16", "sent-by port of the top Via (when given)."),
         Column("via_transport", CATEGORY, "Transport named in the top Via (UDP, TCP, TLS...)."),
         Column("via_received", STRING, "received parameter of the top Via."),
-        Column("via_rport", STRING, "rport parameter of the top Via ('' when present "
-               "without a value, i.e. requested)."),
+        Column(
+            "via_rport",
+            STRING,
+            "rport parameter of the top Via ('' when present without a value, i.e. requested).",
+        ),
         Column("via_count", "UInt16", "Number of Via entries."),
         Column("branch", STRING, "branch parameter of the top Via."),
         Column("user_agent", STRING, "User-Agent header, or Server for responses without one."),
@@ -60,8 +71,12 @@ MESSAGES = TableSchema(
         Column("sdp_connection", STRING, "Connection address of the SDP audio stream."),
         Column("sdp_audio_port", "UInt16", "Port of the first SDP m=audio line."),
         Column("sdp_direction", CATEGORY, "sendrecv / sendonly / recvonly / inactive."),
-        Column("auth", "boolean", "Whether an Authorization or Proxy-Authorization header was "
-               "present.", nullable=False),
+        Column(
+            "auth",
+            "boolean",
+            "Whether an Authorization or Proxy-Authorization header was present.",
+            nullable=False,
+        ),
         Column("auth_user", STRING, "username= of the Authorization header (never a secret)."),
         Column("parse_error", STRING, "None, or what was wrong with the message."),
     ],
@@ -88,8 +103,12 @@ RTP_STREAMS = TableSchema(
         Column("last_ts", UTC_NS, "Last packet time."),
         Column("first_frame", "Int64", "Frame of the first packet."),
         Column("dst_announced", "boolean", "The destination ip:port was announced in an SDP."),
-        Column("src_announced", "boolean", "The source ip:port was announced in an SDP; False "
-               "means media came from an address the SDP did not announce (typically NAT)."),
+        Column(
+            "src_announced",
+            "boolean",
+            "The source ip:port was announced in an SDP; False "
+            "means media came from an address the SDP did not announce (typically NAT).",
+        ),
     ],
 )
 
@@ -101,8 +120,11 @@ ERRORS = TableSchema(
         Column("frame", "Int64", "Frame number (captures)."),
         Column("line", "Int64", "Line number (logs)."),
         Column("byte_offset", "Int64", "Byte offset in the (uncompressed) file."),
-        Column("stage", CATEGORY, "Layer that failed: framing, link, ip, tcp, udp, sip, hep, "
-               "tunnel, log."),
+        Column(
+            "stage",
+            CATEGORY,
+            "Layer that failed: framing, link, ip, tcp, udp, sip, hep, tunnel, log.",
+        ),
         Column("error", STRING, "What was wrong."),
         Column("excerpt", STRING, "The offending input, quoted (truncated)."),
     ],

@@ -60,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("pbxlab: aborted", err=True)
         return EXIT_BAD_INPUT
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"pbxlab: error: {exc}", err=True)
+        return EXIT_BAD_INPUT
     except Exception as exc:  # the contract: no traceback unless --debug
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return EXIT_BAD_INPUT
         if debug:
             raise
         typer.echo(f"pbxlab: unexpected error: {exc!r} (run with --debug for details)", err=True)

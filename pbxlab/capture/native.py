@@ -1,0 +1,291 @@
+"""The native capture backend: pure Python, no external program, streaming.
+
+Strategy: one pass over the file's records.  Each frame is decoded to a
+UDP/TCP segment (:mod:`.decode`, with IP reassembly); UDP payloads are, in
+order of cost, media of an SDP-announced stream (:mod:`.rtp`), a SIP message
+(recognised by its start line on any port), HEP-encapsulated SIP
+(:mod:`.hep`), or a CRLF keepalive; TCP segments go through
+:mod:`.tcp`.  Rows are accumulated as tuples and turned into a typed
+DataFrame every ``chunk_size`` messages, so memory stays bounded by the chunk
+size and the connection/stream state, not by the file size.
+
+Lenient by default: whatever cannot be read becomes a row of the ``errors``
+table (file, frame, byte offset, layer, what, excerpt) and reading goes on;
+``strict=True`` raises the first such problem as a typed error instead.
+A file that is not a capture at all always raises.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pbxlab.capture.backend import CaptureChunk
+from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
+from pbxlab.capture.framing import Record, iter_records
+from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
+from pbxlab.capture.message_columns import MESSAGE_COLUMNS, message_columns
+from pbxlab.capture.rtp import MediaTracker
+from pbxlab.capture.sip.framer import Keepalive, Message, Skipped
+from pbxlab.capture.sip.message import looks_like_sip, parse_message
+from pbxlab.capture.tcp import Gap, TcpReassembler
+from pbxlab.errors import (
+    CaptureFormatError,
+    Location,
+    PacketDecodeError,
+    PbxlabError,
+    SipParseError,
+)
+from pbxlab.tables import ERRORS, MESSAGES
+
+DEFAULT_CHUNK_SIZE = 100_000
+EXCERPT_BYTES = 80
+PACKET_COLUMNS = ("ts", "frame", "src", "sport", "dst", "dport", "transport", "encap")
+_KEEPALIVE_PAYLOADS = frozenset({b"\r\n", b"\r\n\r\n", b"\x00\x00\x00\x00", b"\n", b"\x00"})
+
+
+class NativeBackend:
+    """Reads pcap/pcapng(.gz) files with pbxlab's own decoders."""
+
+    name = "native"
+
+    def open(self, path: Path, *, strict: bool, chunk_size: int) -> NativeRun:
+        """Start reading ``path`` (nothing is read until :meth:`NativeRun.chunks`)."""
+        return NativeRun(path, strict=strict, chunk_size=chunk_size)
+
+
+class NativeRun:
+    """One pass of the native backend over one file."""
+
+    def __init__(self, path: Path, *, strict: bool, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        self.path = path
+        self.name = str(path)
+        self.strict = strict
+        self.chunk_size = chunk_size
+        self.stats: Counter[str] = Counter()
+        self._media = MediaTracker()
+        self._rows: list[tuple[Any, ...]] = []
+        self._errors: list[tuple[Any, ...]] = []
+
+    # -- public --------------------------------------------------------------
+
+    def chunks(self) -> Iterator[CaptureChunk]:
+        """Yield the file's messages and errors, at most ``chunk_size`` messages each."""
+        decoder = PacketDecoder()
+        tcp = TcpReassembler()
+        records = iter_records(self.path)
+        record: Record | None = None
+        try:
+            for record in records:
+                self.stats["frames"] += 1
+                try:
+                    segment = decoder.decode(record.linktype, record.data, record.ts_ns)
+                except PacketDecodeError as exc:
+                    self._error(record, "link", str(exc), record.data[:EXCERPT_BYTES])
+                    continue
+                if segment is None:
+                    self.stats["frames_without_udp_tcp"] += 1
+                    continue
+                if segment.proto == IPPROTO_UDP:
+                    self._udp(record, segment)
+                else:
+                    self._tcp(record, segment, tcp)
+                if len(self._rows) >= self.chunk_size:
+                    yield self._take_chunk()
+        except CaptureFormatError as exc:
+            if self.stats["frames"] == 0 and exc.location.byte_offset == 0:
+                raise  # not a capture at all: nothing to be lenient about
+            if self.strict:
+                raise
+            loc = exc.location
+            self._errors.append((loc.frame, None, loc.byte_offset, "framing", exc.message, None))
+        for key, skipped in tcp.flush():
+            self._stream_problem(record, key, skipped.reason, b"")
+        if decoder.fragments.pending or decoder.fragments.expired:
+            count = decoder.fragments.pending + decoder.fragments.expired
+            self._error(record, "ip", f"{count} fragmented IP datagram(s) never completed", b"")
+        if self._media.dropped_streams:
+            self._error(
+                record,
+                "rtp",
+                f"{self._media.dropped_streams} RTP packets of streams "
+                "beyond the stream limit were not analysed",
+                b"",
+            )
+        yield self._take_chunk()
+
+    def rtp_streams(self) -> pd.DataFrame:
+        """Per-direction media statistics (complete once chunks() is exhausted)."""
+        return self._media.table(self.name)
+
+    # -- per packet ----------------------------------------------------------
+
+    def _udp(self, record: Record, seg: Segment) -> None:
+        payload = seg.payload
+        if self._media.packet(
+            seg.src, seg.sport, seg.dst, seg.dport, payload, record.ts_ns, record.frame
+        ):
+            self.stats["media_packets"] += 1
+            return
+        if looks_like_sip(payload):
+            self._sip(
+                record,
+                seg.src,
+                seg.sport,
+                seg.dst,
+                seg.dport,
+                "udp",
+                seg.encap,
+                payload,
+                record.ts_ns,
+            )
+        elif is_hep(payload):
+            self._hep(record, seg, payload)
+        elif payload in _KEEPALIVE_PAYLOADS:
+            self.stats["keepalives"] += 1
+        else:
+            self.stats["udp_other"] += 1
+
+    def _hep(self, record: Record, seg: Segment, payload: bytes) -> None:
+        try:
+            hep = decode_hep(payload)
+        except PacketDecodeError as exc:
+            self._error(record, "hep", str(exc), payload[:EXCERPT_BYTES])
+            return
+        if hep.proto_type != HEP_PROTO_SIP or not looks_like_sip(hep.payload):
+            self.stats["hep_other"] += 1
+            return
+        encap = f"hep{hep.version}" + (f"+{seg.encap}" if seg.encap else "")
+        transport = "tcp" if hep.ip_proto == 6 else "udp"
+        self._sip(
+            record,
+            hep.src,
+            hep.sport,
+            hep.dst,
+            hep.dport,
+            transport,
+            encap,
+            hep.payload,
+            hep.ts_ns if hep.ts_ns is not None else record.ts_ns,
+        )
+
+    def _tcp(self, record: Record, seg: Segment, tcp: TcpReassembler) -> None:
+        key = (seg.src, seg.sport, seg.dst, seg.dport)
+        for event in tcp.segment(key, seg.tcp_seq, seg.tcp_flags, seg.payload):
+            if isinstance(event, Message):
+                self._sip(
+                    record,
+                    seg.src,
+                    seg.sport,
+                    seg.dst,
+                    seg.dport,
+                    "tcp",
+                    seg.encap,
+                    event.data,
+                    record.ts_ns,
+                )
+            elif isinstance(event, Keepalive):
+                self.stats["keepalives"] += 1
+            elif isinstance(event, Skipped):
+                self._stream_problem(record, key, event.reason, event.data)
+            elif isinstance(event, Gap):
+                self._stream_problem(
+                    record,
+                    key,
+                    f"{event.missing} bytes missing from the capture; stream resynchronised",
+                    b"",
+                )
+
+    def _sip(
+        self,
+        record: Record,
+        src: bytes,
+        sport: int,
+        dst: bytes,
+        dport: int,
+        transport: str,
+        encap: str,
+        data: bytes,
+        ts_ns: int,
+    ) -> None:
+        try:
+            msg = parse_message(data)
+        except SipParseError as exc:
+            self._error(record, "sip", exc.message, data[:EXCERPT_BYTES], exc)
+            return
+        columns, sdp = message_columns(msg)
+        self.stats["sip_messages"] += 1
+        if sdp is not None:
+            call_id = columns[4]
+            for media in sdp.media:
+                self._media.announce(
+                    media.connection, media.port, call_id, media.rtpmap, media.rtcp_port
+                )
+        self._rows.append(
+            (
+                ts_ns,
+                record.frame,
+                ip_text(src),
+                sport,
+                ip_text(dst),
+                dport,
+                transport,
+                encap or "none",
+                *columns,
+            )
+        )
+
+    # -- problems ------------------------------------------------------------
+
+    def _stream_problem(
+        self, record: Record | None, key: tuple[bytes, int, bytes, int], reason: str, data: bytes
+    ) -> None:
+        src, sport, dst, dport = key
+        flow = f"TCP {ip_text(src)}:{sport} -> {ip_text(dst)}:{dport}: "
+        self._error(record, "tcp", flow + reason, data[:EXCERPT_BYTES])
+
+    def _error(
+        self,
+        record: Record | None,
+        stage: str,
+        message: str,
+        excerpt: bytes,
+        cause: PbxlabError | None = None,
+    ) -> None:
+        frame = record.frame if record is not None else None
+        offset = record.offset if record is not None else None
+        if self.strict:
+            location = Location(self.name, frame=frame, byte_offset=offset)
+            if isinstance(cause, SipParseError):
+                raise SipParseError(message, cause.offset, location)
+            raise PacketDecodeError(f"{stage}: {message}", location)
+        self._errors.append(
+            (frame, None, offset, stage, message, repr(excerpt) if excerpt else None)
+        )
+
+    # -- chunks --------------------------------------------------------------
+
+    def _take_chunk(self) -> CaptureChunk:
+        rows, self._rows = self._rows, []
+        errors, self._errors = self._errors, []
+        return CaptureChunk(self._messages_frame(rows), self._errors_frame(errors))
+
+    def _messages_frame(self, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+        if not rows:
+            return MESSAGES.empty()
+        names = PACKET_COLUMNS + MESSAGE_COLUMNS
+        data: dict[str, Any] = dict(zip(names, zip(*rows, strict=True), strict=True))
+        data["source_file"] = [self.name] * len(rows)
+        return MESSAGES.build(data)
+
+    def _errors_frame(self, errors: list[tuple[Any, ...]]) -> pd.DataFrame:
+        if not errors:
+            return ERRORS.empty()
+        names = ("frame", "line", "byte_offset", "stage", "error", "excerpt")
+        data: dict[str, Any] = dict(zip(names, zip(*errors, strict=True), strict=True))
+        data["source_file"] = [self.name] * len(errors)
+        return ERRORS.build(data)

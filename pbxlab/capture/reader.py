@@ -1,0 +1,183 @@
+"""Public entry points for captures: :func:`read_capture` and :func:`iter_capture`.
+
+``read_capture`` returns a :class:`Capture` holding whole tables;
+``iter_capture`` streams the same tables chunk by chunk for captures too big
+to hold (the ``pbxlab parse`` command writes those chunks straight to disk).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pbxlab.capture.backend import Backend, CaptureChunk
+from pbxlab.capture.native import DEFAULT_CHUNK_SIZE, NativeBackend
+from pbxlab.errors import CaptureFormatError, InputError, Location
+from pbxlab.tables import ERRORS, MESSAGES, RTP_STREAMS
+
+BACKENDS = ("native", "pyshark")
+
+PathLike = str | Path
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called ``name`` ('native' or 'pyshark'); raises InputError otherwise."""
+    if name == "native":
+        return NativeBackend()
+    if name == "pyshark":
+        from pbxlab.capture.pyshark_backend import PysharkBackend
+
+        return PysharkBackend()
+    raise InputError(f"unknown capture backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def _as_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    if isinstance(path_or_paths, (str, Path)):
+        paths = [Path(path_or_paths)]
+    else:
+        paths = [Path(p) for p in path_or_paths]
+    for path in paths:
+        if not path.exists():
+            raise CaptureFormatError("no such file", Location(str(path)))
+        if path.is_dir():
+            raise CaptureFormatError("is a directory, not a capture file", Location(str(path)))
+    return paths
+
+
+@dataclass
+class CaptureStream:
+    """Chunks of one or more captures, read lazily; iterate it once.
+
+    After iteration, :attr:`rtp_streams` and :attr:`stats` describe the whole
+    input.
+    """
+
+    paths: list[Path]
+    backend: Backend
+    strict: bool = False
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    rtp_parts: list[pd.DataFrame] = field(default_factory=list)
+    stats: Counter[str] = field(default_factory=Counter)
+
+    def __iter__(self) -> Iterator[CaptureChunk]:
+        for path in self.paths:
+            run = self.backend.open(path, strict=self.strict, chunk_size=self.chunk_size)
+            yield from run.chunks()
+            self.rtp_parts.append(run.rtp_streams())
+            self.stats.update(getattr(run, "stats", {}))
+            self.stats["files"] += 1
+
+    @property
+    def rtp_streams(self) -> pd.DataFrame:
+        """Media streams of every file read so far."""
+        return _concat(RTP_STREAMS.empty(), self.rtp_parts, RTP_STREAMS.names)
+
+
+def iter_capture(
+    path_or_paths: PathLike | Iterable[PathLike],
+    *,
+    backend: str = "native",
+    strict: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> CaptureStream:
+    """Stream captures as chunks of the ``messages`` and ``errors`` tables.
+
+    Memory is bounded by ``chunk_size`` (messages per chunk) and the
+    reader's connection state, not by the file size.  Raises
+    CaptureFormatError for a missing or non-capture file, and (strict=True)
+    the first problem met while reading.
+    """
+    return CaptureStream(_as_paths(path_or_paths), get_backend(backend), strict, chunk_size)
+
+
+@dataclass
+class Capture:
+    """The tables read from one or more capture files."""
+
+    messages: pd.DataFrame
+    rtp_streams: pd.DataFrame
+    errors: pd.DataFrame
+    files: list[str]
+    stats: Counter[str]
+
+    def summary(self) -> dict[str, object]:
+        """Counts for a one-screen overview: messages by method/status, transports, errors."""
+        msgs = self.messages
+        requests = msgs[msgs["is_request"]]
+        responses = msgs[~msgs["is_request"]]
+        by_status = (
+            responses.assign(
+                what=responses["status"].astype(str)
+                + "/"
+                + responses["cseq_method"].astype("string").fillna("?")
+            )
+            .groupby("what", observed=True)
+            .size()
+        )
+        return {
+            "files": len(self.files),
+            "frames": int(self.stats.get("frames", 0)),
+            "sip_messages": len(msgs),
+            "requests": requests.groupby("method", observed=True)
+            .size()
+            .sort_values(ascending=False)
+            .to_dict(),
+            "responses": by_status.sort_values(ascending=False).to_dict(),
+            "transports": msgs.groupby("transport", observed=True).size().to_dict(),
+            "encapsulations": msgs.groupby("encap", observed=True).size().to_dict(),
+            "media_streams": len(self.rtp_streams),
+            "media_packets": int(self.stats.get("media_packets", 0)),
+            "errors": self.errors.groupby("stage", observed=True).size().to_dict(),
+        }
+
+
+def read_capture(
+    path_or_paths: PathLike | Iterable[PathLike],
+    *,
+    backend: str = "native",
+    strict: bool = False,
+) -> Capture:
+    """Read one or more pcap/pcapng(.gz) files into a :class:`Capture`.
+
+    ``messages`` is time-ordered across files.  Lenient by default: problems
+    are rows of ``errors`` and the rest is returned; ``strict=True`` raises
+    the first one (CaptureFormatError, PacketDecodeError or SipParseError,
+    each with file, frame and byte offset).  A missing or non-capture file
+    always raises CaptureFormatError.
+    """
+    stream = iter_capture(path_or_paths, backend=backend, strict=strict)
+    message_parts: list[pd.DataFrame] = []
+    error_parts: list[pd.DataFrame] = []
+    for chunk in stream:
+        message_parts.append(chunk.messages)
+        error_parts.append(chunk.errors)
+    messages = _concat(MESSAGES.empty(), message_parts, MESSAGES.names)
+    if len(stream.paths) > 1:
+        messages = messages.sort_values("ts", kind="stable").reset_index(drop=True)
+    return Capture(
+        messages=messages,
+        rtp_streams=stream.rtp_streams,
+        errors=_concat(ERRORS.empty(), error_parts, ERRORS.names),
+        files=[str(p) for p in stream.paths],
+        stats=stream.stats,
+    )
+
+
+def _concat(empty: pd.DataFrame, parts: list[pd.DataFrame], names: tuple[str, ...]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    frame = pd.concat(parts, ignore_index=True)
+    # concatenating categoricals with different categories falls back to object
+    for name in names:
+        if isinstance(empty[name].dtype, pd.CategoricalDtype) and not isinstance(
+            frame[name].dtype, pd.CategoricalDtype
+        ):
+            frame[name] = frame[name].astype("category")
+    return frame

@@ -1,0 +1,128 @@
+"""``pbxlab parse``: captures to the ``messages`` table, written in chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pbxlab.capture.reader import BACKENDS, Capture, iter_capture
+from pbxlab.io import TableWriter, output_format
+from pbxlab.tables import ERRORS, MESSAGES, RTP_STREAMS
+
+_err = Console(stderr=True)
+
+
+def parse(
+    inputs: list[Path] = typer.Argument(..., help="Capture files (pcap, pcapng, .gz)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Messages table: .parquet or .csv."),
+    backend: str = typer.Option("native", help=f"Capture backend: {' or '.join(BACKENDS)}."),
+    strict: bool = typer.Option(False, help="Stop at the first unreadable packet or message."),
+    errors_out: Path | None = typer.Option(
+        None, "--errors", help="Also write the errors table here."
+    ),
+    rtp_out: Path | None = typer.Option(None, "--rtp", help="Also write rtp_streams here."),
+    chunk_size: int = typer.Option(100_000, min=1000, help="Messages per written chunk."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
+) -> None:
+    """Parse SIP captures into the messages table (one row per SIP message)."""
+    output_format(output)  # fail on a bad extension before reading anything
+    for extra in (errors_out, rtp_out):
+        if extra is not None:
+            output_format(extra)
+    stream = iter_capture(inputs, backend=backend, strict=strict, chunk_size=chunk_size)
+    messages_seen = []
+    errors_seen = []
+    with (
+        TableWriter(output, MESSAGES) as writer,
+        _maybe_writer(errors_out) as err_writer,
+        _err.status("reading captures...") as status,
+    ):
+        for chunk in stream:
+            writer.write(chunk.messages)
+            # keep only what the summary needs, not the chunk
+            messages_seen.append(
+                chunk.messages[
+                    ["is_request", "method", "status", "cseq_method", "transport", "encap"]
+                ]
+            )
+            errors_seen.append(chunk.errors)
+            if err_writer is not None:
+                err_writer.write(chunk.errors)
+            status.update(f"reading captures... {writer.rows} messages")
+    if rtp_out is not None:
+        with TableWriter(rtp_out, RTP_STREAMS) as rtp_writer:
+            rtp_writer.write(stream.rtp_streams)
+    if quiet:
+        return
+
+    summary_capture = Capture(
+        messages=pd.concat(messages_seen, ignore_index=True) if messages_seen else MESSAGES.empty(),
+        rtp_streams=stream.rtp_streams,
+        errors=pd.concat(errors_seen, ignore_index=True) if errors_seen else ERRORS.empty(),
+        files=[str(p) for p in stream.paths],
+        stats=stream.stats,
+    )
+    print_summary(summary_capture, output)
+
+
+class _NullWriter:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _maybe_writer(path: Path | None) -> TableWriter | _NullWriter:
+    return TableWriter(path, ERRORS) if path is not None else _NullWriter()
+
+
+def print_summary(capture: Capture, output: Path) -> None:
+    """One screen on stderr: what was read, by method/status, transports and problems."""
+    summary = capture.summary()
+    _err.print(
+        f"[bold]{summary['sip_messages']} SIP messages[/bold] from {summary['frames']} frames "
+        f"in {summary['files']} file(s) -> {output}"
+    )
+    table = Table(title="Requests and responses", show_edge=False)
+    table.add_column("request")
+    table.add_column("count", justify="right")
+    table.add_column("response")
+    table.add_column("count", justify="right")
+    requests = list(summary["requests"].items())  # type: ignore[attr-defined]
+    responses = list(summary["responses"].items())  # type: ignore[attr-defined]
+    for i in range(max(len(requests), len(responses))):
+        req = requests[i] if i < len(requests) else ("", "")
+        resp = responses[i] if i < len(responses) else ("", "")
+        table.add_row(str(req[0]), str(req[1]), str(resp[0]), str(resp[1]))
+    _err.print(table)
+    _err.print(
+        f"transports: {_fmt(summary['transports'])}; "
+        f"encapsulations: {_fmt(summary['encapsulations'])}"
+    )
+    _err.print(
+        f"media: {summary['media_streams']} RTP/RTCP streams, {summary['media_packets']} packets"
+    )
+    errors = summary["errors"]
+    if errors:
+        total = sum(errors.values())  # type: ignore[attr-defined]
+        _err.print(
+            f"[yellow]skipped {total} unreadable item(s): {_fmt(errors)} "
+            "(write them with --errors FILE)[/yellow]"
+        )
+    else:
+        _err.print("nothing skipped")
+
+
+def _fmt(counts: object) -> str:
+    items = dict(counts).items()  # type: ignore[call-overload]
+    return ", ".join(f"{k} {v}" for k, v in items) or "none"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``parse`` to the pbxlab command."""
+    app.command("parse")(parse)
