@@ -63,7 +63,7 @@ from benchmarks.sip_text import (
 )
 
 # Bump when the generated traffic changes, so cached benchmark files are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -250,6 +250,9 @@ class _Call:
 # endpoint a to endpoint b; kind 1: TCP on connection a, b = from_client, with flags.
 _UDP = 0
 _TCP = 1
+# A TCP message sent as two segments: nothing else may leave in that direction
+# between its head and its tail, whatever the other scenarios scheduled.
+_WHOLE, _HEAD, _TAIL = 0, 1, 2
 
 
 class _Simulation:
@@ -271,6 +274,8 @@ class _Simulation:
         self.responses: Counter[str] = Counter()
         self.transports: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
+        # (connection, direction) -> (id of the message split open there, frames held back)
+        self.split_open: dict[tuple[int, bool], tuple[int, list[tuple[Any, ...]]]] = {}
         self.phones = self._make_phones()
 
     # ---- identities -------------------------------------------------------------
@@ -383,9 +388,10 @@ class _Simulation:
         flags: int,
         payload: bytes,
         labels: tuple[str, ...],
+        split: tuple[int, int] = (_WHOLE, 0),
     ) -> None:
         ts_us = self.start_us + round(t * 1_000_000)
-        entry = (ts_us, next(self.order), _TCP, conn, (from_client, flags), payload, labels)
+        entry = (ts_us, next(self.order), _TCP, conn, (from_client, flags, split), payload, labels)
         self._bucket(t, entry)
 
     def _open_tcp(self, t: float, phone: _Phone) -> float:
@@ -434,8 +440,15 @@ class _Simulation:
                 # A stack writing headers and body separately, or a full socket buffer.
                 head_end = message.find(b"\r\n\r\n") + 4
                 cut = head_end if head_end < len(message) else self.rng.randrange(20, len(message))
+                message_id = next(self.order)
                 self._tcp(
-                    t, conn, from_client=from_phone, flags=TCP_ACK, payload=message[:cut], labels=()
+                    t,
+                    conn,
+                    from_client=from_phone,
+                    flags=TCP_ACK,
+                    payload=message[:cut],
+                    labels=(),
+                    split=(_HEAD, message_id),
                 )
                 t += self.rng.uniform(0.0001, 0.002)
                 self._tcp(
@@ -445,6 +458,7 @@ class _Simulation:
                     flags=TCP_PSH | TCP_ACK,
                     payload=message[cut:],
                     labels=(label,),
+                    split=(_TAIL, message_id),
                 )
             else:
                 self._tcp(
@@ -1191,35 +1205,57 @@ class _Simulation:
     def _write_window(self, window: int) -> None:
         entries = self.buckets.pop(window, [])
         entries.sort()
-        writer = self.writer
-        truth = self.truth
-        for ts_us, _, kind, a, b, payload, labels in entries:
-            if kind == _UDP:
-                writer.udp(ts_us, a, b, payload)
-                transport = "udp"
+        for entry in entries:
+            if entry[2] == _TCP:
+                self._write_tcp(entry)
             else:
-                from_client, flags = b
-                if not a.write(writer, ts_us, from_client, flags, payload):
-                    continue
-                truth.tcp_segments += 1
-                transport = "tcp"
-            if not labels:
-                continue
-            if labels[0] == LABEL_RTP:
-                truth.rtp_packets += 1
-                continue
-            truth.sip_frames += 1
-            for label in labels:
-                if label.isdigit():
-                    self.responses[label] += 1
-                else:
-                    self.requests[label] += 1
-                self.transports[transport] += 1
+                self._write_entry(entry)
         if entries:
-            if not truth.first_ts:
-                truth.first_ts = entries[0][0] / 1e6
-            truth.last_ts = entries[-1][0] / 1e6
-        writer.flush()
+            if not self.truth.first_ts:
+                self.truth.first_ts = entries[0][0] / 1e6
+            self.truth.last_ts = entries[-1][0] / 1e6
+        self.writer.flush()
+
+    def _write_tcp(self, entry: tuple[Any, ...]) -> None:
+        conn, (from_client, _, split) = entry[3], entry[4]
+        role, message_id = split
+        key = (id(conn), from_client)
+        open_split = self.split_open.get(key)
+        if open_split is not None and (role != _TAIL or message_id != open_split[0]):
+            open_split[1].append(entry)  # wait for the open message's tail
+            return
+        self._write_entry(entry)
+        if role == _HEAD:
+            self.split_open[key] = (message_id, [])
+        elif open_split is not None:
+            del self.split_open[key]
+            for offset, waiting in enumerate(open_split[1], start=1):
+                self._write_tcp((entry[0] + offset, *waiting[1:]))
+
+    def _write_entry(self, entry: tuple[Any, ...]) -> None:
+        ts_us, _, kind, a, b, payload, labels = entry
+        truth = self.truth
+        if kind == _UDP:
+            self.writer.udp(ts_us, a, b, payload)
+            transport = "udp"
+        else:
+            from_client, flags, _split = b
+            if not a.write(self.writer, ts_us, from_client, flags, payload):
+                return
+            truth.tcp_segments += 1
+            transport = "tcp"
+        if not labels:
+            return
+        if labels[0] == LABEL_RTP:
+            truth.rtp_packets += 1
+            return
+        truth.sip_frames += 1
+        for label in labels:
+            if label.isdigit():
+                self.responses[label] += 1
+            else:
+                self.requests[label] += 1
+            self.transports[transport] += 1
 
     def run(self, progress: Callable[[float, int], None] | None = None) -> None:
         p = self.p

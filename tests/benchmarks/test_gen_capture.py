@@ -120,6 +120,8 @@ def test_tshark_sees_coherent_tcp(tiny: tuple[Path, CaptureTruth]) -> None:
     # No retransmission, lost segment, out-of-order or duplicate ACK anywhere.
     assert tshark_fields(path, "tcp.analysis.flags", "frame.number") == []
     assert len(tshark_fields(path, "tcp.flags.syn == 1 && tcp.flags.ack == 0", "frame.number")) > 0
+    # Every SIP byte belongs to a message (no "Continuation" of interleaved segments).
+    assert tshark_fields(path, "sip && !sip.Method && !sip.Status-Code", "frame.number") == []
     # Messages split over two segments, and segments carrying two messages.
     assert len(tshark_fields(path, "tcp.segments && sip", "frame.number")) > 0
     two = [row for row in tshark_fields(path, "tcp && sip", "sip.CSeq.method") if "," in row[0]]
