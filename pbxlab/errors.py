@@ -81,5 +81,24 @@ class LogFormatError(InputError):
     """A registrar log (or its format) cannot be read."""
 
 
+class LogLineError(LogFormatError):
+    """A log line (or record) looks like a known event but does not parse.
+
+    ``log_format`` names the parser that recognised the line; ``excerpt`` is the
+    offending text (the reader quotes it, truncated, in its ``errors`` table).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        log_format: str,
+        excerpt: str = "",
+        location: Location | None = None,
+    ) -> None:
+        super().__init__(message, location)
+        self.log_format = log_format
+        self.excerpt = excerpt
+
+
 class BackendUnavailableError(PbxlabError):
     """An optional backend (tshark for pyshark) is not installed or not working."""

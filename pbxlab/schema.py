@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -79,7 +80,8 @@ class TableSchema:
 
     def validate(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Check ``frame`` against the schema; raises pandera's SchemaErrors."""
-        return self.pandera().validate(frame, lazy=True)
+        validated: pd.DataFrame = self.pandera().validate(frame, lazy=True)
+        return validated
 
     def describe(self) -> pd.DataFrame:
         """The schema itself as a table: column, dtype, description."""
@@ -109,5 +111,13 @@ def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
             bad = sorted({str(v) for v in pd.Series(values)[unknown.to_numpy()]})
             raise ValueError(f"values {bad} are not among the categories {list(dtype.categories)}")
         return series
+    if (
+        isinstance(dtype, pd.StringDtype)
+        and dtype.storage == "pyarrow"
+        and isinstance(values, list)
+    ):
+        # straight to Arrow: several times faster than pandas' element-wise checks
+        arrow = pa.array(list(values), type=pa.large_string(), from_pandas=True)
+        return pd.Series(pd.arrays.ArrowStringArray(arrow))
     result: pd.Series = pd.Series(values, dtype=dtype)
     return result

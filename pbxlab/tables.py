@@ -140,6 +140,12 @@ EVENT_KINDS = (
     "lagged",
     "auth_failed",
     "challenge",
+    # security and call-state events that registrar logs report beside registrations
+    "unknown_user",  # a request named an account/extension that does not exist
+    "rejected",  # refused by policy: ACL, domain, unknown dialled extension, scanner
+    "ringing",
+    "in_use",
+    "idle",
 )
 
 EVENTS = TableSchema(
@@ -159,4 +165,169 @@ EVENTS = TableSchema(
     ],
 )
 
-__all__ = ["ERRORS", "EVENTS", "EVENT_KINDS", "MESSAGES", "RTP_STREAMS"]
+
+# -- derived tables (pbxlab.analysis) -------------------------------------------------
+
+REGISTRATION_RESULTS = ("ok", "challenged", "auth_failed", "forbidden", "timeout", "error")
+
+REGISTRATIONS = TableSchema(
+    "registrations",
+    "One row per REGISTER transaction and its outcome.",
+    [
+        Column("ts", UTC_NS, "When the REGISTER was sent (first transmission).", nullable=False),
+        Column("extension", STRING, "AOR user (To user) being registered."),
+        Column("domain", STRING, "AOR host (To host), the tenant's SIP domain."),
+        Column("contact", STRING, "First Contact URI of the request ('*' to remove all)."),
+        Column("source", STRING, "Where the REGISTER came from (ip:port as seen on the wire)."),
+        Column("requested_expires", "Int64", "Expiry asked for (Contact expires= or Expires)."),
+        Column("granted_expires", "Int64", "Expiry the registrar granted for this contact."),
+        Column(
+            "result", pd.CategoricalDtype(list(REGISTRATION_RESULTS)), "Outcome.", nullable=False
+        ),
+        Column("status", "UInt16", "Final response status (None on timeout)."),
+        Column("user_agent", STRING, "User-Agent of the REGISTER."),
+        Column("auth_user", STRING, "Digest username sent, if any."),
+        Column("call_id", STRING, "Call-ID."),
+        Column("cseq_num", "Int64", "CSeq number."),
+        Column("retransmissions", "Int64", "Extra copies of the request seen."),
+        Column("answered_ts", UTC_NS, "When the final response was seen."),
+        Column("source_file", CATEGORY, "Capture or log file."),
+        Column("evidence", STRING, "Frames (or lines) of the request and its final response."),
+    ],
+)
+
+BINDING_END_REASONS = ("unregistered", "expired", "replaced", "still_active", "capture_ended")
+
+BINDINGS = TableSchema(
+    "bindings",
+    "One row per contact binding interval of an extension.",
+    [
+        Column("extension", STRING, "AOR user.", nullable=False),
+        Column("contact", STRING, "Contact URI bound.", nullable=False),
+        Column("source", STRING, "Network source of the registering phone (ip:port)."),
+        Column("user_agent", STRING, "User agent that registered the binding."),
+        Column("start", UTC_NS, "Binding became active.", nullable=False),
+        Column("end", UTC_NS, "Binding ended (or the end of the evidence).", nullable=False),
+        Column(
+            "end_reason",
+            pd.CategoricalDtype(list(BINDING_END_REASONS)),
+            "Why the binding ended.",
+            nullable=False,
+        ),
+        Column("granted_expires", "Int64", "Last expiry granted."),
+        Column("refreshes", "Int64", "Successful re-registrations within the interval."),
+        Column("source_file", CATEGORY, "Capture or log file."),
+        Column("evidence", STRING, "Frames (or lines) that opened and closed the binding."),
+    ],
+)
+
+KEEPALIVES = TableSchema(
+    "keepalives",
+    "Requests the platform sent towards a registered phone, and whether it answered.",
+    [
+        Column("ts", UTC_NS, "When the request was sent.", nullable=False),
+        Column("extension", STRING, "Extension whose contact was probed."),
+        Column("target", STRING, "Where the request went (ip:port)."),
+        Column("method", CATEGORY, "OPTIONS, NOTIFY, INVITE... or CRLF."),
+        Column("answered", "boolean", "Whether any response came back.", nullable=False),
+        Column("status", "UInt16", "Final response status."),
+        Column("rtt_ms", "float64", "Time to the first response."),
+        Column("source_file", CATEGORY, "Capture file."),
+        Column("evidence", STRING, "Frames of the request and its answer."),
+    ],
+)
+
+CALL_END_REASONS = ("bye", "cancel", "failed", "timeout", "ongoing")
+
+CALLS = TableSchema(
+    "calls",
+    "One row per INVITE dialog (a B2BUA's legs are separate rows with a shared leg_group).",
+    [
+        Column("call_id", STRING, "Call-ID.", nullable=False),
+        Column("caller", STRING, "From user."),
+        Column("callee", STRING, "To user (or Request-URI user)."),
+        Column("src", STRING, "Where the INVITE came from (ip:port)."),
+        Column("dst", STRING, "Where the INVITE went (ip:port)."),
+        Column("start", UTC_NS, "First INVITE.", nullable=False),
+        Column("ringing_at", UTC_NS, "First 180/183."),
+        Column("answered_at", UTC_NS, "2xx to the INVITE."),
+        Column("end", UTC_NS, "BYE, CANCEL, final failure or last evidence."),
+        Column(
+            "end_reason",
+            pd.CategoricalDtype(list(CALL_END_REASONS)),
+            "How it ended.",
+            nullable=False,
+        ),
+        Column("final_status", "UInt16", "Final response status to the INVITE."),
+        Column("rtp_streams", "Int64", "RTP streams attributed to the call."),
+        Column("rtp_directions", "Int64", "Distinct directions with media (0, 1 or 2+)."),
+        Column("leg_group", STRING, "Identifier shared by correlated legs through a B2BUA."),
+        Column("source_file", CATEGORY, "Capture file."),
+        Column("evidence", STRING, "Frames of the INVITE, answer and end."),
+    ],
+)
+
+STATES = ("online", "ringing", "in_use", "offline")
+
+STATUS = TableSchema(
+    "status",
+    "Status history: per extension, intervals of one state (DESIGN.md status semantics).",
+    [
+        Column("extension", STRING, "Extension.", nullable=False),
+        Column("start", UTC_NS, "Interval start.", nullable=False),
+        Column("end", UTC_NS, "Interval end.", nullable=False),
+        Column(
+            "state",
+            pd.CategoricalDtype(list(STATES)),
+            "online, ringing, in_use, offline.",
+            nullable=False,
+        ),
+        Column(
+            "reason",
+            STRING,
+            "Why the state holds (e.g. 'binding expired', 'keepalive unanswered', '180 Ringing').",
+        ),
+    ],
+)
+
+SEVERITIES = ("info", "warning", "critical")
+
+FINDINGS = TableSchema(
+    "findings",
+    "One row per diagnosis, with the evidence and the action to take.",
+    [
+        Column("extension", STRING, "Extension concerned (None when about a source)."),
+        Column("source", STRING, "Network source concerned (scanners, brute force)."),
+        Column("code", CATEGORY, "Finding code (DESIGN.md).", nullable=False),
+        Column(
+            "severity",
+            pd.CategoricalDtype(list(SEVERITIES), ordered=True),
+            "Severity.",
+            nullable=False,
+        ),
+        Column("first_seen", UTC_NS, "First evidence."),
+        Column("last_seen", UTC_NS, "Last evidence."),
+        Column("summary", STRING, "One plain sentence a customer could read.", nullable=False),
+        Column("action", STRING, "What the support engineer should do, in the guide's terms."),
+        Column("evidence", STRING, "Where to look: 'file:frame N' / 'file:line N', ';'-joined."),
+    ],
+)
+
+__all__ = [
+    "BINDINGS",
+    "BINDING_END_REASONS",
+    "CALLS",
+    "CALL_END_REASONS",
+    "ERRORS",
+    "EVENTS",
+    "EVENT_KINDS",
+    "FINDINGS",
+    "KEEPALIVES",
+    "MESSAGES",
+    "REGISTRATIONS",
+    "REGISTRATION_RESULTS",
+    "RTP_STREAMS",
+    "SEVERITIES",
+    "STATES",
+    "STATUS",
+]

@@ -34,6 +34,7 @@ from pbxlab.errors import (
 )
 
 BLOCK_SIZE = 4 * 1024 * 1024
+MAX_BATCH = 65_536  # records per batch
 # No link layer frame is anywhere near this; a larger length is a corrupt header.
 MAX_RECORD_LEN = 256 * 1024
 # pcapng blocks carry options and may legitimately be larger than one packet.
@@ -65,6 +66,53 @@ class Record(NamedTuple):
     linktype: int  # LINKTYPE_* value of the interface it was captured on
     data: bytes
     offset: int  # byte offset of the record header in the (uncompressed) file
+
+
+class RecordBatch:
+    """Consecutive records that live in one block of the file, as parallel lists.
+
+    ``buf`` is the block; record ``i`` is ``buf[starts[i] : starts[i] + lengths[i]]``.
+    Batches let the decoder work on many records at once (see
+    :mod:`pbxlab.capture.fastpath`) without copying their bytes.
+    """
+
+    __slots__ = (
+        "buf",
+        "first_frame",
+        "lengths",
+        "linktype",
+        "linktypes",
+        "offsets",
+        "starts",
+        "ts_ns",
+    )
+
+    def __init__(self, buf: bytes, first_frame: int, linktype: int | None) -> None:
+        self.buf = buf
+        self.first_frame = first_frame
+        self.linktype = linktype  # one link type for all records (pcap), else per record
+        self.linktypes: list[int] = []
+        self.starts: list[int] = []
+        self.lengths: list[int] = []
+        self.ts_ns: list[int] = []
+        self.offsets: list[int] = []  # file offset of each record's header
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def linktype_of(self, i: int) -> int:
+        return self.linktype if self.linktype is not None else self.linktypes[i]
+
+    def record(self, i: int) -> Record:
+        """Record ``i`` of the batch (its bytes copied out of the block)."""
+        start = self.starts[i]
+        return Record(
+            self.first_frame + i,
+            self.ts_ns[i],
+            self.linktype_of(i),
+            self.buf[start : start + self.lengths[i]],
+            self.offsets[i],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +148,8 @@ def sniff_capture_format(head: bytes) -> str | None:
     return None
 
 
-def iter_records(path: Path) -> Iterator[Record]:
-    """Yield every record of a pcap or pcapng file (gzip allowed), in file order.
+def iter_record_batches(path: Path, max_batch: int = MAX_BATCH) -> Iterator[RecordBatch]:
+    """Yield the records of a pcap or pcapng file (gzip allowed) in batches, in file order.
 
     Raises UnsupportedFormatError for known formats pbxlab does not read,
     CaptureFormatError for a non-capture file or a corrupt record header, and
@@ -118,9 +166,9 @@ def iter_records(path: Path) -> Iterator[Record]:
             ) from exc
         fmt = sniff_capture_format(head)
         if fmt == "pcap":
-            yield from _iter_pcap(reader)
+            yield from _iter_pcap(reader, max_batch)
         elif fmt == "pcapng":
-            yield from _iter_pcapng(reader)
+            yield from _iter_pcapng(reader, max_batch)
         elif head in UNSUPPORTED_MAGICS:
             raise UnsupportedFormatError(
                 f"{UNSUPPORTED_MAGICS[head]} capture format is not supported; convert it "
@@ -132,6 +180,13 @@ def iter_records(path: Path) -> Iterator[Record]:
                 f"not a pcap or pcapng capture (starts with {head!r})",
                 Location(str(path), byte_offset=0),
             )
+
+
+def iter_records(path: Path) -> Iterator[Record]:
+    """Yield every record of a capture one by one (see :func:`iter_record_batches`)."""
+    for batch in iter_record_batches(path):
+        for i in range(len(batch.starts)):
+            yield batch.record(i)
 
 
 class _BlockReader:
@@ -185,7 +240,7 @@ def _truncated(reader: _BlockReader, frame: int, what: str) -> TruncatedCaptureE
     )
 
 
-def _iter_pcap(reader: _BlockReader) -> Iterator[Record]:
+def _iter_pcap(reader: _BlockReader, max_batch: int) -> Iterator[RecordBatch]:
     if not reader.available(24):
         raise _truncated(reader, 0, "the pcap file header")
     head = reader.peek(24)
@@ -193,40 +248,44 @@ def _iter_pcap(reader: _BlockReader) -> Iterator[Record]:
     _major, _minor, _zone, _sigfigs, snaplen, network = struct.unpack(endian + "HHiIII", head[4:])
     linktype = network & 0x0FFFFFFF  # upper bits carry FCS info in newer files
     reader.pos += 24
-    rec_header = struct.Struct(endian + "IIII")
-    unpack = rec_header.unpack_from
+    unpack = struct.Struct(endian + "IIII").unpack_from
     max_len = max(MAX_RECORD_LEN, snaplen if snaplen < 16 * MAX_RECORD_LEN else 0)
     frame = 0
     while True:
-        # fast path: the whole record is in the buffer
-        buf, pos = reader.buf, reader.pos
-        if len(buf) - pos < 16:
-            if reader.at_eof():
-                return
-            if not reader.available(16):
-                raise _truncated(reader, frame + 1, "a record header")
-            buf, pos = reader.buf, reader.pos
-        sec, frac, incl, _orig = unpack(buf, pos)
-        frame += 1
+        buf, pos, base = reader.buf, reader.pos, reader.base
+        size = len(buf)
+        batch = RecordBatch(buf, frame + 1, linktype)
+        starts, lengths, stamps, offsets = batch.starts, batch.lengths, batch.ts_ns, batch.offsets
+        # the hot loop: records wholly inside the current block
+        while pos + 16 <= size and len(starts) < max_batch:
+            sec, frac, incl, _orig = unpack(buf, pos)
+            end = pos + 16 + incl
+            if incl > max_len or end > size:
+                break
+            starts.append(pos + 16)
+            lengths.append(incl)
+            stamps.append(sec * 1_000_000_000 + frac * ts_mult)
+            offsets.append(base + pos)
+            pos = end
+        frame += len(starts)
+        reader.pos = pos
+        if starts:
+            yield batch
+        if len(starts) == max_batch:
+            continue
+        # the next record is not wholly in the block: read more, or explain why not
+        if reader.at_eof():
+            return
+        if not reader.available(16):
+            raise _truncated(reader, frame + 1, "a record header")
+        incl = unpack(reader.buf, reader.pos)[2]
         if incl > max_len:
             raise CaptureFormatError(
                 f"corrupt record header: captured length {incl} exceeds {max_len}",
-                Location(reader.name, frame=frame, byte_offset=reader.offset),
+                Location(reader.name, frame=frame + 1, byte_offset=reader.offset),
             )
-        end = pos + 16 + incl
-        if end > len(buf):
-            if not reader.available(16 + incl):
-                raise _truncated(reader, frame, f"record data ({incl} bytes announced)")
-            buf, pos = reader.buf, reader.pos
-            end = pos + 16 + incl
-        yield Record(
-            frame,
-            sec * 1_000_000_000 + frac * ts_mult,
-            linktype,
-            buf[pos + 16 : end],
-            reader.base + pos,
-        )
-        reader.pos = end
+        if not reader.available(16 + incl):
+            raise _truncated(reader, frame + 1, f"record data ({incl} bytes announced)")
 
 
 def _tsresol(value: int) -> tuple[int, int]:
@@ -256,14 +315,19 @@ def _parse_idb(body: bytes, endian: str) -> _Interface:
     return _Interface(linktype, ts_num, ts_den, offset_ns)
 
 
-def _iter_pcapng(reader: _BlockReader) -> Iterator[Record]:
+def _iter_pcapng(reader: _BlockReader, max_batch: int) -> Iterator[RecordBatch]:
     endian = "<"
     interfaces: list[_Interface] = []
     frame = 0
+    batch = RecordBatch(reader.buf, 1, None)
     while not reader.at_eof():
         block_offset = reader.offset
         if not reader.available(12):
             raise _truncated(reader, frame + 1, "a pcapng block header")
+        if reader.buf is not batch.buf or len(batch.starts) >= max_batch:
+            if batch.starts:  # the block moved: the batch must not outlive its buffer
+                yield batch
+            batch = RecordBatch(reader.buf, frame + 1, None)
         head = reader.peek(12)
         if head[:4] == PCAPNG_SHB:
             bom = head[8:12]
@@ -285,20 +349,30 @@ def _iter_pcapng(reader: _BlockReader) -> Iterator[Record]:
             )
         if not reader.available(blen):
             raise _truncated(reader, frame + 1, f"a pcapng block of {blen} bytes")
-        body = reader.buf[reader.pos + 8 : reader.pos + blen - 4]
+        if reader.buf is not batch.buf:
+            if batch.starts:
+                yield batch
+            batch = RecordBatch(reader.buf, frame + 1, None)
+        body_start = reader.pos + 8
+        buf = reader.buf
         reader.pos += blen
         if btype == 1:
-            interfaces.append(_parse_idb(body, endian))
+            interfaces.append(_parse_idb(buf[body_start : body_start + blen - 12], endian))
             continue
         if btype == 6:  # enhanced packet block
-            if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "IIIII", body)
-            data_start = 20
+            if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(
+                endian + "IIIII", buf, body_start
+            )
+            data_start = body_start + 20
         elif btype == 3:  # simple packet block: interface 0, no timestamp
-            if_id, ts_hi, ts_lo, caplen = 0, 0, 0, len(body) - 4
-            data_start = 4
+            if_id, ts_hi, ts_lo = 0, 0, 0
+            caplen = blen - 16
+            data_start = body_start + 4
         elif btype == 2:  # obsolete packet block
-            if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "HHIIII", body)
-            data_start = 20
+            if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(
+                endian + "HHIIII", buf, body_start
+            )
+            data_start = body_start + 20
         else:
             continue  # name resolution, statistics, custom blocks: not packets
         frame += 1
@@ -308,10 +382,12 @@ def _iter_pcapng(reader: _BlockReader) -> Iterator[Record]:
                 Location(reader.name, frame=frame, byte_offset=block_offset),
             )
         iface = interfaces[if_id]
-        if btype == 3:
-            caplen = min(caplen, len(body) - 4)
+        caplen = min(caplen, body_start + blen - 12 - data_start)
         raw_ts = (ts_hi << 32) | ts_lo
-        ts_ns = raw_ts * iface.ts_num // iface.ts_den + iface.offset_ns
-        yield Record(
-            frame, ts_ns, iface.linktype, body[data_start : data_start + caplen], block_offset
-        )
+        batch.starts.append(data_start)
+        batch.lengths.append(caplen)
+        batch.ts_ns.append(raw_ts * iface.ts_num // iface.ts_den + iface.offset_ns)
+        batch.offsets.append(block_offset)
+        batch.linktypes.append(iface.linktype)
+    if batch.starts:
+        yield batch

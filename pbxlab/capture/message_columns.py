@@ -6,9 +6,12 @@ parses SIP bytes itself; its output order is :data:`MESSAGE_COLUMNS`.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from pbxlab.capture.sip.fields import (
+    Via,
     auth_username,
     parse_cseq,
     parse_digits,
@@ -30,12 +33,68 @@ MESSAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def _party(value: str | None) -> tuple[str | None, str | None, str | None]:
-    if value is None:
-        return None, None, None
+# Fast paths for the common shapes of header values; anything unusual (quoted
+# display names, which may contain '<' or ';') goes through the general parsers.
+_PARTY_RE = re.compile(
+    r"\s*<?\s*(?:sips?|tel):(?:([^@;>?:]*)(?::[^@;>?]*)?@)?(\[[^\]]*\]|[^:;>?\s]*)",
+    re.IGNORECASE | re.ASCII,
+)
+_TAG_RE = re.compile(r";\s*tag\s*=\s*([^;>,\s]+)", re.IGNORECASE)
+
+
+# Header values repeat across a transaction and a capture (the same From, To,
+# Via, CSeq in request and responses, retransmissions, refreshes): each value
+# parser is memoised, bounded, so a repeated value costs one lookup.
+_MEMO = 1 << 16
+
+
+@lru_cache(maxsize=_MEMO)
+def _party(value: str) -> tuple[str | None, str | None, str | None]:
+    """(user, host, tag) of a From/To value."""
+    if '"' not in value:
+        match = _PARTY_RE.match(value)
+        if match is not None:
+            gt = value.find(">")
+            tag = _TAG_RE.search(value, gt + 1 if gt >= 0 else match.end())
+            return match.group(1) or None, match.group(2) or None, tag.group(1) if tag else None
     addr = parse_name_addr(value)
     uri = parse_uri(addr.uri)
     return uri.user, uri.host, addr.params.get("tag")
+
+
+_NO_PARTY = (None, None, None)
+
+
+@lru_cache(maxsize=_MEMO)
+def _cseq(value: str) -> tuple[int, str] | None:
+    return parse_cseq(value)
+
+
+@lru_cache(maxsize=_MEMO)
+def _digits(value: str) -> int | None:
+    return parse_digits(value)
+
+
+@lru_cache(maxsize=_MEMO)
+def _via(value: str) -> tuple[int, Via | None, str | None]:
+    """(entries in this Via header value, the first entry parsed, its text)."""
+    entries = split_list(value)
+    if not entries:
+        return 0, None, None
+    return len(entries), parse_via(entries[0]), entries[0]
+
+
+@lru_cache(maxsize=_MEMO)
+def _contact(value: str) -> tuple[tuple[str, ...], str | None, int | None]:
+    """(entries, first URI or '*', expires= of the first) of one Contact header value."""
+    entries = tuple(split_list(value))
+    if not entries:
+        return entries, None, None
+    if entries[0] == "*":
+        return entries, "*", None
+    first = parse_name_addr(entries[0])
+    expires = first.params.get("expires")
+    return entries, first.uri, parse_digits(expires) if expires is not None else None
 
 
 def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
@@ -43,15 +102,17 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
     headers = msg.headers
     problems = list(msg.problems)
 
+    get = headers.get
+
     def first(name: str) -> str | None:
-        values = headers.get(name)
+        values = get(name)
         return values[0] if values else None
 
     cseq_num: int | None = None
     cseq_method: str | None = None
     cseq_text = first("cseq")
     if cseq_text is not None:
-        cseq = parse_cseq(cseq_text)
+        cseq = _cseq(cseq_text)
         if cseq is None:
             problems.append(f"malformed CSeq {cseq_text[:40]!r}")
         else:
@@ -60,41 +121,45 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
     if call_id is None:
         problems.append("no Call-ID header")
 
-    from_user, from_host, from_tag = _party(first("from"))
-    to_user, to_host, to_tag = _party(first("to"))
+    from_value = first("from")
+    from_user, from_host, from_tag = _party(from_value) if from_value else _NO_PARTY
+    to_value = first("to")
+    to_user, to_host, to_tag = _party(to_value) if to_value else _NO_PARTY
 
-    contact_values = headers.get("contact", [])
-    contacts = [c for value in contact_values for c in split_list(value)]
-    contact = contact_expires = None
-    if contacts:
-        if contacts[0] == "*":
-            contact = "*"
-        else:
-            first_contact = parse_name_addr(contacts[0])
-            contact = first_contact.uri
-            if "expires" in first_contact.params:
-                contact_expires = parse_digits(first_contact.params["expires"])
+    contact_values = headers.get("contact")
+    contact = contact_expires = contacts_text = None
+    contact_count = 0
+    if contact_values:
+        entries, contact, contact_expires = _contact(contact_values[0])
+        if len(contact_values) > 1:
+            entries = entries + tuple(c for v in contact_values[1:] for c in split_list(v))
+        contact_count = len(entries)
+        contacts_text = ", ".join(entries) if entries else None
 
     expires_text = first("expires")
-    expires = parse_digits(expires_text) if expires_text is not None else None
+    expires = _digits(expires_text) if expires_text is not None else None
     if expires_text is not None and expires is None:
         problems.append(f"malformed Expires {expires_text[:40]!r}")
 
-    vias = [v for value in headers.get("via", []) for v in split_list(value)]
+    via_values = headers.get("via")
     via_host = via_port = via_transport = via_received = via_rport = branch = None
-    if vias:
-        via = parse_via(vias[0])
-        via_host, via_port, via_transport = via.host, via.port, via.transport
-        via_received = via.params.get("received")
-        via_rport = via.params.get("rport")
-        branch = via.params.get("branch")
-        if via.host is None:
-            problems.append(f"malformed Via {vias[0][:60]!r}")
+    via_count = 0
+    if via_values:
+        via_count, via, via_text = _via(via_values[0])
+        for extra in via_values[1:]:
+            via_count += _via(extra)[0]
+        if via is not None:
+            via_host, via_port, via_transport = via.host, via.port, via.transport
+            via_received = via.params.get("received")
+            via_rport = via.params.get("rport")
+            branch = via.params.get("branch")
+            if via.host is None:
+                problems.append(f"malformed Via {str(via_text)[:60]!r}")
 
     user_agent = first("user-agent") or first("server")
     content_type = first("content-type")
     length_text = first("content-length")
-    content_length = parse_digits(length_text) if length_text is not None else None
+    content_length = _digits(length_text) if length_text is not None else None
 
     auth_value = first("authorization") or first("proxy-authorization")
     auth_user = auth_username(auth_value) if auth_value else None
@@ -129,15 +194,15 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
         msg.request_uri,
         contact,
         contact_expires,
-        len(contacts),
-        ", ".join(contacts) if contacts else None,
+        contact_count,
+        contacts_text,
         expires,
         via_host,
         via_port,
         via_transport,
         via_received,
         via_rport,
-        len(vias),
+        via_count,
         branch,
         user_agent,
         content_type,

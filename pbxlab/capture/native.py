@@ -17,16 +17,19 @@ A file that is not a capture at all always raises.
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.capture.backend import CaptureChunk
 from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
-from pbxlab.capture.framing import Record, iter_records
+from pbxlab.capture.fastpath import classify
+from pbxlab.capture.framing import RecordBatch, iter_record_batches
 from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
 from pbxlab.capture.message_columns import MESSAGE_COLUMNS, message_columns
 from pbxlab.capture.rtp import MediaTracker
@@ -46,6 +49,25 @@ DEFAULT_CHUNK_SIZE = 100_000
 EXCERPT_BYTES = 80
 PACKET_COLUMNS = ("ts", "frame", "src", "sport", "dst", "dport", "transport", "encap")
 _KEEPALIVE_PAYLOADS = frozenset({b"\r\n", b"\r\n\r\n", b"\x00\x00\x00\x00", b"\n", b"\x00"})
+
+
+class _Where(NamedTuple):
+    """A frame's number and the byte offset of its record (0, 0 before the first)."""
+
+    frame: int
+    byte_offset: int
+
+
+_ipv4_cache: dict[int, str] = {}
+
+
+def _ipv4_text(address: int) -> str:
+    text = _ipv4_cache.get(address)
+    if text is None:
+        if len(_ipv4_cache) > 1_000_000:
+            _ipv4_cache.clear()
+        text = _ipv4_cache[address] = socket.inet_ntoa(address.to_bytes(4, "big"))
+    return text
 
 
 class NativeBackend:
@@ -74,26 +96,14 @@ class NativeRun:
     # -- public --------------------------------------------------------------
 
     def chunks(self) -> Iterator[CaptureChunk]:
-        """Yield the file's messages and errors, at most ``chunk_size`` messages each."""
+        """Yield the file's messages and errors, about ``chunk_size`` messages each."""
         decoder = PacketDecoder()
         tcp = TcpReassembler()
-        records = iter_records(self.path)
-        record: Record | None = None
+        where = _Where(0, 0)
         try:
-            for record in records:
-                self.stats["frames"] += 1
-                try:
-                    segment = decoder.decode(record.linktype, record.data, record.ts_ns)
-                except PacketDecodeError as exc:
-                    self._error(record, "link", str(exc), record.data[:EXCERPT_BYTES])
-                    continue
-                if segment is None:
-                    self.stats["frames_without_udp_tcp"] += 1
-                    continue
-                if segment.proto == IPPROTO_UDP:
-                    self._udp(record, segment)
-                else:
-                    self._tcp(record, segment, tcp)
+            for batch in iter_record_batches(self.path):
+                self.stats["frames"] += len(batch)
+                where = self._batch(batch, decoder, tcp)
                 if len(self._rows) >= self.chunk_size:
                     yield self._take_chunk()
         except CaptureFormatError as exc:
@@ -104,13 +114,13 @@ class NativeRun:
             loc = exc.location
             self._errors.append((loc.frame, None, loc.byte_offset, "framing", exc.message, None))
         for key, skipped in tcp.flush():
-            self._stream_problem(record, key, skipped.reason, b"")
-        if decoder.fragments.pending or decoder.fragments.expired:
-            count = decoder.fragments.pending + decoder.fragments.expired
-            self._error(record, "ip", f"{count} fragmented IP datagram(s) never completed", b"")
+            self._stream_problem(where, key, skipped.reason, b"")
+        fragments = decoder.fragments.pending + decoder.fragments.expired
+        if fragments:
+            self._error(where, "ip", f"{fragments} fragmented IP datagram(s) never completed", b"")
         if self._media.dropped_streams:
             self._error(
-                record,
+                where,
                 "rtp",
                 f"{self._media.dropped_streams} RTP packets of streams "
                 "beyond the stream limit were not analysed",
@@ -122,79 +132,154 @@ class NativeRun:
         """Per-direction media statistics (complete once chunks() is exhausted)."""
         return self._media.table(self.name)
 
+    # -- per batch -------------------------------------------------------------
+
+    def _batch(self, batch: RecordBatch, decoder: PacketDecoder, tcp: TcpReassembler) -> _Where:
+        """Process one batch; returns where its last frame is (for end-of-file problems)."""
+        groups = classify(batch)
+        udp, slow = groups.udp, groups.slow
+        # frames that need Python one by one, in frame order: plain UDP and the slow path
+        todo = np.concatenate((udp.index, slow))
+        n_udp = udp.index.size
+        buf, first_frame, stamps, offsets = batch.buf, batch.first_frame, batch.ts_ns, batch.offsets
+        # plain Python lists: indexing numpy arrays one element at a time is slow
+        todo_list = todo.tolist()
+        u_src, u_dst = udp.src.tolist(), udp.dst.tolist()
+        u_sport, u_dport = udp.sport.tolist(), udp.dport.tolist()
+        u_start, u_stop = udp.start.tolist(), udp.stop.tolist()
+        for pos in np.argsort(todo, kind="stable").tolist():
+            i = todo_list[pos]
+            where = _Where(first_frame + i, offsets[i])
+            if pos < n_udp:
+                self._udp(
+                    where,
+                    stamps[i],
+                    _ipv4_text(u_src[pos]),
+                    u_sport[pos],
+                    _ipv4_text(u_dst[pos]),
+                    u_dport[pos],
+                    "",
+                    buf[u_start[pos] : u_stop[pos]],
+                )
+                continue
+            record = batch.record(i)
+            try:
+                segment = decoder.decode(record.linktype, record.data, record.ts_ns)
+            except PacketDecodeError as exc:
+                self._error(where, "link", str(exc), record.data[:EXCERPT_BYTES])
+                continue
+            if segment is None:
+                self.stats["frames_without_udp_tcp"] += 1
+            elif segment.proto == IPPROTO_UDP:
+                if not self._media.packet(
+                    segment.src,
+                    segment.sport,
+                    segment.dst,
+                    segment.dport,
+                    segment.payload,
+                    record.ts_ns,
+                    record.frame,
+                ):
+                    self._udp(
+                        where,
+                        record.ts_ns,
+                        ip_text(segment.src),
+                        segment.sport,
+                        ip_text(segment.dst),
+                        segment.dport,
+                        segment.encap,
+                        segment.payload,
+                    )
+                else:
+                    self.stats["media_packets"] += 1
+            else:
+                self._tcp(where, record.ts_ns, segment, tcp)
+        media = groups.media
+        if media.index.size:
+            idx = media.index
+            matched = self._media.add_batch(
+                groups.block,
+                media.src,
+                media.sport,
+                media.dst,
+                media.dport,
+                media.start,
+                media.stop,
+                np.asarray(stamps, dtype=np.int64)[idx],
+                idx + first_frame,
+            )
+            self.stats["media_packets"] += matched
+            self.stats["udp_other"] += int(idx.size) - matched
+        last = len(batch) - 1
+        return _Where(first_frame + last, offsets[last])
+
     # -- per packet ----------------------------------------------------------
 
-    def _udp(self, record: Record, seg: Segment) -> None:
-        payload = seg.payload
-        if self._media.packet(
-            seg.src, seg.sport, seg.dst, seg.dport, payload, record.ts_ns, record.frame
-        ):
-            self.stats["media_packets"] += 1
-            return
+    def _udp(
+        self,
+        where: _Where,
+        ts_ns: int,
+        src: str,
+        sport: int,
+        dst: str,
+        dport: int,
+        encap: str,
+        payload: bytes,
+    ) -> None:
         if looks_like_sip(payload):
-            self._sip(
-                record,
-                seg.src,
-                seg.sport,
-                seg.dst,
-                seg.dport,
-                "udp",
-                seg.encap,
-                payload,
-                record.ts_ns,
-            )
+            self._sip(where, ts_ns, src, sport, dst, dport, "udp", encap, payload)
         elif is_hep(payload):
-            self._hep(record, seg, payload)
+            self._hep(where, ts_ns, encap, payload)
         elif payload in _KEEPALIVE_PAYLOADS:
             self.stats["keepalives"] += 1
         else:
             self.stats["udp_other"] += 1
 
-    def _hep(self, record: Record, seg: Segment, payload: bytes) -> None:
+    def _hep(self, where: _Where, ts_ns: int, encap: str, payload: bytes) -> None:
         try:
             hep = decode_hep(payload)
         except PacketDecodeError as exc:
-            self._error(record, "hep", str(exc), payload[:EXCERPT_BYTES])
+            self._error(where, "hep", str(exc), payload[:EXCERPT_BYTES])
             return
         if hep.proto_type != HEP_PROTO_SIP or not looks_like_sip(hep.payload):
             self.stats["hep_other"] += 1
             return
-        encap = f"hep{hep.version}" + (f"+{seg.encap}" if seg.encap else "")
+        hep_encap = f"hep{hep.version}" + (f"+{encap}" if encap else "")
         transport = "tcp" if hep.ip_proto == 6 else "udp"
         self._sip(
-            record,
-            hep.src,
+            where,
+            hep.ts_ns if hep.ts_ns is not None else ts_ns,
+            ip_text(hep.src),
             hep.sport,
-            hep.dst,
+            ip_text(hep.dst),
             hep.dport,
             transport,
-            encap,
+            hep_encap,
             hep.payload,
-            hep.ts_ns if hep.ts_ns is not None else record.ts_ns,
         )
 
-    def _tcp(self, record: Record, seg: Segment, tcp: TcpReassembler) -> None:
+    def _tcp(self, where: _Where, ts_ns: int, seg: Segment, tcp: TcpReassembler) -> None:
         key = (seg.src, seg.sport, seg.dst, seg.dport)
         for event in tcp.segment(key, seg.tcp_seq, seg.tcp_flags, seg.payload):
             if isinstance(event, Message):
                 self._sip(
-                    record,
-                    seg.src,
+                    where,
+                    ts_ns,
+                    ip_text(seg.src),
                     seg.sport,
-                    seg.dst,
+                    ip_text(seg.dst),
                     seg.dport,
                     "tcp",
                     seg.encap,
                     event.data,
-                    record.ts_ns,
                 )
             elif isinstance(event, Keepalive):
                 self.stats["keepalives"] += 1
             elif isinstance(event, Skipped):
-                self._stream_problem(record, key, event.reason, event.data)
+                self._stream_problem(where, key, event.reason, event.data)
             elif isinstance(event, Gap):
                 self._stream_problem(
-                    record,
+                    where,
                     key,
                     f"{event.missing} bytes missing from the capture; stream resynchronised",
                     b"",
@@ -202,20 +287,20 @@ class NativeRun:
 
     def _sip(
         self,
-        record: Record,
-        src: bytes,
+        where: _Where,
+        ts_ns: int,
+        src: str,
         sport: int,
-        dst: bytes,
+        dst: str,
         dport: int,
         transport: str,
         encap: str,
         data: bytes,
-        ts_ns: int,
     ) -> None:
         try:
             msg = parse_message(data)
         except SipParseError as exc:
-            self._error(record, "sip", exc.message, data[:EXCERPT_BYTES], exc)
+            self._error(where, "sip", exc.message, data[:EXCERPT_BYTES], exc)
             return
         columns, sdp = message_columns(msg)
         self.stats["sip_messages"] += 1
@@ -226,38 +311,28 @@ class NativeRun:
                     media.connection, media.port, call_id, media.rtpmap, media.rtcp_port
                 )
         self._rows.append(
-            (
-                ts_ns,
-                record.frame,
-                ip_text(src),
-                sport,
-                ip_text(dst),
-                dport,
-                transport,
-                encap or "none",
-                *columns,
-            )
+            (ts_ns, where.frame, src, sport, dst, dport, transport, encap or "none", *columns)
         )
 
     # -- problems ------------------------------------------------------------
 
     def _stream_problem(
-        self, record: Record | None, key: tuple[bytes, int, bytes, int], reason: str, data: bytes
+        self, where: _Where, key: tuple[bytes, int, bytes, int], reason: str, data: bytes
     ) -> None:
         src, sport, dst, dport = key
         flow = f"TCP {ip_text(src)}:{sport} -> {ip_text(dst)}:{dport}: "
-        self._error(record, "tcp", flow + reason, data[:EXCERPT_BYTES])
+        self._error(where, "tcp", flow + reason, data[:EXCERPT_BYTES])
 
     def _error(
         self,
-        record: Record | None,
+        where: _Where,
         stage: str,
         message: str,
         excerpt: bytes,
         cause: PbxlabError | None = None,
     ) -> None:
-        frame = record.frame if record is not None else None
-        offset = record.offset if record is not None else None
+        frame = where.frame or None
+        offset = where.byte_offset if where.frame else None
         if self.strict:
             location = Location(self.name, frame=frame, byte_offset=offset)
             if isinstance(cause, SipParseError):

@@ -15,9 +15,12 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from pbxlab.capture.decode import ip_text
+from pbxlab.capture.fastpath import IntArray, _u32
 from pbxlab.tables import RTP_STREAMS
 
 # RFC 3551 static payload types: name and clock rate.
@@ -41,6 +44,7 @@ STATIC_PAYLOAD_TYPES: dict[int, tuple[str, int]] = {
     34: ("H263", 90000),
 }
 MAX_STREAMS = 200_000  # bounds memory on hostile captures
+MAX_ENDPOINTS = 1_000_000
 SEQ_MOD = 1 << 16
 MAX_DROPOUT = 3000  # RFC 3550 A.1
 
@@ -104,6 +108,31 @@ class _Stream:
         self.src_announced = src_announced
         self.rtcp = rtcp
 
+    def update(self, seqs: list[int], rtp_stamps: list[int], arrivals: list[int]) -> None:
+        """Account packets of this stream, in arrival order (RFC 3550 A.1, A.3, 6.4.1)."""
+        self.received += len(arrivals)
+        self.last_ns = arrivals[-1]
+        if self.rtcp:
+            return
+        max_seq, cycles = self.max_seq, self.cycles
+        jitter, max_jitter, last_transit = self.jitter, self.max_jitter, self.last_transit
+        scale = self.clock / 1e9
+        for seq, rtp_ts, arrival in zip(seqs, rtp_stamps, arrivals, strict=True):
+            # extended sequence number with wrap-around
+            delta = (seq - max_seq) % SEQ_MOD
+            if delta < MAX_DROPOUT:
+                if seq < max_seq:
+                    cycles += SEQ_MOD
+                max_seq = seq
+            # interarrival jitter: J += (|D| - J) / 16, in timestamp units
+            transit = arrival * scale - rtp_ts
+            if last_transit is not None:
+                jitter += (abs(transit - last_transit) - jitter) / 16
+                max_jitter = max(max_jitter, jitter)
+            last_transit = transit
+        self.max_seq, self.cycles = max_seq, cycles
+        self.jitter, self.max_jitter, self.last_transit = jitter, max_jitter, last_transit
+
 
 def _raw_address(text: str) -> bytes | None:
     for family in (socket.AF_INET, socket.AF_INET6):
@@ -121,6 +150,7 @@ class MediaTracker:
         self._endpoints: dict[tuple[bytes, int], _Endpoint] = {}
         self._streams: dict[tuple[bytes, int, bytes, int, int, bool], _Stream] = {}
         self.dropped_streams = 0
+        self._keys_cache: npt.NDArray[np.int64] | None = None
 
     def announce(
         self,
@@ -136,8 +166,15 @@ class MediaTracker:
         raw = _raw_address(address)
         if raw is None:
             return
+        rtcp = rtcp_port or port + 1
+        if (raw, port) not in self._endpoints or (raw, rtcp) not in self._endpoints:
+            self._keys_cache = None
         self._endpoints[(raw, port)] = _Endpoint(call_id, rtpmap, False)
-        self._endpoints[(raw, rtcp_port or port + 1)] = _Endpoint(call_id, rtpmap, True)
+        self._endpoints[(raw, rtcp)] = _Endpoint(call_id, rtpmap, True)
+        if len(self._endpoints) > MAX_ENDPOINTS:  # forget the oldest announcements
+            for old in list(self._endpoints)[: len(self._endpoints) // 4]:
+                del self._endpoints[old]
+            self._keys_cache = None
 
     def packet(
         self, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes, ts_ns: int, frame: int
@@ -163,50 +200,131 @@ class MediaTracker:
             seq = (payload[2] << 8) | payload[3]
             rtp_ts = int.from_bytes(payload[4:8], "big")
             ssrc = int.from_bytes(payload[8:12], "big")
+        stream = self._stream(src, sport, dst, dport, ssrc, rtcp, pt, ts_ns, frame, seq)
+        if stream is None:
+            return True
+        stream.update([seq], [rtp_ts], [ts_ns])
+        return True
+
+    def _stream(
+        self,
+        src: bytes,
+        sport: int,
+        dst: bytes,
+        dport: int,
+        ssrc: int,
+        rtcp: bool,
+        pt: int,
+        ts_ns: int,
+        frame: int,
+        seq: int,
+    ) -> _Stream | None:
+        """The stream's state, created on its first packet; None beyond MAX_STREAMS."""
         key = (src, sport, dst, dport, ssrc, rtcp)
         stream = self._streams.get(key)
-        if stream is None:
-            if len(self._streams) >= MAX_STREAMS:
-                self.dropped_streams += 1
-                return True
-            codec = endpoint.rtpmap.get(pt)
-            clock = 8000
-            if codec and "/" in codec:
-                rate = codec.split("/")[1]
-                clock = int(rate) if rate.isascii() and rate.isdigit() and int(rate) else 8000
-            elif pt in STATIC_PAYLOAD_TYPES:
-                codec = codec or STATIC_PAYLOAD_TYPES[pt][0]
-                clock = STATIC_PAYLOAD_TYPES[pt][1]
-            stream = self._streams[key] = _Stream(
-                endpoint.call_id,
-                pt,
-                None if rtcp else codec,
-                clock,
-                seq,
-                ts_ns,
-                frame,
-                dst_ep is not None,
-                src_ep is not None,
-                rtcp,
+        if stream is not None:
+            return stream
+        if len(self._streams) >= MAX_STREAMS:
+            self.dropped_streams += 1
+            return None
+        dst_ep = self._endpoints.get((dst, dport))
+        src_ep = self._endpoints.get((src, sport))
+        endpoint = dst_ep or src_ep
+        assert endpoint is not None
+        codec = endpoint.rtpmap.get(pt)
+        clock = 8000
+        if codec and "/" in codec:
+            rate = codec.split("/")[1]
+            clock = int(rate) if rate.isascii() and rate.isdigit() and int(rate) else 8000
+        elif pt in STATIC_PAYLOAD_TYPES:
+            codec = codec or STATIC_PAYLOAD_TYPES[pt][0]
+            clock = STATIC_PAYLOAD_TYPES[pt][1]
+        stream = self._streams[key] = _Stream(
+            endpoint.call_id,
+            pt,
+            None if rtcp else codec,
+            clock,
+            seq,
+            ts_ns,
+            frame,
+            dst_ep is not None,
+            src_ep is not None,
+            rtcp,
+        )
+        return stream
+
+    def add_batch(
+        self,
+        a: npt.NDArray[np.uint8],
+        src: IntArray,
+        sport: IntArray,
+        dst: IntArray,
+        dport: IntArray,
+        start: IntArray,
+        stop: IntArray,
+        ts_ns: IntArray,
+        frames: IntArray,
+    ) -> int:
+        """Account many IPv4/UDP packets at once (arrays from the fast path).
+
+        ``a`` is the capture block, ``start``/``stop`` the payload bounds in it.
+        Packets are grouped per stream, keeping their order.  Returns how many
+        packets were media of an announced stream.
+        """
+        keys = self._ipv4_endpoint_keys()
+        if keys.size == 0 or src.size == 0:
+            return 0
+        skey = (src << 16) | sport
+        dkey = (dst << 16) | dport
+        hit = np.isin(dkey, keys) | np.isin(skey, keys)
+        size = stop - start
+        second = a[start + 1].astype(np.int64)
+        rtcp = (second >= 192) & (second <= 223)
+        hit &= rtcp | (size >= 12)
+        if not hit.any():
+            return 0
+        skey, dkey, start, rtcp, second = skey[hit], dkey[hit], start[hit], rtcp[hit], second[hit]
+        ts_ns, frames = ts_ns[hit], frames[hit]
+        seq = (a[start + 2].astype(np.int64) << 8) | a[start + 3]
+        word1 = _u32(a, start + 4)
+        rtp_ts = word1
+        ssrc = np.where(rtcp, word1, _u32(a, np.where(rtcp, start, start + 8)))
+        pt = np.where(rtcp, second, second & 0x7F)
+        order = np.lexsort((rtcp, ssrc, dkey, skey))  # stable: arrival order kept per stream
+        keys_sorted = np.stack([skey[order], dkey[order], ssrc[order], rtcp[order]], axis=1)
+        change = np.any(keys_sorted[1:] != keys_sorted[:-1], axis=1)
+        bounds = np.concatenate(([0], np.nonzero(change)[0] + 1, [order.size]))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            rows = order[lo:hi]
+            first = int(rows[0])
+            s_int, d_int = int(skey[first]), int(dkey[first])
+            stream = self._stream(
+                (s_int >> 16).to_bytes(4, "big"),
+                s_int & 0xFFFF,
+                (d_int >> 16).to_bytes(4, "big"),
+                d_int & 0xFFFF,
+                int(ssrc[first]),
+                bool(rtcp[first]),
+                int(pt[first]),
+                int(ts_ns[first]),
+                int(frames[first]),
+                int(seq[first]),
             )
-        stream.received += 1
-        stream.last_ns = ts_ns
-        if rtcp:
-            return True
-        # RFC 3550 A.1: extended sequence number with wrap-around
-        delta = (seq - stream.max_seq) % SEQ_MOD
-        if delta < MAX_DROPOUT:
-            if seq < stream.max_seq:
-                stream.cycles += SEQ_MOD
-            stream.max_seq = seq
-        # RFC 3550 6.4.1: J += (|D| - J) / 16, in timestamp units
-        transit = ts_ns * stream.clock / 1e9 - rtp_ts
-        if stream.last_transit is not None:
-            d = abs(transit - stream.last_transit)
-            stream.jitter += (d - stream.jitter) / 16
-            stream.max_jitter = max(stream.max_jitter, stream.jitter)
-        stream.last_transit = transit
-        return True
+            if stream is not None:
+                stream.update(seq[rows].tolist(), rtp_ts[rows].tolist(), ts_ns[rows].tolist())
+        return int(hit.sum())
+
+    def _ipv4_endpoint_keys(self) -> npt.NDArray[np.int64]:
+        if self._keys_cache is None:
+            self._keys_cache = np.fromiter(
+                (
+                    (int.from_bytes(raw, "big") << 16) | port
+                    for raw, port in self._endpoints
+                    if len(raw) == 4
+                ),
+                dtype=np.int64,
+            )
+        return self._keys_cache
 
     def table(self, source_file: str) -> pd.DataFrame:
         """The ``rtp_streams`` table of everything seen so far."""

@@ -7,6 +7,7 @@ message-level parser records the problem.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from pbxlab.capture.sip.abnf import CSEQ_RE, DIGITS_RE, URI_RE, VIA_RE
@@ -65,15 +66,14 @@ def split_list(value: str) -> list[str]:
     return [item for item in items if item]
 
 
+_PARAM_RE = re.compile(r";[ \t]*([^;=\s]+)[ \t]*(?:=[ \t]*(\"[^\"]*\"|[^;]*?))?[ \t]*(?=;|$)")
+
+
 def parse_params(text: str) -> dict[str, str]:
     """';a=b;c' -> {'a': 'b', 'c': ''} (names lower-cased, quotes kept off)."""
-    params: dict[str, str] = {}
-    for part in text.split(";"):
-        name, _, val = part.partition("=")
-        name = name.strip().lower()
-        if name:
-            params[name] = val.strip().strip('"')
-    return params
+    if not text.startswith(";"):
+        text = ";" + text.lstrip()
+    return {name.lower(): value.strip('"') for name, value in _PARAM_RE.findall(text)}
 
 
 def parse_name_addr(value: str) -> NameAddr:

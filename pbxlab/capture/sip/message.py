@@ -26,6 +26,21 @@ from pbxlab.errors import SipParseError
 MAX_START_LINE = 8192
 
 
+# Header names as spelled on the wire -> canonical (lower-case, compact forms
+# expanded).  Spellings repeat endlessly in a capture, so one lookup replaces
+# strip + lower + compact-form lookup per line.
+_canonical_names: dict[str, str] = {}
+_MAX_SPELLINGS = 10_000
+
+
+def _canonical_name(name: str) -> str:
+    key = name.rstrip().lower()
+    key = COMPACT_FORMS.get(key, key)
+    if len(_canonical_names) < _MAX_SPELLINGS:
+        _canonical_names[name] = key
+    return key
+
+
 @dataclass(slots=True)
 class SipMessage:
     """A parsed SIP request or response."""
@@ -59,6 +74,27 @@ class SipMessage:
         if self.is_request:
             return f"{self.method} {self.request_uri} SIP/2.0"
         return f"SIP/2.0 {self.status} {self.reason or ''}".rstrip()
+
+
+def _parse_folded(lines: list[str], headers: dict[str, list[str]], problems: list[str]) -> None:
+    """Header lines with continuation lines (RFC 3261 7.3.1: fold into the previous value)."""
+    last: list[str] | None = None
+    for raw in lines:
+        if raw[:1] in (" ", "\t"):
+            if last is not None:
+                last[-1] = f"{last[-1]} {raw.strip()}"
+            continue
+        name, colon, value = raw.partition(":")
+        if not colon:
+            if raw.strip():
+                problems.append(f"header line without a colon: {raw[:80]!r}")
+            last = None
+            continue
+        key = _canonical_names.get(name) or _canonical_name(name)
+        last = headers.get(key)
+        if last is None:
+            last = headers[key] = []
+        last.append(value.strip())
 
 
 def looks_like_sip(payload: bytes) -> bool:
@@ -96,10 +132,10 @@ def parse_message(data: bytes) -> SipMessage:
         problems.append("no empty line after the headers (message truncated?)")
     head = data[start:head_end].decode("utf-8", "replace")
     body = data[head_end + sep_len :]
-    if "\r" in head:
-        head = head.replace("\r\n", "\n")
-    lines = head.split("\n")
-    first = lines[0].rstrip("\r")
+    line_end = head.find("\n")
+    if line_end < 0:
+        line_end = len(head)
+    first = head[:line_end].rstrip("\r")
     if len(first) > MAX_START_LINE:
         raise SipParseError(f"start line of {len(first)} characters is not SIP", start)
 
@@ -114,26 +150,25 @@ def parse_message(data: bytes) -> SipMessage:
             raise SipParseError(f"not a SIP start line: {first[:120]!r}", start)
         msg = SipMessage(True, match.group(1), match.group(2), None, None, {})
 
+    block = head[line_end + 1 :]
+    lines = block.split("\r\n") if "\r" in block else block.split("\n")
     headers = msg.headers
-    last: list[str] | None = None
-    for raw in lines[1:]:
-        if not raw:
-            continue
-        if raw[0] in " \t":  # folded continuation of the previous header (RFC 3261 7.3.1)
-            if last is not None:
-                last[-1] = f"{last[-1]} {raw.strip()}"
-            continue
-        name, colon, value = raw.partition(":")
-        if not colon:
-            problems.append(f"header line without a colon: {raw[:80]!r}")
-            last = None
-            continue
-        key = name.strip().lower()
-        key = COMPACT_FORMS.get(key, key)
-        last = headers.get(key)
-        if last is None:
-            last = headers[key] = []
-        last.append(value.strip())
+    canonical = _canonical_names
+    if "\n " in block or "\n\t" in block or block[:1] in (" ", "\t"):
+        _parse_folded(lines, headers, problems)
+    else:
+        for raw in lines:  # the hot loop: no folded lines
+            name, colon, value = raw.partition(":")
+            if not colon:
+                if raw.strip():
+                    problems.append(f"header line without a colon: {raw[:80]!r}")
+                continue
+            key = canonical.get(name) or _canonical_name(name)
+            values = headers.get(key)
+            if values is None:
+                headers[key] = [value.strip()]
+            else:
+                values.append(value.strip())
 
     declared = headers.get("content-length")
     if declared is not None:
