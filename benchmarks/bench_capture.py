@@ -10,7 +10,7 @@ SIP frame (and labelled so). The streaming check reads the > 1 GB capture with
 as a table with the issue's targets checked; ``--json`` saves them.
 
 Usage: python benchmarks/bench_capture.py [--size small|default|big]
-       [--skip-pyshark] [--skip-streaming] [--no-profile] [--json OUT]
+       [--skip-pyshark] [--skip-streaming] [--no-profile] [--repeat N] [--json OUT]
 """
 
 from __future__ import annotations
@@ -150,6 +150,20 @@ def measure(tool: str, path: Path, profile_out: Path | None = None) -> Result:
     else:
         result.peak_rss_mb = result.worker_rss_mb + (result.child_rss_mb or 0.0)
     return result
+
+
+def best_of(repeat: int, tool: str, path: Path) -> Result:
+    """The fastest of ``repeat`` runs (the least disturbed by other load), with the highest RSS."""
+    runs = [measure(tool, path) for _ in range(max(1, repeat))]
+    done = [r for r in runs if r.seconds is not None]
+    if not done:
+        return runs[-1]
+    best = min(done, key=lambda r: r.seconds or 0.0)
+    best.peak_rss_mb = max(r.peak_rss_mb or 0.0 for r in done)
+    if len(runs) > 1:
+        times = ", ".join(f"{r.seconds:.2f}" for r in done)
+        best.note = (best.note + "; " if best.note else "") + f"best of {len(runs)}: {times} s"
+    return best
 
 
 def _read_both(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
@@ -357,6 +371,13 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the streaming-memory check on the > 1 GB capture",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile run of pbxlab")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of pbxlab, tshark-fields, dpkt and the floor; the fastest counts "
+        "(default: %(default)s; pyshark and streaming run once)",
+    )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--worker", metavar="TOOL", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
@@ -387,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     if have_pbxlab:
         tools.insert(0, "pbxlab")
     for tool in filter(None, tools):
-        results.append(measure(tool, path))
+        results.append(best_of(args.repeat, tool, path))
     if not have_pbxlab:
         results.insert(0, Result("pbxlab", path.name, error="pbxlab.capture.reader not importable"))
     if not args.skip_pyshark and shutil.which("tshark"):
