@@ -4,6 +4,7 @@ Every notebook action is one call here, returning a DataFrame, a figure or a
 model object.
 """
 
+from pbxlab.capture.logs import LogRead, detect_log_format, iter_registrar_log, read_registrar_log
 from pbxlab.capture.reader import Capture, CaptureStream, iter_capture, read_capture
 from pbxlab.errors import (
     CaptureFormatError,
@@ -25,10 +26,14 @@ __all__ = [
     "CaptureFormatError",
     "CaptureStream",
     "InputError",
+    "LogRead",
     "PbxlabError",
     "SipParseError",
     "UnsupportedFormatError",
     "__version__",
+    "detect_log_format",
     "iter_capture",
+    "iter_registrar_log",
     "read_capture",
+    "read_registrar_log",
 ]

@@ -64,6 +64,22 @@ class TableSchema:
         """``frame`` with exactly the schema's columns, in order, with its dtypes."""
         return self.build({name: frame[name] for name in self.names})
 
+    def concat(self, parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+        """Parts of this table as one frame (an empty frame when there are none)."""
+        frames = [p for p in parts if len(p)]
+        if not frames:
+            return self.empty()
+        if len(frames) == 1:
+            return frames[0].reset_index(drop=True)
+        frame = pd.concat(frames, ignore_index=True)
+        # categoricals with different categories concatenate to object: restore them
+        for column in self.columns:
+            wanted = column.dtype
+            is_category = isinstance(wanted, pd.CategoricalDtype) or wanted == "category"
+            if is_category and not isinstance(frame[column.name].dtype, pd.CategoricalDtype):
+                frame[column.name] = _as_dtype(frame[column.name], wanted)
+        return frame
+
     def pandera(self) -> pa.DataFrameSchema:
         """The equivalent pandera schema (strict, ordered) for validation."""
         import pandera.pandas as pa

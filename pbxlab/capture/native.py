@@ -31,10 +31,17 @@ from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
 from pbxlab.capture.fastpath import classify
 from pbxlab.capture.framing import RecordBatch, iter_record_batches
 from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
-from pbxlab.capture.message_columns import MESSAGE_COLUMNS, message_columns
+from pbxlab.capture.message_columns import message_columns
 from pbxlab.capture.rtp import MediaTracker
 from pbxlab.capture.sip.framer import Keepalive, Message, Skipped
 from pbxlab.capture.sip.message import looks_like_sip, parse_message
+from pbxlab.capture.sip_batch import (
+    BatchResult,
+    Packet,
+    SipParsers,
+    default_workers,
+    errors_frame,
+)
 from pbxlab.capture.tcp import Gap, TcpReassembler
 from pbxlab.errors import (
     CaptureFormatError,
@@ -43,11 +50,10 @@ from pbxlab.errors import (
     PbxlabError,
     SipParseError,
 )
-from pbxlab.tables import ERRORS, MESSAGES
+from pbxlab.tables import MESSAGES
 
 DEFAULT_CHUNK_SIZE = 100_000
 EXCERPT_BYTES = 80
-PACKET_COLUMNS = ("ts", "frame", "src", "sport", "dst", "dport", "transport", "encap")
 _KEEPALIVE_PAYLOADS = frozenset({b"\r\n", b"\r\n\r\n", b"\x00\x00\x00\x00", b"\n", b"\x00"})
 
 
@@ -70,27 +76,47 @@ def _ipv4_text(address: int) -> str:
     return text
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 class NativeBackend:
     """Reads pcap/pcapng(.gz) files with pbxlab's own decoders."""
 
     name = "native"
 
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers  # None: decide from the file size (see default_workers)
+
     def open(self, path: Path, *, strict: bool, chunk_size: int) -> NativeRun:
         """Start reading ``path`` (nothing is read until :meth:`NativeRun.chunks`)."""
-        return NativeRun(path, strict=strict, chunk_size=chunk_size)
+        return NativeRun(path, strict=strict, chunk_size=chunk_size, workers=self.workers)
 
 
 class NativeRun:
     """One pass of the native backend over one file."""
 
-    def __init__(self, path: Path, *, strict: bool, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        strict: bool,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        workers: int | None = None,
+    ) -> None:
         self.path = path
         self.name = str(path)
         self.strict = strict
         self.chunk_size = chunk_size
         self.stats: Counter[str] = Counter()
         self._media = MediaTracker()
-        self._rows: list[tuple[Any, ...]] = []
+        self.workers = workers
+        self._pending: list[Packet] = []
+        self._frames: list[pd.DataFrame] = []
+        self._buffered = 0
         self._errors: list[tuple[Any, ...]] = []
 
     # -- public --------------------------------------------------------------
@@ -100,21 +126,34 @@ class NativeRun:
         decoder = PacketDecoder()
         tcp = TcpReassembler()
         where = _Where(0, 0)
+        workers = self.workers
+        if workers is None:
+            workers = 0 if self.strict else default_workers(_file_size(self.path))
+        parsers = SipParsers(self.name, workers)
         try:
-            for batch in iter_record_batches(self.path):
-                self.stats["frames"] += len(batch)
-                where = self._batch(batch, decoder, tcp)
-                if len(self._rows) >= self.chunk_size:
-                    yield self._take_chunk()
-        except CaptureFormatError as exc:
-            if self.stats["frames"] == 0 and exc.location.byte_offset == 0:
-                raise  # not a capture at all: nothing to be lenient about
-            if self.strict:
-                raise
-            loc = exc.location
-            self._errors.append((loc.frame, None, loc.byte_offset, "framing", exc.message, None))
-        for key, skipped in tcp.flush():
-            self._stream_problem(where, key, skipped.reason, b"")
+            try:
+                for batch in iter_record_batches(self.path):
+                    self.stats["frames"] += len(batch)
+                    where = self._batch(batch, decoder, tcp)
+                    parsers.submit(self._take_pending())
+                    self._collect(parsers.ready())
+                    if self._buffered >= self.chunk_size:
+                        yield self._take_chunk()
+            except CaptureFormatError as exc:
+                if self.stats["frames"] == 0 and exc.location.byte_offset == 0:
+                    raise  # not a capture at all: nothing to be lenient about
+                if self.strict:
+                    raise
+                loc = exc.location
+                self._errors.append(
+                    (loc.frame, None, loc.byte_offset, "framing", exc.message, None)
+                )
+            for key, skipped in tcp.flush():
+                self._stream_problem(where, key, skipped.reason, b"")
+            parsers.submit(self._take_pending())
+            self._collect(parsers.drain())
+        finally:
+            parsers.close()
         fragments = decoder.fragments.pending + decoder.fragments.expired
         if fragments:
             self._error(where, "ip", f"{fragments} fragmented IP datagram(s) never completed", b"")
@@ -127,6 +166,17 @@ class NativeRun:
                 b"",
             )
         yield self._take_chunk()
+
+    def _take_pending(self) -> list[Packet]:
+        pending, self._pending = self._pending, []
+        return pending
+
+    def _collect(self, results: Iterator[BatchResult]) -> None:
+        for frame, errors in results:
+            self.stats["sip_messages"] += len(frame)
+            self._frames.append(frame)
+            self._buffered += len(frame)
+            self._errors.extend(errors)
 
     def rtp_streams(self) -> pd.DataFrame:
         """Per-direction media statistics (complete once chunks() is exhausted)."""
@@ -297,22 +347,33 @@ class NativeRun:
         encap: str,
         data: bytes,
     ) -> None:
+        if self.strict:  # parse now: the first problem must stop the reading here
+            try:
+                parse_message(data)
+            except SipParseError as exc:
+                self._error(where, "sip", exc.message, data[:EXCERPT_BYTES], exc)
+        if b"\nm=" in data:
+            self._announce_media(data)
+        self._pending.append(
+            (
+                (ts_ns, where.frame, src, sport, dst, dport, transport, encap or "none"),
+                where.byte_offset,
+                data,
+            )
+        )
+
+    def _announce_media(self, data: bytes) -> None:
+        """Learn RTP endpoints from an SDP body now: later packets depend on them."""
         try:
-            msg = parse_message(data)
-        except SipParseError as exc:
-            self._error(where, "sip", exc.message, data[:EXCERPT_BYTES], exc)
-            return
-        columns, sdp = message_columns(msg)
-        self.stats["sip_messages"] += 1
+            columns, sdp = message_columns(parse_message(data))
+        except SipParseError:
+            return  # reported when the batch is parsed
         if sdp is not None:
             call_id = columns[4]
             for media in sdp.media:
                 self._media.announce(
                     media.connection, media.port, call_id, media.rtpmap, media.rtcp_port
                 )
-        self._rows.append(
-            (ts_ns, where.frame, src, sport, dst, dport, transport, encap or "none", *columns)
-        )
 
     # -- problems ------------------------------------------------------------
 
@@ -345,22 +406,10 @@ class NativeRun:
     # -- chunks --------------------------------------------------------------
 
     def _take_chunk(self) -> CaptureChunk:
-        rows, self._rows = self._rows, []
+        frames, self._frames = self._frames, []
+        self._buffered = 0
         errors, self._errors = self._errors, []
-        return CaptureChunk(self._messages_frame(rows), self._errors_frame(errors))
-
-    def _messages_frame(self, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-        if not rows:
-            return MESSAGES.empty()
-        names = PACKET_COLUMNS + MESSAGE_COLUMNS
-        data: dict[str, Any] = dict(zip(names, zip(*rows, strict=True), strict=True))
-        data["source_file"] = [self.name] * len(rows)
-        return MESSAGES.build(data)
-
-    def _errors_frame(self, errors: list[tuple[Any, ...]]) -> pd.DataFrame:
-        if not errors:
-            return ERRORS.empty()
-        names = ("frame", "line", "byte_offset", "stage", "error", "excerpt")
-        data: dict[str, Any] = dict(zip(names, zip(*errors, strict=True), strict=True))
-        data["source_file"] = [self.name] * len(errors)
-        return ERRORS.build(data)
+        # errors from the packet loop and from SIP parsing interleave: order by frame
+        errors.sort(key=lambda e: e[0] if e[0] is not None else -1)
+        messages = MESSAGES.concat(frames)
+        return CaptureChunk(messages, errors_frame(self.name, errors))

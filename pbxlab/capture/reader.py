@@ -24,10 +24,14 @@ BACKENDS = ("native", "pyshark")
 PathLike = str | Path
 
 
-def get_backend(name: str) -> Backend:
-    """The backend called ``name`` ('native' or 'pyshark'); raises InputError otherwise."""
+def get_backend(name: str, workers: int | None = None) -> Backend:
+    """The backend called ``name`` ('native' or 'pyshark'); raises InputError otherwise.
+
+    ``workers`` (native only): processes parsing SIP in parallel; None decides
+    from the file size, 0 parses in the reading process.
+    """
     if name == "native":
-        return NativeBackend()
+        return NativeBackend(workers)
     if name == "pyshark":
         from pbxlab.capture.pyshark_backend import PysharkBackend
 
@@ -74,7 +78,7 @@ class CaptureStream:
     @property
     def rtp_streams(self) -> pd.DataFrame:
         """Media streams of every file read so far."""
-        return _concat(RTP_STREAMS.empty(), self.rtp_parts, RTP_STREAMS.names)
+        return RTP_STREAMS.concat(self.rtp_parts)
 
 
 def iter_capture(
@@ -83,6 +87,7 @@ def iter_capture(
     backend: str = "native",
     strict: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int | None = None,
 ) -> CaptureStream:
     """Stream captures as chunks of the ``messages`` and ``errors`` tables.
 
@@ -91,7 +96,9 @@ def iter_capture(
     CaptureFormatError for a missing or non-capture file, and (strict=True)
     the first problem met while reading.
     """
-    return CaptureStream(_as_paths(path_or_paths), get_backend(backend), strict, chunk_size)
+    return CaptureStream(
+        _as_paths(path_or_paths), get_backend(backend, workers), strict, chunk_size
+    )
 
 
 @dataclass
@@ -140,6 +147,7 @@ def read_capture(
     *,
     backend: str = "native",
     strict: bool = False,
+    workers: int | None = None,
 ) -> Capture:
     """Read one or more pcap/pcapng(.gz) files into a :class:`Capture`.
 
@@ -147,37 +155,21 @@ def read_capture(
     are rows of ``errors`` and the rest is returned; ``strict=True`` raises
     the first one (CaptureFormatError, PacketDecodeError or SipParseError,
     each with file, frame and byte offset).  A missing or non-capture file
-    always raises CaptureFormatError.
+    always raises CaptureFormatError.  ``workers``: see :func:`get_backend`.
     """
-    stream = iter_capture(path_or_paths, backend=backend, strict=strict)
+    stream = iter_capture(path_or_paths, backend=backend, strict=strict, workers=workers)
     message_parts: list[pd.DataFrame] = []
     error_parts: list[pd.DataFrame] = []
     for chunk in stream:
         message_parts.append(chunk.messages)
         error_parts.append(chunk.errors)
-    messages = _concat(MESSAGES.empty(), message_parts, MESSAGES.names)
+    messages = MESSAGES.concat(message_parts)
     if len(stream.paths) > 1:
         messages = messages.sort_values("ts", kind="stable").reset_index(drop=True)
     return Capture(
         messages=messages,
         rtp_streams=stream.rtp_streams,
-        errors=_concat(ERRORS.empty(), error_parts, ERRORS.names),
+        errors=ERRORS.concat(error_parts),
         files=[str(p) for p in stream.paths],
         stats=stream.stats,
     )
-
-
-def _concat(empty: pd.DataFrame, parts: list[pd.DataFrame], names: tuple[str, ...]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return empty
-    if len(parts) == 1:
-        return parts[0].reset_index(drop=True)
-    frame = pd.concat(parts, ignore_index=True)
-    # concatenating categoricals with different categories falls back to object
-    for name in names:
-        if isinstance(empty[name].dtype, pd.CategoricalDtype) and not isinstance(
-            frame[name].dtype, pd.CategoricalDtype
-        ):
-            frame[name] = frame[name].astype("category")
-    return frame

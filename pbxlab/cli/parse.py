@@ -1,4 +1,4 @@
-"""``pbxlab parse``: captures to the ``messages`` table, written in chunks."""
+"""``pbxlab parse``: captures to the ``messages`` table, logs to ``events``, in chunks."""
 
 from __future__ import annotations
 
@@ -9,16 +9,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pbxlab.capture.logs import FORMATS, iter_registrar_log
 from pbxlab.capture.reader import BACKENDS, Capture, iter_capture
+from pbxlab.cli.inputs import sort_inputs
+from pbxlab.errors import InputError
 from pbxlab.io import TableWriter, output_format
-from pbxlab.tables import ERRORS, MESSAGES, RTP_STREAMS
+from pbxlab.tables import ERRORS, EVENTS, MESSAGES, RTP_STREAMS
 
 _err = Console(stderr=True)
 
 
 def parse(
-    inputs: list[Path] = typer.Argument(..., help="Capture files (pcap, pcapng, .gz)."),
-    output: Path = typer.Option(..., "-o", "--output", help="Messages table: .parquet or .csv."),
+    inputs: list[Path] = typer.Argument(
+        ..., help="Capture files (pcap, pcapng, .gz) or registrar logs (auto-detected)."
+    ),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Output table (messages or events): .parquet or .csv."
+    ),
     backend: str = typer.Option("native", help=f"Capture backend: {' or '.join(BACKENDS)}."),
     strict: bool = typer.Option(False, help="Stop at the first unreadable packet or message."),
     errors_out: Path | None = typer.Option(
@@ -26,14 +33,47 @@ def parse(
     ),
     rtp_out: Path | None = typer.Option(None, "--rtp", help="Also write rtp_streams here."),
     chunk_size: int = typer.Option(100_000, min=1000, help="Messages per written chunk."),
+    workers: int | None = typer.Option(
+        None, min=0, help="Processes parsing SIP (native backend; default: by capture size)."
+    ),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
+    log_format: str = typer.Option(
+        "auto", "--log-format", help=f"Log format: auto or one of {', '.join(FORMATS)}."
+    ),
+    tz: str = typer.Option("UTC", help="Time zone of log times written without an offset."),
+    year: int | None = typer.Option(None, help="Year of log dates that omit it (syslog)."),
+    xlog: Path | None = typer.Option(None, help="Kamailio/OpenSIPS xlog mapping (TOML)."),
 ) -> None:
-    """Parse SIP captures into the messages table (one row per SIP message)."""
+    """Parse SIP captures into the messages table, or registrar logs into the events table.
+
+    Captures and logs are told apart by their content.  One run writes one
+    table, so give captures and logs in separate runs.
+    """
     output_format(output)  # fail on a bad extension before reading anything
     for extra in (errors_out, rtp_out):
         if extra is not None:
             output_format(extra)
-    stream = iter_capture(inputs, backend=backend, strict=strict, chunk_size=chunk_size)
+    sorted_inputs = sort_inputs(inputs)
+    if sorted_inputs.captures and sorted_inputs.logs:
+        raise InputError(
+            "captures and registrar logs give different tables (messages, events): parse "
+            f"them in separate runs (captures: {', '.join(map(str, sorted_inputs.captures))}; "
+            f"logs: {', '.join(map(str, sorted_inputs.logs))})"
+        )
+    if sorted_inputs.logs:
+        if rtp_out is not None:
+            raise InputError("--rtp applies to captures, not to registrar logs")
+        _parse_logs(
+            sorted_inputs.logs, output, errors_out, log_format, tz, year, xlog, strict, quiet
+        )
+        return
+    stream = iter_capture(
+        sorted_inputs.captures,
+        backend=backend,
+        strict=strict,
+        chunk_size=chunk_size,
+        workers=workers,
+    )
     messages_seen = []
     errors_seen = []
     with (
@@ -67,6 +107,45 @@ def parse(
         stats=stream.stats,
     )
     print_summary(summary_capture, output)
+
+
+def _parse_logs(
+    paths: list[Path],
+    output: Path,
+    errors_out: Path | None,
+    log_format: str,
+    tz: str,
+    year: int | None,
+    xlog: Path | None,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    formats: dict[str, str] = {}
+    skipped: dict[str, int] = {}
+    error_count = 0
+    with (
+        TableWriter(output, EVENTS) as writer,
+        _maybe_writer(errors_out) as err_writer,
+        _err.status("reading logs...") as status,
+    ):
+        for chunk in iter_registrar_log(paths, log_format, tz, year, strict, xlog=xlog):
+            writer.write(chunk.events)
+            if err_writer is not None:
+                err_writer.write(chunk.errors)
+            error_count += len(chunk.errors)
+            formats[chunk.source_file] = chunk.format
+            skipped[chunk.source_file] = skipped.get(chunk.source_file, 0) + chunk.skipped
+            status.update(f"reading logs... {writer.rows} events")
+    if quiet:
+        return
+    _err.print(f"[bold]{writer.rows} registrar events[/bold] from {len(paths)} log(s) -> {output}")
+    for name, fmt in formats.items():
+        _err.print(f"  {name}: {fmt}, {skipped.get(name, 0)} irrelevant lines skipped")
+    if error_count:
+        _err.print(
+            f"[yellow]{error_count} event-like line(s) could not be parsed "
+            "(write them with --errors FILE)[/yellow]"
+        )
 
 
 class _NullWriter:

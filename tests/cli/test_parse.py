@@ -86,3 +86,28 @@ def test_bad_input_exits_2_without_traceback(
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parse", "--help"]) == 0
     assert "--backend" in capsys.readouterr().out
+
+
+def test_parse_registrar_log_writes_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbxlab.tables import EVENTS
+
+    log = corpus_path("logs/asterisk_security/crowdsec_hub_asterisk-bf.log")
+    out = tmp_path / "events.parquet"
+    assert main(["parse", str(log), "-o", str(out)]) == 0
+    events = read_table(out, EVENTS)
+    assert len(events) > 0
+    assert set(events["event"]) == {"auth_failed"}
+    err = capsys.readouterr().err
+    assert "registrar events" in err
+    assert "asterisk" in err
+
+
+def test_parse_refuses_captures_and_logs_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = corpus_path("logs/asterisk_security/crowdsec_hub_asterisk-bf.log")
+    sample = SAMPLES / "xlite-register-call.pcap"
+    assert main(["parse", str(log), str(sample), "-o", str(tmp_path / "x.csv")]) == 2
+    assert "separate runs" in capsys.readouterr().err
