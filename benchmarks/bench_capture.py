@@ -89,6 +89,7 @@ def _worker(tool: str, path: Path, profile_out: Path | None) -> None:
     else:
         rows = run(path)
     seconds = time.perf_counter() - started
+    rows, note = rows if isinstance(rows, tuple) else (rows, "")
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
@@ -96,6 +97,7 @@ def _worker(tool: str, path: Path, profile_out: Path | None) -> None:
                 "seconds": seconds,
                 "cpu_seconds": _cpu() - before,
                 "rows": rows,
+                "note": note,
                 "child_rss_mb": children,
             }
         )
@@ -143,6 +145,7 @@ def measure(tool: str, path: Path, profile_out: Path | None = None) -> Result:
     result.seconds = data["seconds"]
     result.cpu_seconds = data["cpu_seconds"]
     result.sip_rows = data["rows"]
+    result.note = data.get("note", "")
     result.child_rss_mb = data["child_rss_mb"] or None
     if tool in LAUNCHERS:
         result.peak_rss_mb = result.child_rss_mb
@@ -212,17 +215,16 @@ def run_pyshark(path: Path, truth: CaptureTruth) -> list[Result]:
     results = []
     for variant in PYSHARK_VARIANTS:
         frames = PYSHARK_PREFIX_FRAMES["default" if variant == "default" else "other"]
-        note = ""
         prefix = path if frames >= truth.sip_frames else write_prefix(path, frames)
         result = measure(f"pyshark-{variant}", prefix)
         if prefix != path and result.seconds and result.sip_rows:
             scale = truth.sip_frames / result.sip_rows
-            note = f"prefix of {result.sip_rows} SIP frames, extrapolated x{scale:.1f}"
+            extrapolated = f"prefix of {result.sip_rows} SIP frames, extrapolated x{scale:.1f}"
+            result.note = "; ".join(filter(None, [extrapolated, result.note]))
             result.seconds *= scale
             result.cpu_seconds = (result.cpu_seconds or 0) * scale
             result.sip_rows = truth.sip_frames
         result.capture = path.name
-        result.note = note
         results.append(result)
     return results
 

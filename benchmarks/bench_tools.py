@@ -6,6 +6,9 @@ returns how many rows it produced. The orchestrator (``bench_capture.py``) runs
 each one in a fresh Python process, so that peak memory is the tool's own; the
 timed region starts after the imports and ends when the DataFrame exists.
 
+A tool returns its row count, or (rows, note) when it has something to say
+about what it delivered (e.g. a pyshark mode that loses the SDP fields).
+
 Counting differs by nature: pbxlab counts SIP messages (two in one TCP
 segment are two rows); tshark- and pyshark-based tools return one row per
 frame containing SIP (``-E occurrence=f``), so their counts are SIP frames.
@@ -225,31 +228,38 @@ def _pyshark_row(packet: Any, mode: str) -> dict[str, Any]:
             row[column] = flat.get(name)
         return row
     sip = packet.sip
-    sdp = packet.sdp if "sdp" in packet else None
     for column, name in _PYSHARK_SIP.items():
-        layer = sip if name.startswith("sip.") else sdp
-        row[column] = None if layer is None else layer.get_field(name.split(".", 1)[1])
+        if name.startswith("sip."):
+            row[column] = sip.get_field(name.removeprefix("sip."))
+        else:
+            # PDML nests the SDP inside the SIP layer: "sdp_connection_info_address".
+            row[column] = sip.get_field(name.replace(".", "_"))
     return row
 
+
+# tshark emits only these protocols, with all their fields (-J; -j would drop the
+# nested header fields and return rows without Call-ID, CSeq, Via...).
+_ONLY_LAYERS = ["-J", "frame ip udp tcp sip sdp"]
 
 PYSHARK_VARIANTS: dict[str, dict[str, Any]] = {
     # What a first script does: FileCapture with a display filter, everything else default.
     "default": {"keep_packets": True},
     "xml": {"keep_packets": False},
-    "xml-j": {"keep_packets": False, "custom_parameters": ["-j", "frame ip udp tcp sip sdp"]},
+    "xml-J": {"keep_packets": False, "custom_parameters": _ONLY_LAYERS},
     "json": {"keep_packets": False, "use_json": True},
-    "json-j": {
+    "json-J": {"keep_packets": False, "use_json": True, "custom_parameters": _ONLY_LAYERS},
+    # ... and without TCP sequence analysis (reassembly still works).
+    "json-J-noseq": {
         "keep_packets": False,
         "use_json": True,
-        "custom_parameters": ["-j", "frame ip udp tcp sip sdp"],
+        "custom_parameters": [*_ONLY_LAYERS, "-o", "tcp.analyze_sequence_numbers:FALSE"],
     },
-    # (EK with -j is not offered: pyshark 0.6's EK parser needs the frame layer's
-    # protocol list and fails on filtered output.)
+    # (pyshark 0.6's EK parser drops the SDP layer and fails on -j/-J-filtered output.)
     "ek": {"keep_packets": False, "use_ek": True},
 }
 
 
-def run_pyshark(path: Path, variant: str) -> int:
+def run_pyshark(path: Path, variant: str) -> tuple[int, str]:
     """pyshark FileCapture(display_filter='sip', ...) in one configuration, into a DataFrame."""
     import pandas as pd
     import pyshark
@@ -262,16 +272,25 @@ def run_pyshark(path: Path, variant: str) -> int:
     finally:
         capture.close()
     frame = pd.DataFrame(rows)
-    if len(frame):
-        frame["ts"] = pd.to_datetime(frame["ts"].astype(float), unit="s", utc=True)
-    return len(frame)
+    if not len(frame):
+        return 0, ""
+    frame["ts"] = pd.to_datetime(frame["ts"].astype(float), unit="s", utc=True)
+    # A configuration that is fast because it delivers no header fields does not count.
+    if frame["call_id"].notna().mean() < 0.99:
+        raise RuntimeError(f"pyshark {variant}: most rows have no Call-ID; fields are missing")
+    missing = [c for c in _PYSHARK_SIP if c in _ALWAYS_THERE and frame[c].isna().all()]
+    return len(frame), f"no {', '.join(missing)} fields" if missing else ""
+
+
+# Columns every capture of the generator fills in at least some rows.
+_ALWAYS_THERE = {"call_id", "cseq_num", "from_user", "via_host", "sdp_connection", "user_agent"}
 
 
 # Tools that only launch another process: their peak memory is the child's.
 LAUNCHERS = {"pbxlab-parse-cli"}
 
 
-def tool_function(tool: str) -> Callable[[Path], int]:
+def tool_function(tool: str) -> Callable[[Path], int | tuple[int, str]]:
     """The function measuring ``tool`` ('pbxlab', 'tshark-fields', 'pyshark-json', ...)."""
     if tool.startswith("pyshark-"):
         variant = tool.removeprefix("pyshark-")
