@@ -21,8 +21,8 @@ demo: system $(STAMP)
 	$(BIN)/pbxlab parse sample_pcaps/*.pcap -o $(DEMO_OUT)/messages.parquet --rtp $(DEMO_OUT)/rtp_streams.parquet --errors $(DEMO_OUT)/errors.csv
 
 lint: $(STAMP)
-	$(BIN)/ruff check pbxlab tests benchmarks
-	$(BIN)/ruff format --check pbxlab tests benchmarks
+	$(BIN)/ruff check pbxlab tests benchmarks lab
+	$(BIN)/ruff format --check pbxlab tests benchmarks lab
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -4,6 +4,7 @@ Every notebook action is one call here, returning a DataFrame, a figure or a
 model object.
 """
 
+from pbxlab.analysis import Analysis, analyze, status_at
 from pbxlab.capture.logs import LogRead, detect_log_format, iter_registrar_log, read_registrar_log
 from pbxlab.capture.reader import Capture, CaptureStream, iter_capture, read_capture
 from pbxlab.errors import (
@@ -22,6 +23,7 @@ __all__ = [
     "EVENTS",
     "MESSAGES",
     "RTP_STREAMS",
+    "Analysis",
     "Capture",
     "CaptureFormatError",
     "CaptureStream",
@@ -31,9 +33,11 @@ __all__ = [
     "SipParseError",
     "UnsupportedFormatError",
     "__version__",
+    "analyze",
     "detect_log_format",
     "iter_capture",
     "iter_registrar_log",
     "read_capture",
     "read_registrar_log",
+    "status_at",
 ]

@@ -102,3 +102,41 @@ class LogLineError(LogFormatError):
 
 class BackendUnavailableError(PbxlabError):
     """An optional backend (tshark for pyshark) is not installed or not working."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One broken rule: the dotted field name (``voicemail.pin``) and what is wrong."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationError(InputError):
+    """A value breaks a rule of the extensions model; ``problems`` names each field.
+
+    Messages never quote a secret (SIP password, voicemail PIN).
+    """
+
+    def __init__(self, problems: list[FieldProblem], location: Location | None = None) -> None:
+        super().__init__("; ".join(str(p) for p in problems), location)
+        self.problems = problems
+
+
+class NotFoundError(InputError):
+    """An extension, DID, ring group, box or profile that was named does not exist."""
+
+
+class ConflictError(InputError):
+    """The change would break the tenant: a duplicate, or references still pointing at it."""
+
+
+class StoreError(PbxlabError):
+    """The extensions database cannot be opened, migrated or written."""
+
+
+class PhoneActionError(InputError):
+    """A phone action (reboot) cannot be attempted: no phone, no contact, bad address."""

@@ -110,5 +110,12 @@ def read_table(path: Path, schema: TableSchema) -> pd.DataFrame:
     if output_format(path) == "parquet":
         frame = pd.read_parquet(path)
     else:
-        frame = pd.read_csv(path, keep_default_na=True)
+        # text columns are read as text: "0201", "+4930..." or "1e5" are not numbers here
+        text: dict[str, Any] = {}
+        for c in schema.columns:
+            if isinstance(c.dtype, pd.StringDtype):
+                text[c.name] = c.dtype
+            elif isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == "category":
+                text[c.name] = str
+        frame = pd.read_csv(path, keep_default_na=True, dtype=text)
     return schema.conform(frame)

@@ -117,16 +117,17 @@ def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
             return series
         if pd.api.types.is_integer_dtype(series.dtype) or series.empty:
             # integer nanoseconds since the epoch: the capture engine's native unit
-            return pd.Series(pd.to_datetime(series, unit="ns", utc=True))
-        return pd.Series(pd.to_datetime(series, utc=True, format="mixed"))
+            return pd.Series(pd.to_datetime(series, unit="ns", utc=True)).astype(dtype)
+        # text (CSV), Python datetimes: pandas infers a resolution (s, us) from the values
+        return pd.Series(pd.to_datetime(series, utc=True, format="mixed")).astype(dtype)
     if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None:
-        series = pd.Series(values, dtype=dtype)
-        # a value outside the declared categories would silently become NaN
-        unknown = series.isna() & pd.Series(values).notna().to_numpy()
+        raw = pd.Series(values)
+        # a value outside the declared categories would silently become NaN (pandas < 4)
+        unknown = raw.notna() & ~raw.isin(dtype.categories)
         if unknown.any():
-            bad = sorted({str(v) for v in pd.Series(values)[unknown.to_numpy()]})
+            bad = sorted({str(v) for v in raw[unknown]})
             raise ValueError(f"values {bad} are not among the categories {list(dtype.categories)}")
-        return series
+        return raw.astype(dtype)
     if (
         isinstance(dtype, pd.StringDtype)
         and dtype.storage == "pyarrow"

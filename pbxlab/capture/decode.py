@@ -127,6 +127,11 @@ class FragmentReassembler:
     ) -> bytes | None:
         """Add one fragment; return the whole payload once every piece is present."""
         group = self._groups.get(key)
+        if group is not None and ts_ns - group.first_ns > self.timeout_ns:
+            # an expired datagram whose identification is now reused by a new one
+            del self._groups[key]
+            self.expired += 1
+            group = None
         if group is None:
             if len(self._groups) >= self.max_groups:
                 self._evict(ts_ns, force=True)
@@ -137,8 +142,6 @@ class FragmentReassembler:
         payload = group.assemble()
         if payload is not None:
             del self._groups[key]
-        elif ts_ns - group.first_ns > self.timeout_ns:
-            self._evict(ts_ns)
         return payload
 
     def _evict(self, now_ns: int, force: bool = False) -> None:
@@ -300,6 +303,8 @@ class PacketDecoder:
         ihl = (vihl & 0x0F) * 4
         if ihl < 20:
             raise PacketDecodeError(f"IPv4 header length {ihl} < 20")
+        if len(data) < pos + ihl:
+            raise PacketDecodeError(f"IPv4 header length {ihl} exceeds the {len(data) - pos} bytes")
         # total == 0 happens with TCP segmentation offload; trust the frame then
         end = min(pos + total, len(data)) if total >= ihl else len(data)
         payload_start = pos + ihl
@@ -387,6 +392,8 @@ class PacketDecoder:
             hlen = (off >> 4) * 4
             if hlen < 20:
                 raise PacketDecodeError(f"TCP header length {hlen} < 20")
+            if end - pos < hlen:
+                raise PacketDecodeError(f"TCP header length {hlen} exceeds the {end - pos} bytes")
             return Segment(
                 src, dst, IPPROTO_TCP, sport, dport, data[pos + hlen : end], encap, seq, flags
             )

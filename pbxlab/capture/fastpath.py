@@ -101,6 +101,7 @@ def classify(batch: RecordBatch) -> Classified:
     start = np.asarray(batch.starts, dtype=np.int64)
     length = np.asarray(batch.lengths, dtype=np.int64)
     end = start + length
+    tagged = np.zeros(n, dtype=bool)
 
     if linktype == LINKTYPE_ETHERNET:
         ethertype = _u16(a, np.minimum(start + 12, len(a) - 2))
@@ -155,4 +156,7 @@ def classify(batch: RecordBatch) -> Classified:
             payload_stop[mask],
         )
 
-    return Classified(a, pick(looks_media), pick(~looks_media), everything[~ok])
+    # non-media frames in a VLAN go the slow way, which names the VLAN in `encap`
+    vlan = tagged[ok]
+    slow = np.sort(np.concatenate((everything[~ok], fast[~looks_media & vlan])))
+    return Classified(a, pick(looks_media), pick(~looks_media & ~vlan), slow)

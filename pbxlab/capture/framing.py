@@ -194,6 +194,9 @@ class _BlockReader:
 
     def __init__(self, stream: BinaryIO, name: str) -> None:
         self._stream = stream
+        # GzipFile.read(n) discards what it inflated when the stream turns out to be
+        # truncated; read1 returns it piece by piece, so the records before the cut survive.
+        self._read = stream.read1 if isinstance(stream, gzip.GzipFile) else stream.read
         self.name = name
         self.buf = b""
         self.pos = 0  # position in buf
@@ -207,8 +210,13 @@ class _BlockReader:
         """Make ``need`` bytes available at ``pos``; False at end of file."""
         while len(self.buf) - self.pos < need:
             try:
-                more = self._stream.read(max(BLOCK_SIZE, need))
-            except (OSError, EOFError) as exc:  # corrupt gzip stream
+                more = self._read(max(BLOCK_SIZE, need))
+            except EOFError as exc:  # gzip stream cut short
+                raise TruncatedCaptureError(
+                    f"compressed file ends early ({exc})",
+                    Location(self.name, byte_offset=self.offset + len(self.buf) - self.pos),
+                ) from exc
+            except OSError as exc:  # corrupt gzip stream
                 raise CaptureFormatError(
                     f"read error: {exc}", Location(self.name, byte_offset=self.offset)
                 ) from exc
@@ -366,7 +374,8 @@ def _iter_pcapng(reader: _BlockReader, max_batch: int) -> Iterator[RecordBatch]:
             data_start = body_start + 20
         elif btype == 3:  # simple packet block: interface 0, no timestamp
             if_id, ts_hi, ts_lo = 0, 0, 0
-            caplen = blen - 16
+            # the original length: the block's body is padded to 32 bits
+            caplen = struct.unpack_from(endian + "I", buf, body_start)[0]
             data_start = body_start + 4
         elif btype == 2:  # obsolete packet block
             if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(

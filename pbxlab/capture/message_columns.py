@@ -21,7 +21,9 @@ from pbxlab.capture.sip.fields import (
     split_list,
 )
 from pbxlab.capture.sip.message import SipMessage
-from pbxlab.capture.sip.sdp import SdpInfo, parse_sdp
+from pbxlab.capture.sip.sdp import SdpInfo, parse_sdp, sdp_part
+
+MAX_COUNT = 0xFFFF  # contact_count / via_count are UInt16
 
 MESSAGE_COLUMNS = (
     "is_request", "method", "status", "reason", "call_id", "cseq_num", "cseq_method",
@@ -63,6 +65,18 @@ def _party(value: str) -> tuple[str | None, str | None, str | None]:
 
 
 _NO_PARTY = (None, None, None)
+
+# RFC 3261 19.1.1 deprecates a password in a SIP URI (sip:user:password@host), but
+# some phones still send one; it must never reach a table (it would be exported).
+_URI_PASSWORD_RE = re.compile(r"((?:sips?|tel):[^:@;>?,\s]*):[^@;>?,\s]*@", re.IGNORECASE)
+MASK = "********"
+
+
+def mask_uri_password(text: str | None) -> str | None:
+    """``text`` with any ``user:password@`` userinfo reduced to ``user:********@``."""
+    if text is None or "@" not in text:
+        return text
+    return _URI_PASSWORD_RE.sub(rf"\1:{MASK}@", text)
 
 
 @lru_cache(maxsize=_MEMO)
@@ -134,7 +148,8 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
         if len(contact_values) > 1:
             entries = entries + tuple(c for v in contact_values[1:] for c in split_list(v))
         contact_count = len(entries)
-        contacts_text = ", ".join(entries) if entries else None
+        contacts_text = mask_uri_password(", ".join(entries)) if entries else None
+        contact = mask_uri_password(contact)
 
     expires_text = first("expires")
     expires = _digits(expires_text) if expires_text is not None else None
@@ -156,6 +171,10 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
             if via.host is None:
                 problems.append(f"malformed Via {str(via_text)[:60]!r}")
 
+    if contact_count > MAX_COUNT or via_count > MAX_COUNT:  # the columns are UInt16
+        problems.append(f"absurd header lists: {contact_count} Contact, {via_count} Via entries")
+        contact_count, via_count = min(contact_count, MAX_COUNT), min(via_count, MAX_COUNT)
+
     user_agent = first("user-agent") or first("server")
     content_type = first("content-type")
     length_text = first("content-length")
@@ -166,16 +185,12 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
 
     sdp: SdpInfo | None = None
     sdp_connection = sdp_port = sdp_direction = None
-    if msg.body and (
-        (content_type is not None and "sdp" in content_type.lower())
-        or (content_type is None and msg.body[:4] == b"v=0\r")
-    ):
-        sdp = parse_sdp(msg.body)
+    sdp_body = sdp_part(content_type, msg.body)
+    if sdp_body is not None:
+        sdp = parse_sdp(sdp_body)
         audio = sdp.audio
-        if audio is not None:
+        if audio is not None:  # the columns describe audio; T.38 (m=image) is not
             sdp_connection, sdp_port, sdp_direction = audio.connection, audio.port, audio.direction
-        else:
-            sdp_connection = sdp.connection
 
     return (
         msg.is_request,
@@ -191,7 +206,7 @@ def message_columns(msg: SipMessage) -> tuple[tuple[Any, ...], SdpInfo | None]:
         to_user,
         to_host,
         to_tag,
-        msg.request_uri,
+        mask_uri_password(msg.request_uri),
         contact,
         contact_expires,
         contact_count,

@@ -31,7 +31,7 @@ from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
 from pbxlab.capture.fastpath import classify
 from pbxlab.capture.framing import RecordBatch, iter_record_batches
 from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
-from pbxlab.capture.message_columns import message_columns
+from pbxlab.capture.message_columns import mask_uri_password, message_columns
 from pbxlab.capture.rtp import MediaTracker
 from pbxlab.capture.sip.framer import Keepalive, Message, Skipped
 from pbxlab.capture.sip.message import looks_like_sip, parse_message
@@ -88,8 +88,8 @@ class NativeBackend:
 
     name = "native"
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers  # None: decide from the file size (see default_workers)
+    def __init__(self, workers: int | None = 0) -> None:
+        self.workers = workers  # 0: inline; None: decide from the file size (default_workers)
 
     def open(self, path: Path, *, strict: bool, chunk_size: int) -> NativeRun:
         """Start reading ``path`` (nothing is read until :meth:`NativeRun.chunks`)."""
@@ -105,7 +105,7 @@ class NativeRun:
         *,
         strict: bool,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        workers: int | None = None,
+        workers: int | None = 0,
     ) -> None:
         self.path = path
         self.name = str(path)
@@ -400,7 +400,14 @@ class NativeRun:
                 raise SipParseError(message, cause.offset, location)
             raise PacketDecodeError(f"{stage}: {message}", location)
         self._errors.append(
-            (frame, None, offset, stage, message, repr(excerpt) if excerpt else None)
+            (
+                frame,
+                None,
+                offset,
+                stage,
+                message,
+                mask_uri_password(repr(excerpt)) if excerpt else None,
+            )
         )
 
     # -- chunks --------------------------------------------------------------

@@ -24,11 +24,14 @@ BACKENDS = ("native", "pyshark")
 PathLike = str | Path
 
 
-def get_backend(name: str, workers: int | None = None) -> Backend:
+def get_backend(name: str, workers: int | None = 0) -> Backend:
     """The backend called ``name`` ('native' or 'pyshark'); raises InputError otherwise.
 
-    ``workers`` (native only): processes parsing SIP in parallel; None decides
-    from the file size, 0 parses in the reading process.
+    ``workers`` (native only): worker processes parsing SIP in parallel; 0 (the
+    default) parses in the calling process, None picks a number from the file
+    size and the CPUs.  Workers start from a fresh interpreter that imports the
+    calling script as ``__mp_main__``: a script using them needs the usual
+    ``if __name__ == "__main__":`` guard (the ``pbxlab`` command has it).
     """
     if name == "native":
         return NativeBackend(workers)
@@ -87,7 +90,7 @@ def iter_capture(
     backend: str = "native",
     strict: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int | None = None,
+    workers: int | None = 0,
 ) -> CaptureStream:
     """Stream captures as chunks of the ``messages`` and ``errors`` tables.
 
@@ -147,7 +150,7 @@ def read_capture(
     *,
     backend: str = "native",
     strict: bool = False,
-    workers: int | None = None,
+    workers: int | None = 0,
 ) -> Capture:
     """Read one or more pcap/pcapng(.gz) files into a :class:`Capture`.
 

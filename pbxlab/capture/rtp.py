@@ -47,6 +47,8 @@ MAX_STREAMS = 200_000  # bounds memory on hostile captures
 MAX_ENDPOINTS = 1_000_000
 SEQ_MOD = 1 << 16
 MAX_DROPOUT = 3000  # RFC 3550 A.1
+TS_MOD = 1 << 32
+TS_HALF = 1 << 31
 
 
 @dataclass(slots=True)
@@ -127,7 +129,9 @@ class _Stream:
             # interarrival jitter: J += (|D| - J) / 16, in timestamp units
             transit = arrival * scale - rtp_ts
             if last_transit is not None:
-                jitter += (abs(transit - last_transit) - jitter) / 16
+                # RTP timestamps are 32-bit and wrap (they start at random): D modulo 2**32
+                d = abs((transit - last_transit + TS_HALF) % TS_MOD - TS_HALF)
+                jitter += (d - jitter) / 16
                 max_jitter = max(max_jitter, jitter)
             last_transit = transit
         self.max_seq, self.cycles = max_seq, cycles
@@ -327,9 +331,11 @@ class MediaTracker:
         return self._keys_cache
 
     def table(self, source_file: str) -> pd.DataFrame:
-        """The ``rtp_streams`` table of everything seen so far."""
+        """The ``rtp_streams`` table of everything seen so far, in order of first packet."""
         rows = []
-        for (src, sport, dst, dport, ssrc, _), s in self._streams.items():
+        # streams are created in batch order, not frame order (see MediaTracker.add_batch)
+        by_first_frame = sorted(self._streams.items(), key=lambda item: item[1].first_frame)
+        for (src, sport, dst, dport, ssrc, _), s in by_first_frame:
             if s.rtcp:
                 lost = None
                 jitter = None

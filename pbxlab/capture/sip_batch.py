@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from pbxlab.capture.message_columns import MESSAGE_COLUMNS, message_columns
+from pbxlab.capture.message_columns import MESSAGE_COLUMNS, mask_uri_password, message_columns
 from pbxlab.capture.sip.message import parse_message
 from pbxlab.errors import SipParseError
 from pbxlab.tables import ERRORS, MESSAGES
@@ -62,7 +62,8 @@ def parse_batch(source_file: str, packets: list[Packet]) -> BatchResult:
         try:
             msg = parse_message(data)
         except SipParseError as exc:
-            errors.append((meta[1], None, offset, "sip", exc.message, repr(data[:EXCERPT_BYTES])))
+            excerpt = mask_uri_password(repr(data[:EXCERPT_BYTES]))
+            errors.append((meta[1], None, offset, "sip", exc.message, excerpt))
             continue
         columns, _sdp = message_columns(msg)
         rows.append((*meta, *columns))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from pbxlab.capture.decode import TCP_FIN, TCP_RST, TCP_SYN
 from pbxlab.capture.sip.framer import NEED_DATA, Event, SipStreamFramer, Skipped
-from pbxlab.capture.sip.message import looks_like_sip
+from pbxlab.capture.sip.message import MAX_START_LINE, looks_like_sip
 
 MAX_PENDING_BYTES = 256 * 1024  # out-of-order data held per direction before a hole is skipped
 MAX_PENDING_SEGMENTS = 128
@@ -51,17 +51,31 @@ class TcpReassembler:
     def __init__(self) -> None:
         self._streams: dict[FlowKey, _Direction] = {}
         self._syn_seq: dict[FlowKey, int] = {}
+        # first bytes of a direction whose start line is not complete yet: (seq, bytes)
+        self._prefixes: dict[FlowKey, tuple[int, bytes]] = {}
 
     def segment(self, key: FlowKey, seq: int, flags: int, payload: bytes) -> Iterator[Event | Gap]:
         """Feed one segment; yields Message / Keepalive / Skipped events and Gaps."""
         stream = self._streams.get(key)
         if flags & TCP_SYN:
+            if stream is not None:  # a new connection on the same addresses and ports
+                yield from self._close(key, stream, "when a new connection replaced it")
             self._syn_seq[key] = (seq + 1) & 0xFFFFFFFF
             if len(self._syn_seq) > MAX_STREAMS:
                 self._syn_seq.pop(next(iter(self._syn_seq)))
             return
         if stream is None:
-            if not payload or not looks_like_sip(payload):
+            if not payload:
+                return
+            prefix = self._prefixes.pop(key, None)
+            if prefix is not None and _seq_diff(seq, prefix[0]) == len(prefix[1]):
+                seq, payload = prefix[0], prefix[1] + payload
+            if not looks_like_sip(payload):
+                if b"\n" not in payload and len(payload) < MAX_START_LINE and payload[:1].isalpha():
+                    # perhaps a start line cut by TCP: wait for the next segment to decide
+                    self._prefixes[key] = (seq, payload)
+                    if len(self._prefixes) > MAX_STREAMS:
+                        self._prefixes.pop(next(iter(self._prefixes)))
                 return
             start = self._syn_seq.pop(key, seq)
             # data before this segment since the SYN was missed (or was not SIP)
@@ -76,10 +90,12 @@ class TcpReassembler:
         if payload:
             yield from self._accept(stream, seq, payload)
         if flags & (TCP_FIN | TCP_RST):
-            leftover = stream.framer.buffered
-            if leftover and flags & TCP_RST == 0:
-                yield from self._drain(stream)
-            del self._streams[key]
+            yield from self._close(key, stream, "when the connection closed")
+
+    def _close(self, key: FlowKey, stream: _Direction, when: str) -> Iterator[Skipped]:
+        del self._streams[key]
+        for reason in _leftovers(stream):
+            yield Skipped(b"", 0, f"{reason} {when}")
 
     def _accept(self, stream: _Direction, seq: int, payload: bytes) -> Iterator[Event | Gap]:
         diff = _seq_diff(seq, stream.next_seq)
@@ -129,17 +145,21 @@ class TcpReassembler:
             yield event
 
     def flush(self) -> Iterator[tuple[FlowKey, Skipped]]:
-        """At end of capture: incomplete messages left in buffers, as Skipped."""
+        """At end of capture: incomplete messages and undelivered data left, as Skipped."""
         for key, stream in self._streams.items():
-            buffered = stream.framer.buffered
-            if buffered:
-                stream.framer.reset()
-                yield (
-                    key,
-                    Skipped(
-                        b"",
-                        0,
-                        f"{buffered} bytes of an incomplete message at the end of the capture",
-                    ),
-                )
+            for reason in _leftovers(stream):
+                yield key, Skipped(b"", 0, f"{reason} at the end of the capture")
         self._streams.clear()
+        self._prefixes.clear()
+
+
+def _leftovers(stream: _Direction) -> list[str]:
+    """What a direction still holds that will never become a message, in words."""
+    reasons = []
+    if stream.framer.buffered:
+        reasons.append(f"{stream.framer.buffered} bytes of an incomplete message")
+    if stream.pending:
+        first = min(stream.pending, key=lambda s: _seq_diff(s, stream.next_seq))
+        hole = _seq_diff(first, stream.next_seq)
+        reasons.append(f"{stream.pending_bytes} bytes after a hole of {hole} bytes never delivered")
+    return reasons

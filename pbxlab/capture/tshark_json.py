@@ -24,6 +24,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pbxlab.capture.message_columns import mask_uri_password
+
 Tree = Mapping[str, Any]
 FlatFields = dict[str, list[Any]]
 
@@ -254,11 +256,13 @@ def message_fields(flat: FlatFields) -> dict[str, Any] | None:
         "to_user": _user(flat, "to"),
         "to_host": first(flat, "sip.to.host"),
         "to_tag": first(flat, "sip.to.tag"),
-        "request_uri": first(flat, "sip.r-uri"),
-        "contact": first_contact,
+        "request_uri": mask_uri_password(first(flat, "sip.r-uri")),
+        "contact": mask_uri_password(first_contact),
         "contact_expires": _first_contact_expires(flat, contact_values, len(contact_uris)),
         "contact_count": contact_count if contact_values else 0,
-        "contacts": ", ".join(v.strip() for v in contact_values) if contact_values else None,
+        "contacts": mask_uri_password(", ".join(v.strip() for v in contact_values))
+        if contact_values
+        else None,
         "expires": to_int(first(flat, "sip.Expires")),
         "via_host": top_via.get("sent-by.address"),
         "via_port": to_int(top_via.get("sent-by.port")),

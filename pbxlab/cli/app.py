@@ -37,9 +37,11 @@ def _root(
 
 def _register_commands() -> None:
     # Imported here so each subcommand module can import `app` helpers freely.
-    from pbxlab.cli import parse
+    from pbxlab.cli import ext, parse, status
 
     parse.register(app)
+    status.register(app)
+    ext.register(app)
 
 
 _register_commands()

@@ -33,8 +33,10 @@ def parse(
     ),
     rtp_out: Path | None = typer.Option(None, "--rtp", help="Also write rtp_streams here."),
     chunk_size: int = typer.Option(100_000, min=1000, help="Messages per written chunk."),
-    workers: int | None = typer.Option(
-        None, min=0, help="Processes parsing SIP (native backend; default: by capture size)."
+    workers: int = typer.Option(
+        0,
+        min=0,
+        help="Extra processes parsing SIP (native backend); 0 parses in one process.",
     ),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
     log_format: str = typer.Option(

@@ -73,13 +73,21 @@ def parse_params(text: str) -> dict[str, str]:
     """';a=b;c' -> {'a': 'b', 'c': ''} (names lower-cased, quotes kept off)."""
     if not text.startswith(";"):
         text = ";" + text.lstrip()
-    return {name.lower(): value.strip('"') for name, value in _PARAM_RE.findall(text)}
+    params: dict[str, str] = {}
+    for name, value in _PARAM_RE.findall(text):
+        params.setdefault(name.lower(), value.strip('"'))  # a repeated parameter: first wins
+    return params
 
 
 def parse_name_addr(value: str) -> NameAddr:
     """Parse ``"Bob" <sip:bob@host>;tag=1`` or ``sip:bob@host;tag=1``."""
     value = value.strip()
-    lt = value.find("<")
+    quote_end = 0
+    if value.startswith('"'):  # a quoted display name may itself contain "<" (or ">")
+        quote_end = 1
+        while quote_end < len(value) and value[quote_end] != '"':
+            quote_end += 2 if value[quote_end] == "\\" else 1
+    lt = value.find("<", quote_end)
     if lt >= 0:
         gt = value.find(">", lt)
         if gt < 0:
@@ -116,6 +124,7 @@ def parse_via(value: str) -> Via:
     if match is None:
         return Via(None, None, None, {})
     transport, host, port = match.groups()
+    host = host.strip("[]")  # IPv6 reference: compare with packet addresses unbracketed
     port_num = int(port) if port is not None and int(port) <= 65535 else None
     return Via(transport.upper(), host, port_num, parse_params(value[match.end() :]))
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from pbxlab.capture.sip.abnf import START_LINE_SEARCH_RE
-from pbxlab.capture.sip.message import looks_like_sip
+from pbxlab.capture.sip.message import MAX_START_LINE, looks_like_sip
 
 MAX_INCOMPLETE: Final = 256 * 1024  # largest header block + body we wait for
 _CONTENT_LENGTH_RE = re.compile(
@@ -62,7 +62,6 @@ class SipStreamFramer:
         self.max_incomplete = max_incomplete
         self._buf = bytearray()
         self._offset = 0  # stream offset of _buf[0]
-        self.seen_sip = False
 
     def feed(self, data: bytes) -> None:
         """Append the next bytes of the stream."""
@@ -98,17 +97,17 @@ class SipStreamFramer:
                 return NEED_DATA
             _, offset = self._take(n)
             return Keepalive(offset)
-        if not looks_like_sip(bytes(buf[:8192])):
-            if b"\n" not in buf and len(buf) < 8192:
+        if not looks_like_sip(bytes(buf[:MAX_START_LINE])):
+            if b"\n" not in buf and len(buf) < MAX_START_LINE:
                 return NEED_DATA  # the start line is not complete yet
             match = START_LINE_SEARCH_RE.search(buf, 1)
             if match is None:
-                if len(buf) < self.max_incomplete and not self.seen_sip:
-                    # keep the tail: a start line may be arriving in pieces
-                    keep = len(buf) - (buf.rfind(b"\n") + 1)
-                    data, offset = self._take(len(buf) - keep)
-                else:
-                    data, offset = self._take(len(buf))
+                # keep the last line's beginning, a start line may be arriving in pieces; a
+                # tail as long as MAX_START_LINE cannot be one (and must go, or nothing moves)
+                keep = len(buf) - (buf.rfind(b"\n") + 1)
+                if keep >= min(len(buf), MAX_START_LINE):
+                    keep = 0
+                data, offset = self._take(len(buf) - keep)
                 return Skipped(data, offset, "bytes that are not SIP")
             data, offset = self._take(match.start())
             return Skipped(data, offset, "bytes that are not SIP before a SIP start line")
@@ -137,5 +136,4 @@ class SipStreamFramer:
         if len(buf) < total:
             return NEED_DATA
         data, offset = self._take(total)
-        self.seen_sip = True
         return Message(data, offset)

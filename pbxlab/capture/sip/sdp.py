@@ -7,8 +7,10 @@ a body that is not SDP gives an :class:`SdpInfo` with no media.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+_BOUNDARY_RE = re.compile(r'boundary\s*=\s*("[^"]+"|[^;\s]+)', re.IGNORECASE)
 DIRECTIONS = frozenset({"sendrecv", "sendonly", "recvonly", "inactive"})
 
 
@@ -34,11 +36,11 @@ class SdpInfo:
 
     @property
     def audio(self) -> SdpMedia | None:
-        """The first audio stream (or the first stream of any kind)."""
+        """The first audio stream, if any (T.38 ``m=image`` is not audio)."""
         for media in self.media:
             if media.kind == "audio":
                 return media
-        return self.media[0] if self.media else None
+        return None
 
 
 def parse_sdp(body: bytes) -> SdpInfo:
@@ -88,3 +90,26 @@ def parse_sdp(body: bytes) -> SdpInfo:
         if m.connection is None:
             m.connection = session_conn
     return SdpInfo(session_conn, media)
+
+
+def sdp_part(content_type: str | None, body: bytes) -> bytes | None:
+    """The SDP in a message body: the body itself, or the application/sdp part of a
+    multipart body (RFC 5621); None when there is no SDP."""
+    if not body:
+        return None
+    kind = (content_type or "").lower()
+    if "multipart/" in kind:
+        boundary = _BOUNDARY_RE.search(content_type or "")
+        if boundary is None:
+            return None
+        delimiter = b"--" + boundary.group(1).strip('"').encode("utf-8", "replace")
+        for part in body.split(delimiter)[1:]:
+            head, sep, part_body = part.partition(b"\r\n\r\n")
+            if not sep:
+                head, sep, part_body = part.partition(b"\n\n")
+            if sep and b"application/sdp" in head.lower():
+                return part_body.rstrip(b"\r\n")
+        return None
+    if "sdp" in kind or (not kind and body[:4] in (b"v=0\r", b"v=0\n")):
+        return body
+    return None

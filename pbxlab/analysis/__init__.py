@@ -1,0 +1,55 @@
+"""Derived tables: registrations, bindings, keepalives, calls, status -- and one ``analyze``.
+
+Every function here is pure over DataFrames (ingest tables in, a declared
+table out, see :mod:`pbxlab.tables`); policies are frozen dataclasses of
+named, justified thresholds.  See ``docs/analysis.md``.
+"""
+
+from pbxlab.analysis.analyze import Analysis, analyze
+from pbxlab.analysis.bindings import BindingPolicy, bindings, bindings_from_events
+from pbxlab.analysis.calls import CallPolicy, calls
+from pbxlab.analysis.events import events_from_capture, keepalive_events, merge_events
+from pbxlab.analysis.keepalives import KeepalivePolicy, keepalives
+from pbxlab.analysis.lifecycle import TRANSITIONS
+from pbxlab.analysis.regevents import registration_events
+from pbxlab.analysis.registrations import RegistrationPolicy, registrations
+from pbxlab.analysis.status import (
+    RELIABILITY,
+    STATUS_CHANGES,
+    ReliabilityPolicy,
+    StatusPolicy,
+    reliability,
+    status,
+    status_at,
+    transitions,
+)
+from pbxlab.analysis.tenants import sip_domains, tenant_messages
+
+__all__ = [
+    "RELIABILITY",
+    "STATUS_CHANGES",
+    "TRANSITIONS",
+    "Analysis",
+    "BindingPolicy",
+    "CallPolicy",
+    "KeepalivePolicy",
+    "RegistrationPolicy",
+    "ReliabilityPolicy",
+    "StatusPolicy",
+    "analyze",
+    "bindings",
+    "bindings_from_events",
+    "calls",
+    "events_from_capture",
+    "keepalive_events",
+    "keepalives",
+    "merge_events",
+    "registration_events",
+    "registrations",
+    "reliability",
+    "sip_domains",
+    "status",
+    "status_at",
+    "tenant_messages",
+    "transitions",
+]

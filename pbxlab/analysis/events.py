@@ -1,0 +1,187 @@
+"""The unified ``events`` table derived from a capture, and merging with log events.
+
+Strategy: a capture says everything a registrar log would, so it is turned
+into the same EVENTS table and from there goes through the same code as a
+log (:func:`pbxlab.analysis.bindings.bindings_from_events`, status).  The
+registration events come from :mod:`pbxlab.analysis.regevents`; the
+reachability events from the keepalives towards the contacts those bindings
+hold: an answered request is ``reachable`` when the answer arrives (with its
+round trip), an unanswered one ``unreachable`` once the qualify timeout
+(3 s, :class:`KeepalivePolicy`) has passed -- the moment a registrar marks
+the contact unreachable.  A request still pending when the evidence
+ends says nothing yet and yields no event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pbxlab.analysis.bindings import bindings_from_events
+from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives
+from pbxlab.analysis.regevents import registration_events
+from pbxlab.analysis.registrations import register_transactions, registrations_table
+from pbxlab.analysis.sipvalues import evidence_number, is_missing
+from pbxlab.tables import EVENTS, KEEPALIVES
+
+__all__ = [
+    "CaptureEvidence",
+    "capture_evidence",
+    "events_from_capture",
+    "expiry_events",
+    "keepalive_events",
+    "merge_events",
+]
+
+
+def keepalive_events(
+    keepalives: pd.DataFrame,
+    evidence_end: pd.Timestamp,
+    policy: KeepalivePolicy | None = None,
+) -> pd.DataFrame:
+    """EVENTS rows ``reachable`` / ``unreachable`` from a KEEPALIVES table.
+
+    A request answered within ``policy.qualify_timeout`` is ``reachable`` when
+    the answer arrives; one unanswered by then is ``unreachable`` at that
+    moment, as a registrar would mark it.  ``line`` holds the frame of the
+    request.  Requests still pending at ``evidence_end`` give no event.
+    """
+    policy = policy or KeepalivePolicy()
+    decided = keepalives[~is_pending(keepalives, evidence_end, policy)]
+    if decided.empty:
+        return EVENTS.empty()
+    limit_ms = policy.qualify_timeout.total_seconds() * 1000.0
+    in_time = (decided["answered"] & (decided["rtt_ms"] <= limit_ms)).to_numpy(dtype=bool)
+    rtt = pd.to_timedelta(decided["rtt_ms"].where(in_time, 0.0), unit="ms")
+    ts = (decided["ts"] + rtt).where(in_time, decided["ts"] + policy.qualify_timeout)
+    frames = [evidence_number(e) for e in decided["evidence"]]
+    limit = f"{policy.qualify_timeout.total_seconds():g} s"
+    detail = [
+        f"{m} answered {s if not is_missing(s) else ''}".strip()
+        if ok
+        else (f"{m} answered too late ({r:.0f} ms)" if a else f"{m} unanswered after {limit}")
+        for m, ok, a, s, r in zip(
+            decided["method"],
+            in_time,
+            decided["answered"],
+            decided["status"],
+            decided["rtt_ms"],
+            strict=True,
+        )
+    ]
+    events = EVENTS.build(
+        {
+            "ts": ts,
+            "extension": decided["extension"],
+            "contact": [None] * len(decided),
+            "source": decided["target"],
+            "event": ["reachable" if ok else "unreachable" for ok in in_time],
+            "rtt_ms": decided["rtt_ms"],
+            "user_agent": [None] * len(decided),
+            "detail": detail,
+            "source_file": decided["source_file"],
+            "line": frames,
+        }
+    )
+    return events.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def expiry_events(bindings: pd.DataFrame) -> pd.DataFrame:
+    """EVENTS rows ``expired`` for bindings that lapsed without a refresh (at the expiry).
+
+    They have no frame (``line`` empty): a capture shows the missing refresh,
+    not an expiry message.
+    """
+    lapsed = bindings[bindings["end_reason"] == "expired"]
+    if lapsed.empty:
+        return EVENTS.empty()
+    return EVENTS.build(
+        {
+            "ts": lapsed["end"],
+            "extension": lapsed["extension"],
+            "contact": lapsed["contact"],
+            "source": lapsed["source"],
+            "event": ["expired"] * len(lapsed),
+            "rtt_ms": [None] * len(lapsed),
+            "user_agent": lapsed["user_agent"],
+            "detail": [
+                f"not refreshed within the {g} s granted" if not is_missing(g) else "expired"
+                for g in lapsed["granted_expires"]
+            ],
+            "source_file": lapsed["source_file"],
+            "line": [None] * len(lapsed),
+        }
+    ).reset_index(drop=True)
+
+
+def events_from_capture(
+    messages: pd.DataFrame,
+    *,
+    keepalive_policy: KeepalivePolicy | None = None,
+) -> pd.DataFrame:
+    """The EVENTS table of a capture's ``messages``, time-ordered.
+
+    Kinds produced: registered, refreshed, unregistered (registrar answers),
+    challenge and auth_failed (refused REGISTERs), expired (a binding not
+    refreshed within its granted expiry, derived), reachable and unreachable
+    (requests towards bound contacts).  Returns an empty EVENTS frame for an
+    empty capture.
+    """
+    return capture_evidence(messages, keepalive_policy=keepalive_policy).events
+
+
+@dataclass(frozen=True)
+class CaptureEvidence:
+    """What :func:`capture_evidence` derives in one pass (nothing computed twice)."""
+
+    registrations: pd.DataFrame
+    events: pd.DataFrame
+    bindings: pd.DataFrame
+    keepalives: pd.DataFrame
+
+
+def capture_evidence(
+    messages: pd.DataFrame,
+    log_events: pd.DataFrame | None = None,
+    *,
+    until: pd.Timestamp | None = None,
+    keepalive_policy: KeepalivePolicy | None = None,
+) -> CaptureEvidence:
+    """Registrations, merged events, bindings and keepalives of a capture (plus log events).
+
+    Log events join before the bindings are made, so keepalives are matched
+    against the bindings the logs and the capture show together.  ``until``
+    is the end of the evidence (default: the last message or event).
+    """
+    transactions = register_transactions(messages)
+    registration = registration_events(messages, transactions=transactions)
+    known = merge_events([registration, log_events if log_events is not None else EVENTS.empty()])
+    ends = [t for t in (messages["ts"].max(), known["ts"].max()) if not is_missing(t)]
+    if until is None and ends:
+        until = max(ends)
+    if until is None:
+        empty = bindings_from_events(EVENTS.empty())
+        return CaptureEvidence(registrations_table(transactions), known, empty, KEEPALIVES.empty())
+    # reachability events of a capture concern bound, registering extensions only, so
+    # they cannot change these bindings (see bindings.py): one pass is enough
+    bound = bindings_from_events(known, until=until)
+    probes = keepalives(messages, bound, keepalive_policy)
+    reachability = keepalive_events(probes, until, keepalive_policy)
+    return CaptureEvidence(
+        registrations=registrations_table(transactions),
+        events=merge_events([known, expiry_events(bound), reachability]),
+        bindings=bound,
+        keepalives=probes,
+    )
+
+
+def merge_events(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Several EVENTS tables (captures and logs of one tenant) as one, time-ordered."""
+    frames = [EVENTS.conform(p) for p in parts if len(p)]
+    if not frames:
+        return EVENTS.empty()
+    # categoricals with different categories concatenate to object; conform restores them
+    merged = EVENTS.conform(pd.concat(frames, ignore_index=True))
+    return merged.sort_values("ts", kind="stable").reset_index(drop=True)

@@ -1,0 +1,179 @@
+"""Small value helpers shared by the analysis modules: addresses, contacts, evidence.
+
+Strategy: the ingest tables keep SIP values as sent; analysis compares them.
+Contacts are compared by (user, host, port) with the host lower-cased and the
+default port filled in (RFC 3261 19.1.4 compares URIs component-wise; URI
+parameters such as ``transport`` or ``ob`` do not make a different binding in
+practice).  Addresses are rendered ``ip:port`` (``[v6]:port``), the form used
+in every derived table.  Evidence points back at the capture frame or log
+line as ``file:frame N`` / ``file:line N``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from pathlib import PurePath
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from pbxlab.capture.sip.fields import parse_name_addr, parse_uri, split_list
+
+# RFC 3261 17.1.1.2 / 17.1.2.2: Timer B and Timer F = 64*T1 = 32 s with T1 = 500 ms;
+# a client transaction without a final response by then has timed out.
+TIMER_F = pd.Timedelta(seconds=32)
+
+DEFAULT_SIP_PORT = 5060  # RFC 3261 19.1.2
+
+_CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
+_EXPIRES_RE = re.compile(r"expires\D{0,3}(\d+)", re.IGNORECASE)
+
+
+class ListedContact(NamedTuple):
+    """One entry of a Contact header: URI, its expires parameter, received parameter."""
+
+    uri: str
+    expires: int | None
+    received: str | None
+
+
+def endpoint(ip: Any, port: Any) -> str | None:
+    """``ip:port`` (``[ip]:port`` for IPv6); None when the address is unknown."""
+    if ip is None or ip is pd.NA or (isinstance(ip, float) and pd.isna(ip)):
+        return None
+    host = f"[{ip}]" if ":" in str(ip) else str(ip)
+    if port is None or port is pd.NA or (isinstance(port, float) and pd.isna(port)):
+        return host
+    return f"{host}:{int(port)}"
+
+
+def endpoints(ips: pd.Series, ports: pd.Series) -> pd.Series:
+    """Vectorised :func:`endpoint` over two columns."""
+    return pd.Series(
+        [endpoint(ip, port) for ip, port in zip(ips, ports, strict=True)],
+        index=ips.index,
+        dtype="string",
+    )
+
+
+def host_of(address: str | None) -> str | None:
+    """The IP of an ``ip:port`` / ``[v6]:port`` / bare ip string."""
+    if not address:
+        return None
+    if address.startswith("["):
+        return address[1 : address.find("]")]
+    if address.count(":") == 1:
+        return address.split(":", 1)[0]
+    return address
+
+
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """The rows of ``frame`` as named tuples (attribute access, loosely typed)."""
+    return iter(frame.itertuples(index=False))
+
+
+def contact_key(uri: Any) -> str | None:
+    """A comparison key for a Contact URI: ``user@host:port`` (lower-case host).
+
+    ``*`` stays ``*``; a value that is not a SIP URI is compared as written.
+    """
+    if is_missing(uri):
+        return None
+    return _contact_key(str(uri))
+
+
+@functools.lru_cache(maxsize=65536)
+def _contact_key(uri: str) -> str:
+    # phones repeat the same few contacts in every REGISTER: parse each once
+    uri = uri.strip()
+    if uri == "*":
+        return "*"
+    parts = parse_uri(uri)
+    if parts.host is None:
+        return str(uri)
+    port = parts.port if parts.port is not None else DEFAULT_SIP_PORT
+    return f"{parts.user or ''}@{parts.host.lower()}:{port}"
+
+
+def contact_address(uri: Any) -> str | None:
+    """``host:port`` a request to this Contact would be sent to (default port 5060)."""
+    if is_missing(uri):
+        return None
+    return _contact_address(str(uri))
+
+
+@functools.lru_cache(maxsize=65536)
+def _contact_address(uri: str) -> str | None:
+    parts = parse_uri(uri)
+    if parts.host is None:
+        return None
+    return endpoint(parts.host.strip("[]"), parts.port or DEFAULT_SIP_PORT)
+
+
+def listed_contacts(contacts: Any) -> list[ListedContact]:
+    """Parse a Contact header value list (the ``contacts`` column) into entries."""
+    if is_missing(contacts) or not str(contacts).strip():
+        return []
+    entries: list[ListedContact] = []
+    for item in split_list(str(contacts)):
+        if item.strip() == "*":
+            entries.append(ListedContact("*", None, None))
+            continue
+        name_addr = parse_name_addr(item)
+        raw = name_addr.params.get("expires")
+        expires = int(raw) if raw is not None and raw.isdigit() else None
+        received = name_addr.params.get("received")
+        if received and received.lower().startswith(("sip:", "sips:")):
+            # some registrars (OnSIP) report the NAT address as a URI
+            parts = parse_uri(received)
+            received = endpoint(parts.host, parts.port) if parts.host else received
+        entries.append(ListedContact(name_addr.uri, expires, received or None))
+    return entries
+
+
+def expires_from_detail(detail: Any) -> int | None:
+    """The expiry in seconds named by an event's detail (``expires 600 s``), if any."""
+    if is_missing(detail):
+        return None
+    match = _EXPIRES_RE.search(str(detail))
+    return int(match.group(1)) if match else None
+
+
+def evidence_ref(source_file: Any, number: Any) -> str | None:
+    """``name:frame N`` for a capture, ``name:line N`` for a log; None without a number."""
+    if number is None or number is pd.NA or (isinstance(number, float) and pd.isna(number)):
+        return None
+    name = "" if source_file is None or source_file is pd.NA else str(source_file)
+    unit = "frame" if name.lower().endswith(_CAPTURE_SUFFIXES) else "line"
+    return f"{PurePath(name).name or '?'}:{unit} {int(number)}"
+
+
+def evidence_number(evidence: Any) -> int | None:
+    """The frame or line number of the first reference in an evidence string."""
+    if is_missing(evidence):
+        return None
+    match = re.search(r":(?:frame|line) (\d+)", str(evidence))
+    return int(match.group(1)) if match else None
+
+
+def join_evidence(*refs: str | None) -> str | None:
+    """';'-joined distinct references, in order; None when there are none."""
+    seen: list[str] = []
+    for ref in refs:
+        if ref and ref not in seen:
+            seen.append(ref)
+    return ";".join(seen) if seen else None
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, pd.NA, NaN and NaT."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (str, bool, int)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

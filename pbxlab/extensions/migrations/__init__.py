@@ -1,0 +1,1 @@
+"""Alembic migrations of the extensions database (run by the store on open)."""

@@ -1,0 +1,131 @@
+"""Keepalives towards bound contacts, and the events a capture gives (same code as logs)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pbxlab import read_capture, read_registrar_log
+from pbxlab.analysis import (
+    bindings,
+    bindings_from_events,
+    events_from_capture,
+    keepalives,
+    merge_events,
+)
+from pbxlab.tables import EVENTS, KEEPALIVES
+from tests.analysis.builders import PBX, at, register, reply, request, table
+from tests.conftest import SAMPLES, corpus_path
+
+PHONE = ("192.168.1.10", 5060)
+
+
+def _login(t: float, cseq: int) -> list[dict[str, object]]:
+    req = register(t, cseq=cseq, call_id="login")
+    return [req, reply(req, t + 0.05, 200, contacts=[(req["contact"], 600)])]
+
+
+def _qualify(t: float, n: int, *, to: tuple[str, int] = PHONE) -> dict[str, object]:
+    return request(
+        t, "OPTIONS", src=PBX, dst=to, from_user=None, to_user="201", call_id=f"q{n}", cseq=n
+    )
+
+
+def test_answered_unanswered_and_pending_qualifies() -> None:
+    answered = _qualify(10, 1)
+    lost = _qualify(70, 2)
+    elsewhere = _qualify(75, 3, to=("192.168.1.99", 5060))  # not a bound contact
+    pending = _qualify(159, 4)
+    messages = table(
+        *_login(0, 1),
+        answered,
+        reply(answered, 10.02, 200),
+        lost,
+        {**lost, "ts": at(70.5)},  # a retransmission
+        elsewhere,
+        pending,
+        *_login(160, 2),
+    )
+    probes = keepalives(messages, bindings(messages))
+    KEEPALIVES.validate(probes)
+    assert probes["answered"].tolist() == [True, False, False]
+    assert probes["ts"].tolist() == [at(10), at(70), at(159)]
+    assert probes["rtt_ms"].round(1).tolist()[0] == 20.0
+    assert probes["status"].tolist()[0] == 200
+    assert probes["target"].unique().tolist() == ["192.168.1.10:5060"]
+
+    capture_events = events_from_capture(messages)
+    EVENTS.validate(capture_events)
+    kinds = [(e.ts, str(e.event)) for e in capture_events.itertuples()]
+    # the lost OPTIONS is judged unreachable when the qualify timeout (3 s) runs out;
+    # the pending one (1 s before the end) says nothing yet
+    assert kinds == [
+        (at(0.05), "registered"),
+        (at(10.02), "reachable"),
+        (at(73), "unreachable"),
+        (at(160.05), "refreshed"),
+    ]
+
+
+def test_capture_events_and_log_events_merge_into_one_binding_history() -> None:
+    capture = read_capture(corpus_path("pcaps/ndpi/sip_hello.pcapng")).messages
+    log = read_registrar_log(
+        corpus_path(
+            "logs/asterisk_pjsip/gh_sipcore_hass_issue110_contact_churn_remove_existing.log"
+        )
+    ).events
+    merged = merge_events([events_from_capture(capture), log])
+    EVENTS.validate(merged)
+    assert merged["ts"].is_monotonic_increasing
+    found = bindings_from_events(merged)
+    assert set(found["extension"]) == {"26841945", "101"}
+    # the log's contact churn: each new websocket contact removes the previous one
+    churn = found[found["extension"] == "101"]
+    assert "unregistered" in set(churn["end_reason"])
+    # the log is years later than the capture: the phone's last refresh (600 s granted)
+    # lapses long before the merged evidence ends
+    phone = found[found["extension"] == "26841945"]
+    assert phone["end_reason"].tolist() == ["expired"]
+    last_refresh = pd.Timestamp("2022-02-22 07:51:35.555308Z")
+    assert phone["end"].iloc[0] == last_refresh + pd.Timedelta(seconds=600)
+
+
+def test_maryls_capture_events() -> None:
+    capture = read_capture(corpus_path("pcaps/student-labs/MaryLS-Laborator09__sip.pcap"))
+    found = events_from_capture(capture.messages)
+    counts = found["event"].value_counts()
+    assert counts[["challenge", "registered", "unregistered"]].tolist() == [2, 4, 1]
+    listed = found[found["detail"].str.contains("listed", na=False)]
+    assert len(listed) == 3
+    assert found["line"].notna().all()
+
+
+def test_wireuploaded_notifies_are_keepalives_of_the_trunk_line() -> None:
+    messages = read_capture(corpus_path("pcaps/wireshark-wiki/wireuploaded.pcap")).messages
+    probes = keepalives(messages, bindings(messages))
+    assert set(probes["method"]) == {"NOTIFY"}
+    assert probes["extension"].unique().tolist() == ["5053493876"]
+    assert len(probes) == 17
+    assert probes["answered"].all()
+    assert (probes["rtt_ms"] < 20).all()
+
+
+def test_empty_capture_gives_empty_events() -> None:
+    assert events_from_capture(table()).empty
+    assert list(events_from_capture(table()).columns) == list(EVENTS.names)
+    assert isinstance(merge_events([]), pd.DataFrame)
+
+
+def test_lapsed_bindings_give_expired_events_and_the_same_bindings_back() -> None:
+    messages = read_capture(SAMPLES / "lab-flapping.pcap").messages
+    derived = events_from_capture(messages)
+    expired = derived[derived["event"] == "expired"]
+    direct = bindings(messages)
+    lapsed = direct[direct["end_reason"] == "expired"]
+    assert expired["ts"].tolist() == lapsed["end"].tolist()
+    assert set(expired["extension"]) == {"210"}
+    assert expired["line"].isna().all()
+    # events -> bindings gives what the capture gave directly
+    again = bindings_from_events(derived, until=messages["ts"].max())
+    pd.testing.assert_frame_equal(
+        again.drop(columns=["evidence"]), direct.drop(columns=["evidence"])
+    )

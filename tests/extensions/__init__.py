@@ -1,0 +1,1 @@
+"""Tests of pbxlab.extensions (store tests run on SQLite and PostgreSQL)."""
