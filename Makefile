@@ -19,6 +19,8 @@ system:
 
 demo: system $(STAMP)
 	$(BIN)/pbxlab parse sample_pcaps/*.pcap -o $(DEMO_OUT)/messages.parquet --rtp $(DEMO_OUT)/rtp_streams.parquet --errors $(DEMO_OUT)/errors.csv
+	$(BIN)/pbxlab status sample_pcaps/lab-no-answer.pcap
+	$(BIN)/pbxlab status sample_pcaps/lab-flapping.pcap --history 210
 
 lint: $(STAMP)
 	$(BIN)/ruff check pbxlab tests benchmarks lab

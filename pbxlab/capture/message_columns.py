@@ -47,7 +47,7 @@ _TAG_RE = re.compile(r";\s*tag\s*=\s*([^;>,\s]+)", re.IGNORECASE)
 # Header values repeat across a transaction and a capture (the same From, To,
 # Via, CSeq in request and responses, retransmissions, refreshes): each value
 # parser is memoised, bounded, so a repeated value costs one lookup.
-_MEMO = 1 << 16
+_MEMO = 1 << 12  # repeats are close together (a transaction, a refresh); memory stays small
 
 
 @lru_cache(maxsize=_MEMO)

@@ -52,7 +52,7 @@ from pbxlab.errors import (
 )
 from pbxlab.tables import MESSAGES
 
-DEFAULT_CHUNK_SIZE = 100_000
+DEFAULT_CHUNK_SIZE = 20_000  # messages per chunk: bounds the memory of streaming
 EXCERPT_BYTES = 80
 _KEEPALIVE_PAYLOADS = frozenset({b"\r\n", b"\r\n\r\n", b"\x00\x00\x00\x00", b"\n", b"\x00"})
 

@@ -7,7 +7,9 @@ output on stdout, progress and messages on stderr.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterable
 
 import typer
 
@@ -35,21 +37,35 @@ def _root(
     _state["debug"] = debug
 
 
-def _register_commands() -> None:
-    # Imported here so each subcommand module can import `app` helpers freely.
-    from pbxlab.cli import ext, parse, status
+# Subcommand -> module with register(app).  A run imports only the module of the
+# subcommand it runs (the store's SQLAlchemy stack need not load to parse a capture:
+# memory matters when streaming big captures); --help and bare `pbxlab` load all.
+COMMANDS = {
+    "parse": "pbxlab.cli.parse",
+    "status": "pbxlab.cli.status",
+    "ext": "pbxlab.cli.ext",
+}
+_registered: set[str] = set()
 
-    parse.register(app)
-    status.register(app)
-    ext.register(app)
+
+def register_commands(names: Iterable[str] = COMMANDS) -> None:
+    """Add the named subcommands to ``app`` (each once; all by default)."""
+    for name in names:
+        if name not in _registered:
+            importlib.import_module(COMMANDS[name]).register(app)
+            _registered.add(name)
 
 
-_register_commands()
+def _commands_needed(args: list[str]) -> list[str]:
+    first = next((a for a in args if not a.startswith("-")), None)
+    return [first] if first in COMMANDS else list(COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used by the entry point)."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    debug = "--debug" in args
+    register_commands(_commands_needed(args))
     try:
         result = app(args=argv, standalone_mode=False)
     except PbxlabError as exc:

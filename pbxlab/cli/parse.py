@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pbxlab.capture.logs import FORMATS, iter_registrar_log
+from pbxlab.capture.native import DEFAULT_CHUNK_SIZE
 from pbxlab.capture.reader import BACKENDS, Capture, iter_capture
 from pbxlab.cli.inputs import sort_inputs
 from pbxlab.errors import InputError
@@ -32,7 +33,9 @@ def parse(
         None, "--errors", help="Also write the errors table here."
     ),
     rtp_out: Path | None = typer.Option(None, "--rtp", help="Also write rtp_streams here."),
-    chunk_size: int = typer.Option(100_000, min=1000, help="Messages per written chunk."),
+    chunk_size: int = typer.Option(
+        DEFAULT_CHUNK_SIZE, min=1000, help="Messages per written chunk (bounds memory)."
+    ),
     workers: int = typer.Option(
         0,
         min=0,
@@ -85,12 +88,12 @@ def parse(
     ):
         for chunk in stream:
             writer.write(chunk.messages)
-            # keep only what the summary needs, not the chunk
-            messages_seen.append(
-                chunk.messages[
-                    ["is_request", "method", "status", "cseq_method", "transport", "encap"]
-                ]
-            )
+            if not quiet:  # keep only what the summary needs, not the chunk
+                messages_seen.append(
+                    chunk.messages[
+                        ["is_request", "method", "status", "cseq_method", "transport", "encap"]
+                    ]
+                )
             errors_seen.append(chunk.errors)
             if err_writer is not None:
                 err_writer.write(chunk.errors)
