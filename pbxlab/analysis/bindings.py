@@ -42,6 +42,7 @@ from pbxlab.analysis.sipvalues import (
     expires_from_detail,
     is_missing,
     join_evidence,
+    present_text,
     records,
 )
 from pbxlab.tables import BINDINGS
@@ -172,18 +173,18 @@ def _opened(
     row: Any, extension: str, key: str, expires: int | None, ref: str | None, group: int
 ) -> _Binding:
     """A binding opened (or refreshed) by the event ``row``."""
-    contact = None if is_missing(row.contact) else str(row.contact)
-    source = None if is_missing(row.source) else str(row.source)
+    contact = present_text(row.contact)
+    source = present_text(row.source)
     return _Binding(
         extension=extension,
         key=key,
         contact=contact or source or key,
         source=source,
-        user_agent=None if is_missing(row.user_agent) else str(row.user_agent),
+        user_agent=present_text(row.user_agent),
         start=row.ts,
         deadline=row.ts + pd.Timedelta(seconds=expires) if expires is not None else None,
         granted=expires,
-        source_file=None if is_missing(row.source_file) else str(row.source_file),
+        source_file=present_text(row.source_file),
         opened_by=ref,
         touched=group,
     )
@@ -219,8 +220,8 @@ def bindings_from_events(
         extension = str(row.extension)
         walker.expire_due(extension, row.ts)
         ref = evidence_ref(row.source_file, row.line)
-        contact = None if is_missing(row.contact) else str(row.contact)
-        source = None if is_missing(row.source) else str(row.source)
+        contact = present_text(row.contact)
+        source = present_text(row.source)
         if row.event in QUALIFY_EVENTS:
             if row.extension not in registering and not walker.open.get(extension):
                 new = _opened(row, extension, binding_key(contact, source), None, ref, group)

@@ -39,6 +39,7 @@ from pbxlab.analysis.sipvalues import (
     host_of,
     is_missing,
     join_evidence,
+    present,
     records,
 )
 from pbxlab.capture.sip.fields import parse_uri
@@ -104,15 +105,11 @@ _CALL_COLUMNS = (
 )
 
 
-def _v(value: Any) -> Any:
-    return None if is_missing(value) else value
-
-
 def _callee(row: Any) -> str | None:
-    to_user = _v(row.to_user)
+    to_user = present(row.to_user)
     if to_user:
         return str(to_user)
-    uri = _v(row.request_uri)
+    uri = present(row.request_uri)
     return parse_uri(str(uri)).user if uri else None
 
 
@@ -129,13 +126,13 @@ def _one_call(
     first = initial[0]
     call = _Call(
         call_id=call_id,
-        caller=_v(first.from_user),
+        caller=present(first.from_user),
         callee=_callee(first),
-        src=endpoint(_v(first.src), _v(first.sport)),
-        dst=endpoint(_v(first.dst), _v(first.dport)),
+        src=endpoint(present(first.src), present(first.sport)),
+        dst=endpoint(present(first.dst), present(first.dport)),
         start=first.ts,
-        source_file=_v(first.source_file),
-        invite_frame=_v(first.frame),
+        source_file=present(first.source_file),
+        invite_frame=present(first.frame),
     )
     cseqs = {m.cseq_num for m in initial if not is_missing(m.cseq_num)}
     answers = [
@@ -154,9 +151,9 @@ def _one_call(
     cancel = _first([m for m in msgs if m.is_request and m.method == "CANCEL"])
     if ok is not None:
         call.answered_at, call.final_status = ok.ts, int(ok.status)
-        call.answer_frame = _v(ok.frame)
+        call.answer_frame = present(ok.frame)
         if bye is not None:
-            call.end, call.end_reason, call.end_frame = bye.ts, "bye", _v(bye.frame)
+            call.end, call.end_reason, call.end_frame = bye.ts, "bye", present(bye.frame)
         else:
             call.end, call.end_reason = last_ts, "ongoing"
         return call
@@ -164,9 +161,9 @@ def _one_call(
     last_answers = [m for m in answers if m.cseq_num == last_cseq]
     final = _first([m for m in last_answers if m.status >= 300])
     if final is not None:
-        call.final_status, call.answer_frame = int(final.status), _v(final.frame)
+        call.final_status, call.answer_frame = int(final.status), present(final.frame)
     if cancel is not None:
-        call.end, call.end_reason, call.end_frame = cancel.ts, "cancel", _v(cancel.frame)
+        call.end, call.end_reason, call.end_frame = cancel.ts, "cancel", present(cancel.frame)
     elif final is not None:
         call.end, call.end_reason = final.ts, "failed"
     elif last_answers:
@@ -256,7 +253,7 @@ def calls(
     for call_id, msgs in by_call.items():
         streams = media_by_call.get(call_id)
         # an unfinished call is known to last until its capture ends, no further
-        file_end = file_ends.get(_v(msgs[0].source_file), evidence_end)
+        file_end = file_ends.get(present(msgs[0].source_file), evidence_end)
         call = _one_call(str(call_id), msgs, policy, file_end, file_end)
         if streams is not None:
             _media(call, streams)

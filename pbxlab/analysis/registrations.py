@@ -36,9 +36,9 @@ from pbxlab.analysis.sipvalues import (
     contact_key,
     endpoint,
     evidence_ref,
-    is_missing,
     join_evidence,
     listed_contacts,
+    present,
     records,
 )
 from pbxlab.tables import REGISTRATIONS
@@ -148,10 +148,6 @@ _REGISTER_COLUMNS = (
 )
 
 
-def _value(v: Any) -> Any:
-    return None if is_missing(v) else v
-
-
 def register_transactions(
     messages: pd.DataFrame, policy: RegistrationPolicy | None = None
 ) -> list[RegisterTransaction]:
@@ -167,37 +163,37 @@ def register_transactions(
     frame = frame.sort_values("ts", kind="stable")
     transactions: dict[tuple[Any, ...], RegisterTransaction] = {}
     for row in records(frame):
-        call_id, cseq = _value(row.call_id), _value(row.cseq_num)
+        call_id, cseq = present(row.call_id), present(row.cseq_num)
         if row.is_request:
-            key = (call_id, cseq, _value(row.branch) or endpoint(row.src, row.sport))
+            key = (call_id, cseq, present(row.branch) or endpoint(row.src, row.sport))
             known = transactions.get(key)
             if known is not None:
                 known.copies += 1
                 continue
-            contact = _value(row.contact)
-            requested = _value(row.contact_expires)
+            contact = present(row.contact)
+            requested = present(row.contact_expires)
             if requested is None:
-                requested = _value(row.expires)
+                requested = present(row.expires)
             transactions[key] = RegisterTransaction(
                 ts=row.ts,
-                extension=_value(row.to_user),
-                domain=_value(row.to_host),
+                extension=present(row.to_user),
+                domain=present(row.to_host),
                 contact=contact,
-                source=endpoint(_value(row.src), _value(row.sport)),
+                source=endpoint(present(row.src), present(row.sport)),
                 requested_expires=None if requested is None else int(requested),
-                user_agent=_value(row.user_agent),
+                user_agent=present(row.user_agent),
                 auth=bool(row.auth),
-                auth_user=_value(row.auth_user),
+                auth_user=present(row.auth_user),
                 call_id=call_id,
                 cseq_num=None if cseq is None else int(cseq),
-                source_file=_value(row.source_file),
-                request_frame=_value(row.frame),
+                source_file=present(row.source_file),
+                request_frame=present(row.frame),
             )
             continue
-        status = _value(row.status)
+        status = present(row.status)
         if status is None or int(status) < 200:
             continue
-        key = (call_id, cseq, _value(row.branch) or endpoint(row.dst, row.dport))
+        key = (call_id, cseq, present(row.branch) or endpoint(row.dst, row.dport))
         transaction = transactions.get(key)
         if transaction is None or transaction.final_status is not None:
             continue  # a response to a request we did not see, or a retransmitted final
@@ -205,10 +201,10 @@ def register_transactions(
             continue
         transaction.final_ts = row.ts
         transaction.final_status = int(status)
-        transaction.final_frame = _value(row.frame)
-        expires = _value(row.expires)
+        transaction.final_frame = present(row.frame)
+        expires = present(row.expires)
         transaction.final_expires = None if expires is None else int(expires)
-        transaction.listed = listed_contacts(_value(row.contacts))
+        transaction.listed = listed_contacts(present(row.contacts))
     ordered = sorted(transactions.values(), key=lambda t: t.ts)
     last_status: dict[Any, int | None] = {}
     for transaction in ordered:

@@ -177,3 +177,13 @@ def is_missing(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+def present(value: Any) -> Any:
+    """``value``, or None when it is missing (None, pd.NA, NaN, NaT)."""
+    return None if is_missing(value) else value
+
+
+def present_text(value: Any) -> str | None:
+    """``value`` as text, or None when it is missing."""
+    return None if is_missing(value) else str(value)

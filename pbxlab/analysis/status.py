@@ -598,3 +598,37 @@ def reliability(
             .tolist(),
         }
     )
+
+
+def list_view_status(
+    analysis_status: pd.DataFrame, bindings: pd.DataFrame, at: Any = None
+) -> pd.DataFrame:
+    """What the Extensions list shows per extension at ``at`` (default: end of evidence).
+
+    Returns columns ``extension``, ``state`` and ``phones`` (the user agents, or
+    contacts when no user agent is known, of the bindings active at ``at``) —
+    the input of :func:`pbxlab.extensions.listing.join_status`.
+    """
+    if analysis_status.empty:
+        return pd.DataFrame(
+            {
+                "extension": pd.Series([], dtype="string"),
+                "state": pd.Series([], dtype="string"),
+                "phones": pd.Series([], dtype=object),
+            }
+        )
+    when = pd.Timestamp(at) if at is not None else analysis_status["end"].max()
+    if when.tzinfo is None:
+        when = when.tz_localize("UTC")
+    snapshot = status_at(analysis_status, when)
+    active = bindings[(bindings["start"] <= when) & (bindings["end"] >= when)]
+    labels = active["user_agent"].fillna(active["contact"]).astype(str)
+    phones = labels.groupby(active["extension"].astype(str)).agg(lambda names: sorted(set(names)))
+    extensions = snapshot["extension"].astype(str)
+    return pd.DataFrame(
+        {
+            "extension": extensions.to_numpy(),
+            "state": snapshot["state"].astype(str).to_numpy(),
+            "phones": [phones.get(e, []) for e in extensions],
+        }
+    )

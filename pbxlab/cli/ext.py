@@ -23,7 +23,7 @@ from pbxlab.extensions import actions
 from pbxlab.extensions.bulk import ImportReport
 from pbxlab.extensions.fields import FIELD_NAMES, flatten
 from pbxlab.extensions.importers import ImportResult, parse_freepbx_csv, parse_pjsip_conf
-from pbxlab.extensions.listing import SORTABLE
+from pbxlab.extensions.listing import SORTABLE, sort_table
 from pbxlab.extensions.reboot import DEFAULT_TIMEOUT
 from pbxlab.extensions.store import DEFAULT_DB_FILE, ExtensionStore
 
@@ -106,11 +106,30 @@ def list_extensions(
     sort: Annotated[str, typer.Option(help=f"Column: {', '.join(SORTABLE)}.")] = "number",
     descending: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
     fmt: FormatOption = "table",
+    status_from: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--status-from",
+            help="Captures or registrar logs whose analysis gives the Status and Phones "
+            "columns (repeatable; state at the end of the evidence).",
+        ),
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option(help="SIP domain of this tenant in --status-from captures.")
+    ] = None,
 ) -> None:
-    """List extensions (the guide's Extensions list)."""
+    """List extensions (the guide's Extensions list), with live status from evidence."""
     _check_format(fmt)
     with _store() as store:
-        frame = store.table(search=search, sort=sort, descending=descending)
+        frame = store.table(search=search)
+    if status_from:
+        from pbxlab.analysis import list_view_status
+        from pbxlab.cli.status import load
+        from pbxlab.extensions.listing import join_status
+
+        analysis = load(list(status_from), domain)
+        frame = join_status(frame, list_view_status(analysis.status, analysis.bindings))
+    frame = sort_table(frame, sort, descending=descending)
     _print_frame(frame, fmt, title="Extensions")
 
 

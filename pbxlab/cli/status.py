@@ -8,6 +8,7 @@ Output goes to stdout as a table, JSON or CSV; times are ISO 8601 UTC.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,8 @@ def _emit(rows: pd.DataFrame, output_format: str, title: str) -> None:
             table.add_column(column)
         for rec in rows.itertuples(index=False):
             table.add_row(*("" if pd.isna(v) else str(v) for v in rec))
-        Console().print(table)
+        # piped into a file or a ticket: wide enough for full ISO times
+        Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 def status(
