@@ -375,9 +375,9 @@ def binding_timeout(
     if keepalives.empty or messages.empty:
         return []
     # only extensions with enough unanswered requests for the episodes can qualify
-    lost = ~keepalives["answered"].fillna(False).astype(bool)
+    unanswered = ~keepalives["answered"].fillna(False).astype(bool)
     needed = policy.keepalive_min_consecutive_unanswered * policy.binding_timeout_min_episodes
-    enough = lost.groupby(keepalives["extension"]).transform("sum") >= needed
+    enough = unanswered.groupby(keepalives["extension"]).transform("sum") >= needed
     keepalives = keepalives[enough.to_numpy() & keepalives["target"].notna().to_numpy()]
     if keepalives.empty:
         return []
