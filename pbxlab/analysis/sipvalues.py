@@ -146,8 +146,14 @@ def evidence_ref(source_file: Any, number: Any) -> str | None:
     if number is None or number is pd.NA or (isinstance(number, float) and pd.isna(number)):
         return None
     name = "" if source_file is None or source_file is pd.NA else str(source_file)
+    return f"{_evidence_prefix(name)} {int(number)}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _evidence_prefix(name: str) -> str:
+    """``'file.pcap:frame'`` / ``'file.log:line'`` of a source file (one per row is costly)."""
     unit = "frame" if name.lower().endswith(_CAPTURE_SUFFIXES) else "line"
-    return f"{PurePath(name).name or '?'}:{unit} {int(number)}"
+    return f"{PurePath(name).name or '?'}:{unit}"
 
 
 def evidence_number(evidence: Any) -> int | None:
