@@ -425,13 +425,20 @@ def _auth_failures(
 ) -> Iterable[Finding]:
     oks = everything[everything["outcome"] == "ok"]
     failures = data[data["outcome"].isin(FAILED) & data["extension"].notna()]
-    ok_times = {
-        extension: stamps["ts"].to_numpy(dtype="datetime64[ns]")
-        for extension, stamps in oks[oks["extension"].notna()].groupby("extension", sort=False)
+    named_oks = oks[oks["extension"].notna()]
+    ok_stamps = named_oks["ts"].to_numpy(dtype="datetime64[ns]")
+    ok_times: dict[object, np.ndarray[Any, Any]] = {
+        extension: ok_stamps[positions]
+        for extension, positions in named_oks.groupby("extension", sort=False).indices.items()
     }
     grace = policy.auth_resolution_grace.to_timedelta64()
-    for extension, rows in failures.groupby("extension", sort=True):
-        stamps = rows["ts"].to_numpy(dtype="datetime64[ns]")
+    failure_times = failures["ts"].to_numpy(dtype="datetime64[ns]")
+    # positions per extension: most extensions' failures are resolved (a stale nonce
+    # re-challenged, then a login), so rows are only sliced out for the rest
+    groups = failures.groupby("extension", sort=True).indices
+    for extension in sorted(groups, key=str):
+        positions = groups[extension]
+        stamps = failure_times[positions]
         logins = ok_times.get(extension, np.array([], "datetime64[ns]"))
         # the extension's next login after each failure (oks are sorted by time)
         following = np.searchsorted(logins, stamps, side="right")
@@ -442,11 +449,16 @@ def _auth_failures(
         resolved = later & (next_login <= stamps + grace)
         if not len(logins):  # never logged in: maybe a corrected username typo
             resolved = np.array(
-                [_typo_fixed(r, oks, policy) for r in rows.itertuples(index=False)], dtype=bool
+                [
+                    _typo_fixed(r, oks, policy)
+                    for r in failures.iloc[positions].itertuples(index=False)
+                ],
+                dtype=bool,
             )
-        unresolved = rows[~resolved]
-        if unresolved.empty:
+        if resolved.all():
             continue
+        rows = failures.iloc[positions]
+        unresolved = rows[~resolved]
         stuck = unresolved[(unresolved["outcome"] == "forbidden").to_numpy() & ~later[~resolved]]
         ordered = unresolved.reset_index(drop=True)
         found = best_window(
