@@ -172,10 +172,18 @@ def _diagnose_tenants(
         passes.append((name, part))
     if not include_logs and len(log_events):
         passes.append((None, Evidence(events=log_events)))
+    from_tx = everything.iloc[: len(tx)]  # attempt rows are the transactions', in order
     for domain, tenant in passes:
         part = derive(tenant)
-        part_tx = tx[tx["call_id"].isin(set(part.messages["call_id"].dropna()))]
-        found = run_classifiers(part, policy, tx=part_tx.reset_index(drop=True), hostile=hostile)
+        in_tenant = tx["call_id"].isin(set(part.messages["call_id"].dropna())).to_numpy()
+        found = run_classifiers(
+            part,
+            policy,
+            tx=tx[in_tenant].reset_index(drop=True),
+            hostile=hostile,
+            # with its log events, a tenant's attempts are not the transactions' alone
+            attempts=None if include_logs else from_tx[in_tenant].reset_index(drop=True),
+        )
         frames.append(nat.escalate(to_frame(_in_domain(found, domain), policy.max_evidence)))
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else FINDINGS.empty()
@@ -234,10 +242,12 @@ def run_classifiers(
     *,
     tx: pd.DataFrame | None = None,
     hostile: set[str] | None = None,
+    attempts: pd.DataFrame | None = None,
 ) -> list[Finding]:
-    """All findings of all families, unordered.  ``tx`` are the evidence's
-    transactions when already known; with ``hostile`` (sources judged elsewhere)
-    only the findings about extensions are made, not those about sources."""
+    """All findings of all families, unordered.  ``tx`` (transactions) and
+    ``attempts`` (security attempt rows) of the evidence are derived unless given;
+    with ``hostile`` (sources judged elsewhere) only the findings about extensions
+    are made, not those about sources."""
     if tx is None:
         tx = transactions(evidence.messages)
     stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
@@ -248,7 +258,8 @@ def run_classifiers(
         young = probes["ts"] + policy.keepalive_answer_timeout > end
         probes = probes[~(young & ~probes["answered"].fillna(False).astype(bool))]
     log_events = _log_events(evidence)
-    attempts = _attempts(tx, log_events, policy)
+    if attempts is None:
+        attempts = _attempts(tx, log_events, policy)
     registered = _registered(tx, evidence)
     episodes = [
         *registration.episodes_from_bindings(evidence.bindings, policy),
