@@ -509,7 +509,10 @@ def _auth_failures(
 def _typo_fixed(row: Any, oks: pd.DataFrame, policy: DiagnosisPolicy) -> bool:
     """Fixed soon after by the same phone logging in under a name one or two keystrokes
     away (a corrected username typo); for a failing name that never logs in anywhere."""
-    later = oks[(oks["ts"] > row.ts) & (oks["ts"] <= row.ts + policy.auth_resolution_grace)]
+    stamps = oks["ts"]  # sorted: the window is a slice
+    first = int(stamps.searchsorted(row.ts, side="right"))
+    last = int(stamps.searchsorted(row.ts + policy.auth_resolution_grace, side="right"))
+    later = oks.iloc[first:last]
     same_phone = later[later["address"] == row.address]
     slot = _account_slot(row.contact)
     return any(
