@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.events import capture_evidence
@@ -173,9 +174,13 @@ def _diagnose_tenants(
     if not include_logs and len(log_events):
         passes.append((None, Evidence(events=log_events)))
     from_tx = everything.iloc[: len(tx)]  # attempt rows are the transactions', in order
+    tx_calls, call_names = pd.factorize(tx["call_id"])
     for domain, tenant in passes:
         part = derive(tenant)
-        in_tenant = tx["call_id"].isin(set(part.messages["call_id"].dropna())).to_numpy()
+        known = call_names.get_indexer(pd.Index(part.messages["call_id"].dropna().unique()))
+        chosen = np.zeros(len(call_names) + 1, dtype=bool)  # the last slot: no Call-ID
+        chosen[known[known >= 0]] = True
+        in_tenant = chosen[tx_calls]
         found = run_classifiers(
             part,
             policy,
