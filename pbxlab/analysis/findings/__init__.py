@@ -7,6 +7,10 @@ returns the ``findings`` table (FINDINGS schema): extension or source, code,
 severity, first/last seen, a one-sentence summary, the action in the user
 guide's terms, and evidence pointers (``file:frame N`` / ``file:line N``).
 Each module's docstring states its rules, thresholds and why.
+
+An extension is (SIP domain, number): a capture whose REGISTERs name several
+domains is diagnosed tenant by tenant (see :func:`diagnose`), and every
+finding about an extension carries its ``domain``.
 """
 
 from __future__ import annotations
