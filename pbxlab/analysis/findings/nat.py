@@ -81,49 +81,70 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
     ``sdp_private`` plus the values compared; one row per transaction of ``tx``.
     """
     nets = policy.private_networks
-    rows = []
     columns = ["received", "src", "rport", "sport", "contact", "via_host", "via_port"]
     columns += ["transport", "sdp_connection", "method", "to_user", "from_user"]
-    for t in tx[columns].astype(object).itertuples(index=False):
-        host, port = observed_address(t.received, t.src, t.rport, t.sport)
-        contact_host, _ = uri_hostport(t.contact)
-        via_host = t.via_host if present(t.via_host) else None
-        via_port = int(str(t.via_port)) if present(t.via_port) else policy.default_sip_port
-        transport = str(t.transport).lower() if present(t.transport) else "udp"
-        sdp = t.sdp_connection if present(t.sdp_connection) else None
-        extension = t.to_user if t.method == "REGISTER" else t.from_user
-        rows.append(
-            {
-                "extension": extension if present(extension) else None,
-                "source": host,
-                "source_port": port,
-                "contact_host": contact_host,
-                "via_port_used": via_port,
-                "sdp": sdp,
-                "contact_private": bool(
-                    contact_host and is_private(contact_host, nets) and contact_host != host
-                ),
-                "contact_mismatch": bool(
-                    contact_host
-                    and is_ip(contact_host)
-                    and not is_private(contact_host, nets)
-                    and host
-                    and contact_host != host
-                ),
-                "via_mismatch": bool(via_host and is_ip(via_host) and host and via_host != host),
-                "via_private": bool(via_host and is_private(via_host, nets) and via_host != host),
-                "port_mismatch": bool(
-                    transport == "udp"
-                    and port is not None
-                    and host
-                    and via_port != port
-                    and not (via_host == host and is_private(host, nets))
-                ),
-                "sdp_private": bool(sdp and is_private(sdp, nets) and sdp != host),
-            }
+    values = {c: tx[c].astype(object).tolist() for c in columns}
+    out: dict[str, list[Any]] = {name: [] for name in _FLAG_COLUMNS}
+    contact_hosts = {c: uri_hostport(c)[0] for c in set(values["contact"]) if present(c)}
+    # column lists, not a dict per row: a busy capture has tens of thousands of requests
+    rows = zip(*(values[c] for c in columns), strict=True)
+    for received, src, rport, sport, contact, via, via_p, proto, offer, method, to, frm in rows:
+        host, port = observed_address(received, src, rport, sport)
+        contact_host = contact_hosts.get(contact) if present(contact) else None
+        via_host = via if present(via) else None
+        via_port = int(str(via_p)) if present(via_p) else policy.default_sip_port
+        transport = str(proto).lower() if present(proto) else "udp"
+        sdp = offer if present(offer) else None
+        extension = to if method == "REGISTER" else frm
+        out["extension"].append(extension if present(extension) else None)
+        out["source"].append(host)
+        out["source_port"].append(port)
+        out["contact_host"].append(contact_host)
+        out["via_port_used"].append(via_port)
+        out["sdp"].append(sdp)
+        out["contact_private"].append(
+            bool(contact_host and is_private(contact_host, nets) and contact_host != host)
         )
-    return pd.DataFrame(rows, index=tx.index)
+        out["contact_mismatch"].append(
+            bool(
+                contact_host
+                and is_ip(contact_host)
+                and not is_private(contact_host, nets)
+                and host
+                and contact_host != host
+            )
+        )
+        out["via_mismatch"].append(bool(via_host and is_ip(via_host) and host and via_host != host))
+        out["via_private"].append(
+            bool(via_host and is_private(via_host, nets) and via_host != host)
+        )
+        out["port_mismatch"].append(
+            bool(
+                transport == "udp"
+                and port is not None
+                and host
+                and via_port != port
+                and not (via_host == host and is_private(host, nets))
+            )
+        )
+        out["sdp_private"].append(bool(sdp and is_private(sdp, nets) and sdp != host))
+    return pd.DataFrame(out, index=tx.index)
 
+
+_FLAG_COLUMNS = (
+    "extension",
+    "source",
+    "source_port",
+    "contact_host",
+    "via_port_used",
+    "sdp",
+    "contact_private",
+    "contact_mismatch",
+    "via_mismatch",
+    "via_private",
+    "port_mismatch",
+    "sdp_private",
+)
 
 _TESTS = (
     ("NAT_CONTACT_PRIVATE", "contact_private"),
