@@ -269,6 +269,28 @@ ONE_WAY_AUDIO = Scenario(
     ),
 )
 
+NAT_TIMEOUT = Scenario(
+    name="nat-timeout",
+    title="213 behind a NAT (192.168.1.13 in Via and Contact, sent from 127.0.0.22) "
+    "that forgets it 1.8 s after its last outbound packet: registered for 60 s and "
+    "refreshing every 6.5 s, it answers the registrar's 2-s keepalives only until "
+    "the binding expires, then none until its next REGISTER",
+    duration=26.0,
+    agents=(
+        Agent(
+            name="phone-213",
+            scenario="phone-nat-timeout.xml",
+            ip="127.0.0.22",
+            port=5062,
+            extension="213",
+            out_of_call="nat-binding-requests.xml",
+            variables=MappingProxyType(
+                {"lan_ip": "192.168.1.13", "lan_port": "5060", "binding_ms": "1800"}
+            ),
+        ),
+    ),
+)
+
 SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
     {
         s.name: s
@@ -282,6 +304,7 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
             SCANNER,
             CALL,
             ONE_WAY_AUDIO,
+            NAT_TIMEOUT,
         )
     }
 )

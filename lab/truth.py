@@ -276,5 +276,28 @@ TRUTH: Mapping[str, Truth] = MappingProxyType(
             )
             + _states("212", (1.0, "online"), (4.5, "in_use"), (7.0, "online")),
         ),
+        "nat-timeout": Truth(
+            must=(Finding("NAT_BINDING_TIMEOUT", "213", severities=PROBLEM),),
+            # KEEPALIVE_DROPPED and FLAPPING (pattern keepalive loss) are the
+            # same losses seen as symptoms, and the NAT header codes describe
+            # 213's unfixed NAT: not constrained.
+            must_not=(
+                *_never(
+                    (
+                        "NAT_INBOUND_BLOCKED",  # a keepalive after each REGISTER is answered
+                        "NAT_SDP_PRIVATE",
+                        "AUTH_FAILURE",
+                        "MULTIPLE_PHONES",
+                        "CREDENTIAL_LEAK_SUSPECTED",
+                    ),
+                    "213",
+                ),
+                Finding("SCANNER", source="127.0.0.22"),
+                Finding("BRUTE_FORCE", source="127.0.0.22"),
+            ),
+            checkpoints=_states(
+                "213", (1.0, "online"), (4.0, "online"), (12.0, "offline"), (19.8, "offline")
+            ),
+        ),
     }
 )

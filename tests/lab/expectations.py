@@ -289,6 +289,31 @@ def check_one_way_audio(capture: pbxlab.Capture) -> None:
     assert (rtp["packets"] >= 140).all()
 
 
+def check_nat_timeout(capture: pbxlab.Capture) -> None:
+    # 213 registers for 60 s, refreshing every 6.5 s, from 127.0.0.22:5062
+    # with its LAN address in Via and Contact.
+    assert register_outcomes(capture, "213") == [401, 200] * 4
+    registers = _successful_registers(capture, "213")
+    assert list(registers["expires"]) == [60] * 4
+    assert set(registers["src"]) == {"127.0.0.22"}
+    assert set(registers["via_host"]) == {"192.168.1.13"}
+    assert set(registers["contact"]) == {"sip:213@192.168.1.13:5060"}
+    # The "NAT" lets a keepalive through only within 1.8 s of the phone's last
+    # packet (a REGISTER or an answer): at most the first one after each
+    # REGISTER is answered, the next ones (2 s later) are dropped.
+    registered = [float(s) for s in seconds(capture, registers["ts"])]
+    pings = keepalives_to(capture, "127.0.0.22")
+    assert set(pings["dport"]) == {5062}
+    answered = [float(s) for s in seconds(capture, pings[pings["answered"]]["ts"])]
+    lost = [float(s) for s in seconds(capture, pings[~pings["answered"]]["ts"])]
+    assert len(answered) >= 2, answered
+    assert len(lost) >= 2 * len(registered) - 1, lost
+    for ping in answered:
+        assert any(0 <= ping - r < 1.8 for r in registered), (ping, registered)
+    for ping in lost:
+        assert not any(0 <= ping - r < 1.8 for r in registered), (ping, registered)
+
+
 CHECKS: dict[str, Callable[[pbxlab.Capture], None]] = {
     "healthy": check_healthy,
     "flapping": check_flapping,
@@ -299,4 +324,5 @@ CHECKS: dict[str, Callable[[pbxlab.Capture], None]] = {
     "scanner": check_scanner,
     "call": check_call,
     "one-way-audio": check_one_way_audio,
+    "nat-timeout": check_nat_timeout,
 }

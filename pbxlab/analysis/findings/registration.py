@@ -415,7 +415,9 @@ def binding_timeout(
             continue
         low = float(answered_idle.max()) if not answered_idle.empty else None
         high = float(delays.min())
-        bound = f"between {low:.0f} s and {high:.0f} s" if low is not None else f"{high:.0f} s"
+        bound = (
+            f"between {_seconds(low)} and {_seconds(high)}" if low is not None else _seconds(high)
+        )
         lost = rows.iloc[starts]
         findings.append(
             Finding(
@@ -423,8 +425,8 @@ def binding_timeout(
                 severity="warning",
                 summary=(
                     f"Extension {extension} became unreachable {plural(len(starts), 'time')}, "
-                    f"each time about {median:.0f} s after its last packet: the router in front "
-                    f"of it forgets the connection after {bound} of silence."
+                    f"each time about {_seconds(median)} after its last packet: the router in "
+                    f"front of it forgets the connection after {bound} of silence."
                 ),
                 action=(
                     f"{ENABLE_KEEPALIVES} (every {max(int(high) // 2, 10)} s or less) or "
@@ -439,6 +441,11 @@ def binding_timeout(
             )
         )
     return findings
+
+
+def _seconds(value: float) -> str:
+    """'70 s', or '1.8 s' below 10 s, where whole seconds would blur 1.8 and 2.0 into one."""
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 def _address(hosts: pd.Series, ports: pd.Series) -> pd.Series:

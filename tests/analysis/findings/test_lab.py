@@ -55,3 +55,19 @@ def assert_truth(scenario: str, found: pd.DataFrame) -> None:
     for unwanted in truth.must_not:
         rows = matching(found, unwanted)
         assert rows.empty, f"{scenario}: unwanted {unwanted}: {list(rows['summary'])}"
+
+
+def test_nat_binding_timeout_on_the_lab_recording_names_delay_and_bound() -> None:
+    # 213's NAT forgets it 1.8 s after its last packet; the registrar pings every
+    # 2 s: the answered keepalives came at most ~1.8 s after a packet, the lost
+    # ones 2 s after the last answer (whole seconds would say "between 2 s and 2 s").
+    found = findings_of("nat-timeout")
+    rows = found[(found["code"] == "NAT_BINDING_TIMEOUT") & (found["extension"] == "213")]
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row["source"] == "127.0.0.22:5062"
+    assert (
+        "became unreachable 3 times, each time about 2.0 s after its last packet"
+        in (row["summary"])
+    )
+    assert "after between 1.8 s and 2.0 s of silence" in row["summary"]
