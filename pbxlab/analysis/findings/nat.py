@@ -198,7 +198,7 @@ def classify(
     # wide Arrow-backed frame would cost more than the rules themselves
     quoted = ["ts", "evidence", "via_private", *_SUMMARY_COLUMNS]
     for code, column in _TESTS:
-        selected = data[data[column]]
+        selected = data.loc[data[column], [*quoted, "extension"]]  # not the wide frame
         values = {c: selected[c].tolist() for c in quoted}
         groups = selected.groupby("extension", sort=True).indices
         for extension in sorted(groups, key=str):
