@@ -84,11 +84,11 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
     columns = ["received", "src", "rport", "sport", "contact", "via_host", "via_port"]
     columns += ["transport", "sdp_connection", "method", "to_user", "from_user"]
     values = {c: tx[c].astype(object).tolist() for c in columns}
-    out: dict[str, list[Any]] = {name: [] for name in _FLAG_COLUMNS}
     contact_hosts = {c: uri_hostport(c)[0] for c in set(values["contact"]) if present(c)}
-    # column lists, not a dict per row: a busy capture has tens of thousands of requests
-    rows = zip(*(values[c] for c in columns), strict=True)
-    for received, src, rport, sport, contact, via, via_p, proto, offer, method, to, frm in rows:
+
+    def flags(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The _FLAG_COLUMNS values of one transaction's compared values."""
+        received, src, rport, sport, contact, via, via_p, proto, offer, method, to, frm = row
         host, port = observed_address(received, src, rport, sport)
         contact_host = contact_hosts.get(contact) if present(contact) else None
         via_host = via if present(via) else None
@@ -96,38 +96,43 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
         transport = str(proto).lower() if present(proto) else "udp"
         sdp = offer if present(offer) else None
         extension = to if method == "REGISTER" else frm
-        out["extension"].append(extension if present(extension) else None)
-        out["source"].append(host)
-        out["source_port"].append(port)
-        out["contact_host"].append(contact_host)
-        out["via_port_used"].append(via_port)
-        out["sdp"].append(sdp)
-        out["contact_private"].append(
-            bool(contact_host and is_private(contact_host, nets) and contact_host != host)
-        )
-        out["contact_mismatch"].append(
+        return (
+            extension if present(extension) else None,
+            host,
+            port,
+            contact_host,
+            via_port,
+            sdp,
+            bool(contact_host and is_private(contact_host, nets) and contact_host != host),
             bool(
                 contact_host
                 and is_ip(contact_host)
                 and not is_private(contact_host, nets)
                 and host
                 and contact_host != host
-            )
-        )
-        out["via_mismatch"].append(bool(via_host and is_ip(via_host) and host and via_host != host))
-        out["via_private"].append(
-            bool(via_host and is_private(via_host, nets) and via_host != host)
-        )
-        out["port_mismatch"].append(
+            ),
+            bool(via_host and is_ip(via_host) and host and via_host != host),
+            bool(via_host and is_private(via_host, nets) and via_host != host),
             bool(
                 transport == "udp"
                 and port is not None
                 and host
                 and via_port != port
                 and not (via_host == host and is_private(host, nets))
-            )
+            ),
+            bool(sdp and is_private(sdp, nets) and sdp != host),
         )
-        out["sdp_private"].append(bool(sdp and is_private(sdp, nets) and sdp != host))
+
+    # a phone sends the same values in every request: test each distinct row once
+    # (column lists, not a dict per row: a busy capture has tens of thousands of requests)
+    tested: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    results: list[tuple[Any, ...]] = []
+    for row in zip(*(values[c] for c in columns), strict=True):
+        result = tested.get(row)
+        if result is None:
+            result = tested[row] = flags(row)
+        results.append(result)
+    out = {name: [r[i] for r in results] for i, name in enumerate(_FLAG_COLUMNS)}
     return pd.DataFrame(out, index=tx.index)
 
 
@@ -193,7 +198,7 @@ def classify(
     # wide Arrow-backed frame would cost more than the rules themselves
     quoted = ["ts", "evidence", "via_private", *_SUMMARY_COLUMNS]
     for code, column in _TESTS:
-        selected = data[data[column]]
+        selected = data.loc[data[column], [*quoted, "extension"]]  # not the wide frame
         values = {c: selected[c].tolist() for c in quoted}
         groups = selected.groupby("extension", sort=True).indices
         for extension in sorted(groups, key=str):

@@ -60,6 +60,8 @@ TRANSACTION_COLUMNS = [
     "evidence",
 ]
 
+_READ = {*KEY, *TRANSACTION_COLUMNS, "is_request", "via_received"}
+
 
 def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     """One row per client transaction found in ``messages`` (MESSAGES schema).
@@ -73,7 +75,9 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     to its source (RFC 3261 §17.1.3 matching).  Requests without Call-ID or CSeq are skipped
     (the parser reports them in ``parse_error``).
     """
-    usable = messages.dropna(subset=["call_id", "cseq_num", "cseq_method"])
+    # only the columns read: sorting and grouping a wide Arrow-backed frame copies them all
+    usable = messages[[c for c in messages.columns if c in _READ]]
+    usable = usable.dropna(subset=["call_id", "cseq_num", "cseq_method"])
     usable = usable.assign(source_file=usable["source_file"].astype("string").fillna(""))
     requests = usable[usable["is_request"].fillna(False).astype(bool)]
     requests = requests[
