@@ -74,26 +74,20 @@ def _state_event(state: str, what: str, line: str) -> str | None:
 def parse_message(line: str) -> LogEvent | None:
     """The chan_pjsip event in ``line`` without its time; see the module doc."""
     if "contact '" in line:
-        if "Added contact '" in line:
-            m = _ADDED.search(line)
-            if not m:
-                raise malformed(FORMAT, "a chan_pjsip 'Added contact' line", line)
-            return LogEvent(
-                "registered",
-                extension=m["aor"],
-                contact=m["contact"],
-                detail=f"expires {m['expires']} s",
-            )
-        if "Refreshed contact '" in line:
-            m = _REFRESHED.search(line)
-            if not m:
-                raise malformed(FORMAT, "a chan_pjsip 'Refreshed contact' line", line)
-            return LogEvent(
-                "refreshed",
-                extension=m["aor"],
-                contact=m["contact"],
-                detail=f"expires {m['expires']} s",
-            )
+        for verb, pattern, kind in (
+            ("Added", _ADDED, "registered"),
+            ("Refreshed", _REFRESHED, "refreshed"),
+        ):
+            if f"{verb} contact '" in line:
+                m = pattern.search(line)
+                if not m:
+                    raise malformed(FORMAT, f"a chan_pjsip '{verb} contact' line", line)
+                return LogEvent(
+                    kind,
+                    extension=m["aor"],
+                    contact=m["contact"],
+                    detail=f"expires {m['expires']} s",
+                )
         if "Removed contact '" in line:
             m = _REMOVED.search(line)
             if not m:
