@@ -38,7 +38,7 @@ __all__ = [
 
 def keepalive_events(
     keepalives: pd.DataFrame,
-    evidence_end: pd.Timestamp,
+    evidence_end: pd.Timestamp | pd.Series,
     policy: KeepalivePolicy | None = None,
 ) -> pd.DataFrame:
     """EVENTS rows ``reachable`` / ``unreachable`` from a KEEPALIVES table.
@@ -46,7 +46,8 @@ def keepalive_events(
     A request answered within ``policy.qualify_timeout`` is ``reachable`` when
     the answer arrives; one unanswered by then is ``unreachable`` at that
     moment, as a registrar would mark it.  ``line`` holds the frame of the
-    request.  Requests still pending at ``evidence_end`` give no event.
+    request.  Requests still pending at ``evidence_end`` (a time, or one per
+    row of ``keepalives``) give no event.
     """
     policy = policy or KeepalivePolicy()
     decided = keepalives[~is_pending(keepalives, evidence_end, policy)]

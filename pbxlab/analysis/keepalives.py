@@ -158,11 +158,14 @@ def _binding_addresses(bindings: pd.DataFrame) -> pd.DataFrame:
 
 
 def is_pending(
-    keepalives: pd.DataFrame, evidence_end: pd.Timestamp, policy: KeepalivePolicy | None = None
+    keepalives: pd.DataFrame,
+    evidence_end: pd.Timestamp | pd.Series,
+    policy: KeepalivePolicy | None = None,
 ) -> pd.Series:
     """Boolean mask: unanswered requests whose qualify timeout ends after the evidence.
 
     Nothing is known of them yet: the answer could have come after the capture ended.
+    ``evidence_end`` may be a Series aligned with ``keepalives`` (one end per row).
     """
     policy = policy or KeepalivePolicy()
     return ~keepalives["answered"] & (keepalives["ts"] + policy.qualify_timeout > evidence_end)

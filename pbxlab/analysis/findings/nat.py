@@ -161,17 +161,22 @@ _TESTS = (
 
 
 def classify(
-    tx: pd.DataFrame, policy: DiagnosisPolicy, evidence_end: pd.Timestamp | None
+    tx: pd.DataFrame,
+    policy: DiagnosisPolicy,
+    evidence_end: pd.Timestamp | None,
+    flags: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """NAT_* and REGISTRATION_TIMEOUT findings from client transactions.
 
     ``tx`` is :func:`pbxlab.analysis.findings.transactions.transactions` of the
     messages; ``evidence_end`` the time of the last message (transactions younger
-    than Timer F at that point are not judged as timed out).
+    than Timer F at that point are not judged as timed out).  ``flags``, when
+    given, is :func:`nat_flags` of ``tx`` (same index), computed beforehand.
     """
     if tx.empty:
         return []
-    flags = nat_flags(tx, policy)
+    if flags is None:
+        flags = nat_flags(tx, policy)
     data = pd.concat([tx, flags.drop(columns=["source", "extension"])], axis=1)
     data["extension"] = flags["extension"]
     data["observed"] = flags["source"]
