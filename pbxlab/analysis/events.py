@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.bindings import bindings_from_events
@@ -57,6 +58,9 @@ def keepalive_events(
     in_time = (decided["answered"] & (decided["rtt_ms"] <= limit_ms)).to_numpy(dtype=bool)
     rtt = pd.to_timedelta(decided["rtt_ms"].where(in_time, 0.0), unit="ms")
     ts = (decided["ts"] + rtt).where(in_time, decided["ts"] + policy.qualify_timeout)
+    stale = _outdated_losses(decided, ts, in_time)
+    decided = decided[~stale].reset_index(drop=True)
+    ts, in_time = ts[~stale].reset_index(drop=True), in_time[~stale]
     frames = [evidence_number(e) for e in decided["evidence"]]
     limit = f"{policy.qualify_timeout.total_seconds():g} s"
     detail = [
@@ -87,6 +91,29 @@ def keepalive_events(
         }
     )
     return events.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def _outdated_losses(decided: pd.DataFrame, known_at: pd.Series, in_time: np.ndarray) -> np.ndarray:
+    """Boolean mask: lost requests whose loss becomes known only after a request sent
+    later to the same contact (extension and target) was answered in time.
+
+    Outcomes count in the order the requests were sent: the registrar already holds
+    the newer, successful answer when the older request times out, so that timeout
+    changes nothing (the keepalives table keeps the lost request).
+    """
+    extension = pd.factorize(decided["extension"])[0]
+    target = pd.factorize(decided["target"])[0] + 1  # 0: no target
+    sent = decided["ts"].to_numpy(dtype="datetime64[ns]")
+    # newest first within each contact, so "sent later" is "earlier in this order"
+    order = np.lexsort((-sent.view(np.int64), target, extension))
+    known = known_at.to_numpy(dtype="datetime64[ns]")[order]
+    answers = pd.Series(np.where(in_time[order], known, np.datetime64("NaT")))
+    contact = pd.Series(extension[order] * (int(target.max()) + 1) + target[order])  # one code
+    # the earliest in-time answer among the requests sent after each one
+    newer = answers.groupby(contact).shift(1).groupby(contact).cummin()
+    outdated = np.zeros(len(decided), dtype=bool)
+    outdated[order] = ~in_time[order] & (newer.to_numpy(dtype="datetime64[ns]") <= known)
+    return outdated
 
 
 def expiry_events(bindings: pd.DataFrame) -> pd.DataFrame:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 
 from pbxlab import read_capture, read_registrar_log
 from pbxlab.analysis import (
+    analyze,
     bindings,
     bindings_from_events,
     events_from_capture,
     keepalives,
     merge_events,
 )
-from pbxlab.tables import EVENTS, KEEPALIVES
+from pbxlab.capture.reader import Capture
+from pbxlab.tables import ERRORS, EVENTS, KEEPALIVES, RTP_STREAMS
 from tests.analysis.builders import PBX, at, register, reply, request, table
 from tests.conftest import SAMPLES, corpus_path
 
@@ -129,3 +133,42 @@ def test_lapsed_bindings_give_expired_events_and_the_same_bindings_back() -> Non
     pd.testing.assert_frame_equal(
         again.drop(columns=["evidence"]), direct.drop(columns=["evidence"])
     )
+
+
+def test_an_older_lost_ping_does_not_outvote_a_newer_answered_one() -> None:
+    """Outcomes count in sending order (lab-nat-timeout around 7.8 s): OPTIONS q2 is
+    lost, q3 sent 2 s later is answered at once; q2's timeout (3 s after it was sent)
+    comes after q3's answer and must not make the phone offline."""
+    older, newer, last = _qualify(20, 2), _qualify(22, 3), _qualify(40, 4)
+    first = _qualify(10, 1)
+    messages = table(
+        *_login(0, 1),
+        first,
+        reply(first, 10.01, 200),
+        older,  # lost: its timeout runs out at 23 s
+        newer,
+        reply(newer, 22.01, 200),
+        last,  # lost, and nothing newer answered: offline from 43 s
+        {**_login(50, 2)[0], "ts": at(50)},  # evidence goes on until 50 s
+    )
+    probes = keepalives(messages, bindings(messages))
+    assert probes["answered"].tolist() == [True, False, True, False]  # the table keeps q2
+
+    capture_events = events_from_capture(messages)
+    reach = capture_events[capture_events["event"].isin(["reachable", "unreachable"])]
+    assert [(e.ts, str(e.event), int(e.line)) for e in reach.itertuples()] == [
+        (at(10.01), "reachable", 3),
+        (at(22.01), "reachable", 6),
+        (at(43), "unreachable", 8),
+    ]
+    history = analyze_status(messages)
+    assert history == [(0.05, 43, "online"), (43, 50, "offline")]
+
+
+def analyze_status(messages: pd.DataFrame) -> list[tuple[float, float, str]]:
+    """201's status intervals in seconds from the first message."""
+    found = analyze(Capture(messages, RTP_STREAMS.empty(), ERRORS.empty(), [], Counter())).status
+    return [
+        ((r.start - at(0)).total_seconds(), (r.end - at(0)).total_seconds(), str(r.state))
+        for r in found[found["extension"] == "201"].itertuples()
+    ]
