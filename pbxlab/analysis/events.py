@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.bindings import bindings_from_events
-from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives
+from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives, sip_probes
 from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.registrations import register_transactions, registrations_table
 from pbxlab.analysis.sipvalues import evidence_number, is_missing
@@ -51,7 +51,10 @@ def keepalive_events(
     row of ``keepalives``) give no event.
     """
     policy = policy or KeepalivePolicy()
-    decided = keepalives[~is_pending(keepalives, evidence_end, policy)]
+    probes = sip_probes(keepalives)  # CRLF pings inform, they do not decide (keepalives.py)
+    if not isinstance(evidence_end, pd.Timestamp):
+        evidence_end = evidence_end[probes.index]
+    decided = probes[~is_pending(probes, evidence_end, policy)]
     if decided.empty:
         return EVENTS.empty()
     limit_ms = policy.qualify_timeout.total_seconds() * 1000.0
@@ -176,12 +179,15 @@ def capture_evidence(
     *,
     until: pd.Timestamp | None = None,
     keepalive_policy: KeepalivePolicy | None = None,
+    crlf: pd.DataFrame | None = None,
 ) -> CaptureEvidence:
     """Registrations, merged events, bindings and keepalives of a capture (plus log events).
 
     Log events join before the bindings are made, so keepalives are matched
     against the bindings the logs and the capture show together.  ``until``
-    is the end of the evidence (default: the last message or event).
+    is the end of the evidence (default: the last message or event).  ``crlf``
+    (the capture's CRLF_KEEPALIVES) adds the bound contacts' CRLF pings to the
+    keepalives.
     """
     transactions = register_transactions(messages)
     registration = registration_events(messages, transactions=transactions)
@@ -195,7 +201,7 @@ def capture_evidence(
     # reachability events of a capture concern bound, registering extensions only, so
     # they cannot change these bindings (see bindings.py): one pass is enough
     bound = bindings_from_events(known, until=until)
-    probes = keepalives(messages, bound, keepalive_policy)
+    probes = keepalives(messages, bound, keepalive_policy, crlf)
     reachability = keepalive_events(probes, until, keepalive_policy)
     return CaptureEvidence(
         registrations=registrations_table(transactions),

@@ -25,6 +25,7 @@ from pbxlab.analysis.findings import media, nat, phones, registration, security
 from pbxlab.analysis.findings.model import Finding, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 from pbxlab.analysis.findings.transactions import transactions
+from pbxlab.analysis.keepalives import sip_probes
 from pbxlab.analysis.tenant_evidence import tenants_evidence
 from pbxlab.analysis.tenants import sip_domains, tenants_rows
 from pbxlab.tables import BINDINGS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
@@ -308,7 +309,7 @@ def run_classifiers(
         nat_flags = None  # any given belong to other transactions
     stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
     end = stamps.max() if len(stamps) else None
-    probes = evidence.keepalives
+    probes = sip_probes(evidence.keepalives)  # CRLF pings do not decide reachability
     if end is not None and len(probes):
         # unanswered requests too young at the end of the evidence are pending, not lost
         young = probes["ts"] + policy.keepalive_answer_timeout > end
