@@ -106,9 +106,10 @@ def diagnose(
     by keyword override its attributes.  An extension is identified by its SIP
     domain and number: ``domain`` keeps that tenant of a multi-tenant capture
     (see :func:`pbxlab.analysis.tenant_messages`); without it, a capture whose
-    REGISTERs name several domains is diagnosed tenant by tenant (bindings and
-    keepalives re-derived per tenant, network sources judged over the whole
-    capture) and the results concatenated.  Rows are ordered by severity
+    REGISTERs name several domains is diagnosed tenant by tenant (each tenant's
+    bindings and keepalives from its own messages, all derived in one pass by
+    :func:`pbxlab.analysis.tenant_evidence.tenants_evidence`; network sources
+    judged over the whole capture) and the results concatenated.  Rows are ordered by severity
     (critical first), then extension/source, domain, code and first evidence.
     Raises TypeError when ``source`` holds none of the tables.
     """

@@ -177,7 +177,9 @@ def classify(
         return []
     if flags is None:
         flags = nat_flags(tx, policy)
-    data = pd.concat([tx, flags.drop(columns=["source", "extension"])], axis=1)
+    # only the transaction columns the rules and summaries read: the frame is wide
+    read = [c for c in _TX_COLUMNS if c in tx.columns]
+    data = pd.concat([tx[read], flags.drop(columns=["source", "extension"])], axis=1)
     data["extension"] = flags["extension"]
     data["observed"] = flags["source"]
     data = data[data["extension"].notna()]
@@ -263,6 +265,10 @@ def _first(values: list[Any]) -> str | None:
     present_values = [v for v in values if present(v)]
     return str(present_values[0]) if present_values else None
 
+
+# what classify, the summaries and REGISTRATION_TIMEOUT read of a transaction
+_TX_COLUMNS = ["ts", "method", "status", "auth", "evidence", "copies"]
+_TX_COLUMNS += ["src", "sport", "dst", "dport", "via_host"]
 
 _SUMMARY_COLUMNS = ["contact_host", "observed", "via_host", "via_port_used", "source_port", "sdp"]
 
