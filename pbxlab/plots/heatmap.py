@@ -3,7 +3,7 @@
 Strategy: count the rows of the TRANSITIONS table
 (:data:`pbxlab.analysis.status.STATUS_CHANGES`) per extension and UTC hour,
 over every hour from the first to the last change (hours without a change are
-zeros, not gaps, so a quiet night reads as quiet).  An extension's first
+zeros, not gaps, so a quiet night reads as quiet); each cell spans its hour.  An extension's first
 interval is not a change (``from_state`` missing) and is not counted.  With
 ``availability_only`` only changes between offline and available (online,
 ringing, in use) count -- the Reliability summary's notion of a transition.
@@ -84,11 +84,13 @@ def transitions_heatmap(
     figure = go.Figure(
         go.Heatmap(
             z=counts.to_numpy().tolist(),
-            x=hours,
+            # one more x than columns: the cells' edges, so each spans its whole hour
+            x=[*hours, hours[-1] + pd.Timedelta(hours=1)],
             y=list(counts.index),
             customdata=[labels] * len(counts),
             colorscale="Reds",
             zmin=0,
+            zmax=max(1, int(counts.to_numpy().max())),
             xgap=1,
             ygap=1,
             colorbar={"title": "changes"},

@@ -63,6 +63,11 @@ def test_the_heatmap_draws_the_counts() -> None:
     assert [list(row) for row in heat.z] == [[1, 0, 0], [2, 0, 2]]
     assert list(heat.y) == ["9", "201"]
     assert heat.customdata[0][2] == "2026-11-26 12:00–13:00 UTC"
+    # cell edges: every hour from 10:00 to 13:00
+    assert [pd.Timestamp(x) for x in heat.x] == list(
+        pd.date_range("2026-11-26 10:00", periods=4, freq="h", tz=UTC)
+    )
+    assert (heat.zmin, heat.zmax) == (0, 2)
     assert "State changes" in figure.layout.title.text
 
 
@@ -74,7 +79,8 @@ def test_the_flapping_sample(sample) -> None:
     )
     assert list(heat.y) == ["210", "211"]
     assert [sum(row) for row in heat.z] == [len(per_extension.get_group(e)) for e in heat.y]
-    assert [pd.Timestamp(x) for x in heat.x] == [pd.Timestamp("2026-11-26 12:00", tz=UTC)]
+    noon = pd.Timestamp("2026-11-26 12:00", tz=UTC)
+    assert [pd.Timestamp(x) for x in heat.x] == [noon, noon + pd.Timedelta(hours=1)]
 
 
 def test_no_change_gives_an_explaining_figure(sample) -> None:

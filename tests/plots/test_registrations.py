@@ -33,11 +33,30 @@ def test_intervals_per_contact_against_the_previous_grant() -> None:
     assert list(intervals["ratio"]) == pytest.approx([50 / 60, 80 / 60, 0.5])
 
 
+def test_an_unregister_ends_the_chain() -> None:
+    registrations = table(
+        REGISTRATIONS,
+        {
+            "ts": [T0 + pd.Timedelta(seconds=s) for s in (0, 30, 40, 90)],
+            "extension": ["201"] * 4,
+            "contact": ["sip:201@a", "sip:201@a", "sip:201@a", "sip:201@a"],
+            "requested_expires": [60, 0, 60, 60],
+            "granted_expires": [60, None, 60, 60],
+            "result": ["ok"] * 4,
+        },
+    )
+    intervals = refresh_intervals(registrations)
+    assert list(intervals["interval_s"]) == [50.0]
+    assert list(intervals["ts"]) == [T0 + pd.Timedelta(seconds=90)]
+
+
 def test_histogram_per_extension_with_the_granted_expiries() -> None:
     figure = registration_intervals(_registrations())
     bars = traces(figure, "intervals")
     assert [t.name for t in bars] == ["201", "202"]
     assert [list(t.x) for t in bars] == [[50.0, 80.0], [60.0]]
+    assert bars[0].xbins == bars[1].xbins  # shared bins, stacked
+    assert figure.layout.barmode == "stack"
     assert sorted(shape.x0 for shape in figure.layout.shapes) == [60, 120]
     assert {a.text for a in figure.layout.annotations} == {"expiry 60 s", "expiry 120 s"}
     assert "1 later than the granted expiry" in figure.layout.title.text
