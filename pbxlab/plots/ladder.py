@@ -294,37 +294,43 @@ def ladder(
     start = shown["ts"].iloc[0]
     figure = go.Figure()
     rows: list[Any] = list(shown.itertuples(index=False))
-    for position, endpoint in enumerate(endpoints):
-        figure.add_shape(
-            type="line",
-            x0=position,
-            x1=position,
-            y0=-0.6,
-            y1=len(rows) - 0.4,
-            line={"color": "#9aa0a6", "width": 1.5},
-            layer="below",
-            name=endpoint.address,
-        )
+    # layout lists are set once: plotly re-validates them all on every add_annotation
+    lifelines = [
+        {
+            "type": "line",
+            "x0": position,
+            "x1": position,
+            "y0": -0.6,
+            "y1": len(rows) - 0.4,
+            "line": {"color": "#9aa0a6", "width": 1.5},
+            "layer": "below",
+            "name": endpoint.address,
+        }
+        for position, endpoint in enumerate(endpoints)
+    ]
     kinds = [_kind(row, again) for row, again in zip(rows, retransmitted, strict=True)]
-    for index, (row, kind) in enumerate(zip(rows, kinds, strict=True)):
-        figure.add_annotation(
-            x=column[_address(row.dst, row.dport)],
-            y=index,
-            ax=column[_address(row.src, row.sport)],
-            ay=index,
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            text="",
-            showarrow=True,
-            arrowhead=2,
-            arrowsize=1.2,
-            arrowwidth=2 if kind != "retransmission" else 1.5,
-            arrowcolor=LADDER_COLOURS[kind],
-            standoff=2,
-            name=f"frame {row.frame}",
-        )
+    arrows = [
+        {
+            "x": column[_address(row.dst, row.dport)],
+            "y": index,
+            "ax": column[_address(row.src, row.sport)],
+            "ay": index,
+            "xref": "x",
+            "yref": "y",
+            "axref": "x",
+            "ayref": "y",
+            "text": "",
+            "showarrow": True,
+            "arrowhead": 2,
+            "arrowsize": 1.2,
+            "arrowwidth": 2 if kind != "retransmission" else 1.5,
+            "arrowcolor": LADDER_COLOURS[kind],
+            "standoff": 2,
+            "name": f"frame {row.frame}",
+        }
+        for index, (row, kind) in enumerate(zip(rows, kinds, strict=True))
+    ]
+    figure.update_layout(shapes=lifelines, annotations=arrows)
     middles = [
         (column[_address(r.src, r.sport)] + column[_address(r.dst, r.dport)]) / 2 for r in rows
     ]
