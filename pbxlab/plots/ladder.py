@@ -169,8 +169,9 @@ def _address(ip: Any, port: Any) -> str:
 def _uri(user: Any, host: Any, tag: Any) -> str | None:
     if not _text(user) and not _text(host):
         return None
+    # user@host as parsed: the scheme (sip, sips, tel) is not in MESSAGES
     named = _text(user)
-    uri = f"sip:{named + '@' if named else ''}{_text(host) or ''}"
+    uri = f"{named + '@' if named else ''}{_text(host) or ''}"
     return uri + (f";tag={tag}" if _text(tag) else "")
 
 
@@ -178,6 +179,7 @@ def _via(row: Any) -> str | None:
     host = _text(row.via_host)
     if host is None:
         return None
+    host = f"[{host}]" if ":" in host else host  # IPv6 literal
     text = f"SIP/2.0/{_text(row.via_transport) or '?'} {host}"
     text += f":{row.via_port}" if _text(row.via_port) else ""
     for name in ("branch", "via_received", "via_rport"):
@@ -233,6 +235,12 @@ _DETAILS: tuple[tuple[str, Callable[[Any], str | None]], ...] = (
 )
 
 
+def _encapsulation(row: Any) -> str:
+    """' in hep3' for SIP carried inside something (HEP, GTP, GRE...), else ''."""
+    encap = _text(row.encap)
+    return "" if encap in (None, "none") else f" in {encap}"
+
+
 def _hover(row: Any, retransmitted: bool, start: pd.Timestamp) -> str:
     offset = (row.ts - start).total_seconds()
     head = f"<b>{_label(row)}</b>" + (" — <b>retransmission</b>" if retransmitted else "")
@@ -240,7 +248,7 @@ def _hover(row: Any, retransmitted: bool, start: pd.Timestamp) -> str:
         head,
         f"frame {row.frame} · {row.ts.strftime('%H:%M:%S.%f')[:-3]} UTC (+{offset:.3f} s)",
         f"{_address(row.src, row.sport)} → {_address(row.dst, row.dport)} "
-        f"({_text(row.transport) or '?'})",
+        f"({_text(row.transport) or '?'}{_encapsulation(row)})",
     ]
     for name, value_of in _DETAILS:
         value = value_of(row)

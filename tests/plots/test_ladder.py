@@ -75,7 +75,7 @@ def test_hover_has_the_messages_headers(sample) -> None:
     for expected in (
         f"Call-ID: {CALL}",
         "CSeq: 3 INVITE",
-        f"From: sip:{invite['from_user']}@{invite['from_host']};tag={invite['from_tag']}",
+        f"From: {invite['from_user']}@{invite['from_host']};tag={invite['from_tag']}",
         f"branch={invite['branch']}",
         f"User-Agent: {invite['user_agent']}",
         f"SDP: audio {invite['sdp_connection']}:{invite['sdp_audio_port']}",
@@ -182,3 +182,12 @@ def test_no_matching_message_gives_an_explaining_figure(sample) -> None:
     ):
         assert figure.data == ()
         assert annotation_texts(figure) == ["No SIP messages match this selection"]
+
+
+def test_ipv6_endpoints_and_tunnelled_sip(sample) -> None:
+    analysis, _ = sample("volte-iphone-gtp.pcap")
+    figure = ladder(analysis.messages)
+    assert "[fd01::183]:5060" in _columns(figure)
+    (points,) = traces(figure, "messages")
+    assert "(tcp in gtp)" in points.hovertext[0]
+    assert "SIP/2.0/TCP [fd00:183:1:1:1886:9040:8605:32b8]:5060" in points.hovertext[0]
