@@ -7,8 +7,9 @@
 #   kamailio    the lab's registrar (lab/kamailio.cfg)
 #   iproute2    `ip`, to bring up loopback inside the lab's network namespace
 #   util-linux  `unshare`, to create that namespace
+#   chromium    headless browser: figures and pages are checked where they are drawn
 set -euo pipefail
-packages=(tshark postgresql sip-tester kamailio iproute2 util-linux)
+packages=(tshark postgresql sip-tester kamailio iproute2 util-linux chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

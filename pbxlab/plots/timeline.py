@@ -218,7 +218,9 @@ def _finding_traces(
                 x=_milliseconds(pd.Series(lengths, dtype="timedelta64[ns]")),
                 width=_FINDING_BAR_WIDTH,
                 marker={
-                    "color": [rgba(SEVERITY_COLOURS[s], 0.22) for s in severities],
+                    # one colour per code (its worst severity): plotly.js cannot fill a
+                    # hatch pattern over per-bar colour arrays
+                    "color": rgba(SEVERITY_COLOURS[worst], 0.22),
                     "line": {"color": SEVERITY_COLOURS[worst], "width": 1},
                     "pattern": {"shape": "/", "fgcolor": rgba(SEVERITY_COLOURS[worst], 0.5)},
                 },
