@@ -1,29 +1,26 @@
 """Every figure draws in a real browser (Debian's chromium, headless) without console messages.
 
 plotly validates properties in Python, but some combinations only fail in
-plotly.js (e.g. a hatch pattern over per-bar colour arrays logs "Invalid
-color specifier" and draws black); this renders the figures the way a
-notebook or the HTML report does and reads the browser's console.
+plotly.js (e.g. a hatch pattern over per-bar colour arrays logs the warning
+"Invalid color specifier" and draws black); this renders the figures the way
+a notebook or the HTML report does and reads the browser's console -- errors
+fail through the shared ``page`` fixture (tests/browser.py), warnings here.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from playwright.sync_api import ConsoleMessage, Page
 
 from pbxlab import plots
 from pbxlab.tables import STATUS
+from tests.browser import Screenshot
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium not installed (scripts/install-system-deps.sh)"
-)
-def test_every_figure_draws_without_console_messages(sample, tmp_path: Path) -> None:
+def test_every_figure_draws_without_console_messages(
+    sample, page: Page, screenshot: Screenshot, tmp_path: Path
+) -> None:
     analysis, findings = sample("lab-one-way-audio.pcap")
     figures = [
         plots.status_timeline(analysis.status, findings=findings),
@@ -34,8 +31,8 @@ def test_every_figure_draws_without_console_messages(sample, tmp_path: Path) -> 
         plots.reliability_bars(analysis.reliability),
         plots.status_timeline(STATUS.empty()),
     ]
-    page = tmp_path / "figures.html"
-    page.write_text(
+    html = tmp_path / "figures.html"
+    html.write_text(
         "<html><body>"
         + "".join(
             f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)
@@ -43,27 +40,21 @@ def test_every_figure_draws_without_console_messages(sample, tmp_path: Path) -> 
         + "</body></html>",
         encoding="utf-8",
     )
-    run = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+    messages: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        messages.append(f"{message.type}: {message.text}")
+
+    page.on("console", record)
+    page.goto(html.as_uri())
+    plotted = page.locator(".js-plotly-plot")
+    plotted.nth(len(figures) - 1).locator(".main-svg").first.wait_for()
+    screenshot("figures")
+    assert plotted.count() == len(figures)
+    drawn = page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].map(d => d._fullData.length)"
     )
-    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
-    assert console == []
-    dom = run.stdout
-    assert dom.count('class="main-svg"') >= len(figures)
-    assert "INVITE (SDP)" in dom  # the ladder's labels are drawn
-    assert "No status intervals in this evidence" in dom
+    assert drawn == [len(f.data) for f in figures]
+    assert page.get_by_text("INVITE (SDP)").count() >= 1  # the ladder's labels
+    assert page.get_by_text("No status intervals in this evidence").count() == 1
+    assert messages == []
