@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from pbxlab.plots.style import empty_figure
+from pbxlab.plots.style import empty_figure, escape
 
 __all__ = ["LADDER_COLOURS", "evidence_frames", "ladder", "ladder_messages"]
 
@@ -243,7 +243,7 @@ def _encapsulation(row: Any) -> str:
 
 def _hover(row: Any, retransmitted: bool, start: pd.Timestamp) -> str:
     offset = (row.ts - start).total_seconds()
-    head = f"<b>{_label(row)}</b>" + (" — <b>retransmission</b>" if retransmitted else "")
+    head = f"<b>{escape(_label(row))}</b>" + (" — <b>retransmission</b>" if retransmitted else "")
     lines = [
         head,
         f"frame {row.frame} · {row.ts.strftime('%H:%M:%S.%f')[:-3]} UTC (+{offset:.3f} s)",
@@ -253,7 +253,7 @@ def _hover(row: Any, retransmitted: bool, start: pd.Timestamp) -> str:
     for name, value_of in _DETAILS:
         value = value_of(row)
         if value:
-            lines.append(f"{name}: {value}")
+            lines.append(f"{name}: {escape(value)}")
     return "<br>".join(lines)
 
 
@@ -349,7 +349,7 @@ def ladder(
             x=middles,
             y=list(range(len(rows))),
             text=[
-                _label(r) + (" ↻" if again else "")
+                escape(_label(r)) + (" ↻" if again else "")
                 for r, again in zip(rows, retransmitted, strict=True)
             ],
             textposition="top center",
@@ -388,7 +388,7 @@ def ladder(
             "side": "top",
             "tickvals": list(range(len(endpoints))),
             "ticktext": [
-                e.address + (f"<br><i>{e.user_agent}</i>" if e.user_agent else "")
+                e.address + (f"<br><i>{escape(e.user_agent)}</i>" if e.user_agent else "")
                 for e in endpoints
             ],
             "range": [-0.5, len(endpoints) - 0.5],

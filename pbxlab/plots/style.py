@@ -9,6 +9,7 @@ status dots and the HTML report all read :data:`STATE_COLOURS`,
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -25,6 +26,7 @@ __all__ = [
     "STATE_LABELS",
     "TIME_FORMAT",
     "empty_figure",
+    "escape",
     "extension_order",
     "iso_utc",
     "rgba",
@@ -94,6 +96,12 @@ def iso_utc(values: pd.Series | Sequence[Any]) -> np.ndarray:
     """
     stamps = pd.to_datetime(pd.Series(values), utc=True)
     return np.datetime_as_string(stamps.to_numpy("datetime64[ns]"), unit="ns", timezone="UTC")
+
+
+def escape(value: object) -> str:
+    """``value`` as text safe inside plotly's HTML-like labels and hover (``<sip:...>``
+    in a header or reason would otherwise be taken for a tag and vanish)."""
+    return html.escape(str(value), quote=False)
 
 
 def _natural_key(text: str) -> tuple[tuple[int, int | str], ...]:

@@ -27,6 +27,7 @@ from pbxlab.plots.style import (
     STATE_LABELS,
     TIME_FORMAT,
     empty_figure,
+    escape,
     extension_order,
     iso_utc,
     rgba,
@@ -109,7 +110,7 @@ def _state_traces(
                 _texts(rows["start"].dt.strftime(TIME_FORMAT)),
                 _texts(rows["end"].dt.strftime(TIME_FORMAT)),
                 _texts(_duration_text(d) for d in rows["end"] - rows["start"]),
-                _texts(rows["reason"]),
+                _texts(rows["reason"].map(escape, na_action="ignore")),
             ]
         )
         traces.append(
@@ -150,7 +151,7 @@ def _transition_trace(
         named = states.astype("string")
         return named.map(dict(STATE_LABELS)).fillna(named)
 
-    reasons = changes["reason"].astype("string")
+    reasons = changes["reason"].map(escape, na_action="ignore").astype("string")
     text = (
         "<b>"
         + changes["extension"].astype("string")
@@ -202,8 +203,8 @@ def _finding_traces(
                 severity,
                 a.strftime(TIME_FORMAT),
                 b.strftime(TIME_FORMAT),
-                "" if pd.isna(summary) else str(summary),
-                "" if pd.isna(action) else str(action),
+                "" if pd.isna(summary) else escape(summary),
+                "" if pd.isna(action) else escape(action),
             ]
             for severity, a, b, summary, action in zip(
                 severities, first, last, rows["summary"], rows["action"], strict=True

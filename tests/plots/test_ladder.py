@@ -191,3 +191,27 @@ def test_ipv6_endpoints_and_tunnelled_sip(sample) -> None:
     (points,) = traces(figure, "messages")
     assert "(tcp in gtp)" in points.hovertext[0]
     assert "SIP/2.0/TCP [fd00:183:1:1:1886:9040:8605:32b8]:5060" in points.hovertext[0]
+
+
+def test_header_text_is_escaped_for_plotlys_labels() -> None:
+    messages = table(
+        MESSAGES,
+        {
+            "ts": pd.to_datetime(["2026-01-01 00:00:00"], utc=True),
+            "frame": [1],
+            "src": ["10.0.0.1"],
+            "sport": [5060],
+            "dst": ["10.0.0.2"],
+            "dport": [5060],
+            "is_request": [False],
+            "status": [403],
+            "reason": ["Forbidden <no account>"],
+            "user_agent": ["Phone <v1> & co"],
+            "auth": [False],
+        },
+    )
+    figure = ladder(messages)
+    (points,) = traces(figure, "messages")
+    assert list(points.text) == ["403 Forbidden &lt;no account&gt;"]
+    assert "User-Agent: Phone &lt;v1&gt; &amp; co" in points.hovertext[0]
+    assert "<i>Phone &lt;v1&gt; &amp; co</i>" in figure.layout.xaxis.ticktext[0]
