@@ -260,7 +260,7 @@ class _LocalRunner(_Runner):
         units = []
         for file, size in zip(files, sizes, strict=True):
             report(Step("parse", done, total, file.path.name))
-            counter = _RowCounter(report, done, total, file.path.name)
+            counter = _RowCounter(report, done, total, file.path, size)
             units.append(parse_unit(file, cache, options, version, counter))
             done += size
             report(Step("parse", done, total, file.path.name))
@@ -284,15 +284,16 @@ class _LocalRunner(_Runner):
 
 
 class _RowCounter:
-    """Progress within one file: rows parsed so far (the file's bytes count at its end)."""
+    """Progress within one file: bytes read when the reader tells, rows written."""
 
-    def __init__(self, report: Progress, done: int, total: int, name: str) -> None:
-        self.report, self.done, self.total, self.name = report, done, total, name
-        self.rows = 0
+    def __init__(self, report: Progress, done: int, total: int, file: Path, size: int) -> None:
+        self.report, self.done, self.total = report, done, total
+        self.name, self.size = file.name, size
 
-    def __call__(self, count: int) -> None:
-        self.rows += count
-        self.report(Step("parse", self.done, self.total, f"{self.name}: {self.rows} rows"))
+    def __call__(self, rows: int, position: int | None) -> None:
+        # a .gz file's position counts uncompressed bytes: never past the file's share
+        done = self.done + min(position or 0, self.size)
+        self.report(Step("parse", done, self.total, f"{self.name}: {rows} rows"))
 
 
 def _size(path: Path) -> int:

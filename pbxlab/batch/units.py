@@ -48,7 +48,8 @@ TABLES: dict[str, TableSchema] = {
 }
 _MARKER = "unit.json"
 
-ChunkCallback = Callable[[int], None]
+# called after each chunk with (rows written so far, bytes of the file read so far or None)
+ChunkCallback = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -171,9 +172,10 @@ def parse_unit(
 ) -> UnitResult:
     """Parse ``file`` into Parquet tables under ``cache_dir`` (or find them there).
 
-    ``on_chunk`` is called with the number of rows of each chunk written (for
-    progress).  Returns a :class:`UnitResult`.  Raises what the readers raise
-    for an unreadable file (CaptureFormatError, LogFormatError, InputError).
+    ``on_chunk`` is called after each chunk with the rows written so far and the
+    bytes read so far (None for logs), for progress.  Returns a :class:`UnitResult`.
+    Raises what the readers raise for an unreadable file (CaptureFormatError,
+    LogFormatError, InputError).
     """
     directory = cache_dir / "units" / unit_digest(file, options, version)
     found = _load(file, directory)
@@ -211,7 +213,7 @@ def _parse_capture(
             messages.write(chunk.messages)
             errors.write(chunk.errors)
             if on_chunk is not None:
-                on_chunk(len(chunk.messages))
+                on_chunk(messages.rows, stream.position)
     with TableWriter(out / "rtp_streams.parquet", RTP_STREAMS) as rtp:
         rtp.write(stream.rtp_streams)
     return {"messages": messages.rows, "rtp_streams": rtp.rows, "errors": errors.rows}
@@ -233,5 +235,5 @@ def _parse_log(
             errors.write(ERRORS.conform(chunk.errors))
             log_format = chunk.format
             if on_chunk is not None:
-                on_chunk(chunk.lines)
+                on_chunk(events.rows, None)
     return {"events": events.rows, "errors": errors.rows}, log_format
