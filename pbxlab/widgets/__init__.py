@@ -1,0 +1,24 @@
+"""Jupyter widgets: the support engineer's workbench (see docs/widgets.md).
+
+Thin views over :mod:`pbxlab.extensions` (the store) and :mod:`pbxlab.analysis`;
+every element carries a stable ``pbx-...`` CSS class for browser tests.
+"""
+
+from pbxlab.widgets.common import STATE_LABELS, state_label
+from pbxlab.widgets.destinations import DestinationsEditor
+from pbxlab.widgets.extension_detail import TABS, ExtensionDetail
+from pbxlab.widgets.extensions_list import COLUMNS, ExtensionsList
+from pbxlab.widgets.extensions_page import ExtensionsPage
+from pbxlab.widgets.phones import PhonesPanel
+
+__all__ = [
+    "COLUMNS",
+    "STATE_LABELS",
+    "TABS",
+    "DestinationsEditor",
+    "ExtensionDetail",
+    "ExtensionsList",
+    "ExtensionsPage",
+    "PhonesPanel",
+    "state_label",
+]
