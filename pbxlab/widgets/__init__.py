@@ -9,6 +9,7 @@ from pbxlab.widgets.destinations import DestinationsEditor
 from pbxlab.widgets.extension_detail import TABS, ExtensionDetail
 from pbxlab.widgets.extensions_list import COLUMNS, ExtensionsList
 from pbxlab.widgets.extensions_page import ExtensionsPage
+from pbxlab.widgets.loading import Evidence, evidence_events, load_evidence, save_uploads
 from pbxlab.widgets.phones import PhonesPanel
 
 __all__ = [
@@ -16,9 +17,13 @@ __all__ = [
     "STATE_LABELS",
     "TABS",
     "DestinationsEditor",
+    "Evidence",
     "ExtensionDetail",
     "ExtensionsList",
     "ExtensionsPage",
     "PhonesPanel",
+    "evidence_events",
+    "load_evidence",
+    "save_uploads",
     "state_label",
 ]

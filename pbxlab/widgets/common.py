@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 import pandas as pd
+import plotly.graph_objects as go
 
 STATE_LABELS = {
     "online": "🟢 Online",
@@ -149,3 +150,11 @@ def download_link(text: str, filename: str, css: str, mime: str = "text/csv") ->
         f'<a class="{css}" download="{html.escape(filename)}" '
         f'href="data:{mime};charset=utf-8;base64,{payload}">Download {html.escape(filename)}</a>'
     )
+
+
+def replace_figure(shown: go.FigureWidget, figure: go.Figure) -> None:
+    """Show ``figure`` in the FigureWidget ``shown``, in place (one update for the browser)."""
+    with shown.batch_update():
+        shown.data = ()
+        shown.add_traces(list(figure.data))
+        shown.layout = figure.layout

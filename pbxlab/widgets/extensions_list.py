@@ -94,6 +94,10 @@ class _Row:
             "Reset SIP password", "pbx-reset-password", tooltip="Generate a new SIP password"
         )
         self.delete = button("Delete", "pbx-delete", style="danger")
+        self.reliability = button(
+            "Reliability", "pbx-reliability", tooltip="The 24-hour status history"
+        )
+        self.reliability.layout.display = "none"  # until a reliability view is attached
         self.box = classed(
             widgets.HBox(
                 [
@@ -109,6 +113,7 @@ class _Row:
                     self.reboot,
                     self.reset_password,
                     self.delete,
+                    self.reliability,
                 ]
             ),
             "pbx-row",
@@ -122,6 +127,7 @@ class _Row:
             (self.reboot, owner.reboot),
             (self.reset_password, owner.ask_reset_password),
             (self.delete, owner.ask_delete),
+            (self.reliability, owner.show_reliability),
         ):
             widget.on_click(self._calling(action))
 
@@ -197,6 +203,7 @@ class ExtensionsList(widgets.VBox):
         self.descending = False
         self.page = 0
         self._edit_callbacks: list[EditCallback] = [on_edit] if on_edit else []
+        self._reliability_callbacks: list[EditCallback] = []
         self._analysis: Analysis | None = None
         self._status: pd.DataFrame | None = None
         self._base = store.table()
@@ -586,6 +593,17 @@ class ExtensionsList(widgets.VBox):
         if not self._edit_callbacks:
             self.message.info(f"Extension {number}: no detail view is attached to this list.")
         for callback in self._edit_callbacks:
+            callback(number)
+
+    def on_reliability(self, callback: EditCallback) -> None:
+        """Show a Reliability button on each row; clicking it calls ``callback(number)``."""
+        self._reliability_callbacks.append(callback)
+        for row in self._rows:
+            row.reliability.layout.display = ""
+
+    def show_reliability(self, number: str) -> None:
+        """Open the Reliability view of ``number`` (through the ``on_reliability`` callbacks)."""
+        for callback in self._reliability_callbacks:
             callback(number)
 
     def copy_password(self, number: str) -> None:
