@@ -11,17 +11,24 @@ from pbxlab.widgets.extensions_list import COLUMNS, ExtensionsList
 from pbxlab.widgets.extensions_page import ExtensionsPage
 from pbxlab.widgets.loading import Evidence, evidence_events, load_evidence, save_uploads
 from pbxlab.widgets.phones import PhonesPanel
+from pbxlab.widgets.reliability import ReliabilityView
+from pbxlab.widgets.triage import TriageView
+from pbxlab.widgets.workbench import WORKBENCH_TABS, Workbench
 
 __all__ = [
     "COLUMNS",
     "STATE_LABELS",
     "TABS",
+    "WORKBENCH_TABS",
     "DestinationsEditor",
     "Evidence",
     "ExtensionDetail",
     "ExtensionsList",
     "ExtensionsPage",
     "PhonesPanel",
+    "ReliabilityView",
+    "TriageView",
+    "Workbench",
     "evidence_events",
     "load_evidence",
     "save_uploads",

@@ -20,6 +20,8 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
+from ipywidgets.widgets.widget_bool import CheckboxStyle
+from ipywidgets.widgets.widget_string import HTMLStyle, LabelStyle
 
 from pbxlab.analysis import list_view_status
 from pbxlab.analysis.analyze import Analysis
@@ -60,6 +62,36 @@ _WIDTH = {name: width for name, _, width in COLUMNS}
 EditCallback = Callable[[str], Any]
 
 
+class _SharedLooks:
+    """Layouts and styles shared by every row's widgets (each is a widget of its own:
+    sharing them keeps a page of rows at a third of the widgets)."""
+
+    def __init__(self) -> None:
+        self.layouts = {name: widgets.Layout(width=width) for name, width in _WIDTH.items()}
+        self.layouts["select"] = widgets.Layout(width="30px")
+        self.layouts["auto"] = widgets.Layout(width="auto")
+        self.layouts["reliability"] = widgets.Layout(width="auto", display="none")
+        self.button_style = widgets.ButtonStyle()
+        self.checkbox_style = CheckboxStyle()
+        self.label_style = LabelStyle()
+        self.html_style = HTMLStyle()
+
+    def layout(self, name: str) -> widgets.Layout:
+        return self.layouts[name]
+
+    def button(
+        self, description: str, css: str, tooltip: str, style: str = "", layout: str = "auto"
+    ) -> widgets.Button:
+        made = widgets.Button(
+            description=description,
+            tooltip=tooltip,
+            button_style=style,
+            layout=self.layouts[layout],
+            style=self.button_style,
+        )
+        return classed(made, css)
+
+
 class _Row:
     """The widgets of one drawn row; refilled with another extension on each page."""
 
@@ -67,37 +99,60 @@ class _Row:
         self.owner = owner
         self.number: str | None = None
         self._filling = False
-        cell = widgets.Layout
+        shared = owner._shared  # one Layout/Style per column, not one per cell
         self.select = classed(
-            widgets.Checkbox(value=False, indent=False, layout=cell(width="30px")), "pbx-select"
+            widgets.Checkbox(
+                value=False,
+                indent=False,
+                layout=shared.layout("select"),
+                style=shared.checkbox_style,
+            ),
+            "pbx-select",
         )
         self.open = classed(
-            widgets.Button(layout=cell(width=_WIDTH["number"]), tooltip="Open the detail view"),
+            widgets.Button(
+                layout=shared.layout("number"),
+                style=shared.button_style,
+                tooltip="Open the detail view",
+            ),
             "pbx-open",
         )
-        self.name = classed(widgets.Label(layout=cell(width=_WIDTH["name"])), "pbx-name")
-        self.state = classed(widgets.HTML(layout=cell(width=_WIDTH["state"])), "pbx-state")
+        self.name = classed(
+            widgets.Label(layout=shared.layout("name"), style=shared.label_style), "pbx-name"
+        )
+        self.state = classed(
+            widgets.HTML(layout=shared.layout("state"), style=shared.html_style), "pbx-state"
+        )
         self.username = classed(
-            widgets.Label(layout=cell(width=_WIDTH["sip_username"])), "pbx-username"
+            widgets.Label(layout=shared.layout("sip_username"), style=shared.label_style),
+            "pbx-username",
         )
         self.voicemail = classed(
-            widgets.Checkbox(value=False, indent=False, layout=cell(width=_WIDTH["voicemail"])),
+            widgets.Checkbox(
+                value=False,
+                indent=False,
+                layout=shared.layout("voicemail"),
+                style=shared.checkbox_style,
+            ),
             "pbx-voicemail",
         )
-        self.phones = classed(widgets.Label(layout=cell(width=_WIDTH["phone_count"])), "pbx-phones")
-        self.edit = button("Edit", "pbx-edit", tooltip="Open the detail view")
-        self.copy_password = button(
-            "Copy password", "pbx-copy-password", tooltip="Show the SIP password to copy it"
+        self.phones = classed(
+            widgets.Label(layout=shared.layout("phone_count"), style=shared.label_style),
+            "pbx-phones",
         )
-        self.reboot = button("Reboot phone", "pbx-reboot", tooltip="Send the phone a reboot NOTIFY")
-        self.reset_password = button(
-            "Reset SIP password", "pbx-reset-password", tooltip="Generate a new SIP password"
+        self.edit = shared.button("Edit", "pbx-edit", "Open the detail view")
+        self.copy_password = shared.button(
+            "Copy password", "pbx-copy-password", "Show the SIP password to copy it"
         )
-        self.delete = button("Delete", "pbx-delete", style="danger")
-        self.reliability = button(
-            "Reliability", "pbx-reliability", tooltip="The 24-hour status history"
+        self.reboot = shared.button("Reboot phone", "pbx-reboot", "Send the phone a reboot NOTIFY")
+        self.reset_password = shared.button(
+            "Reset SIP password", "pbx-reset-password", "Generate a new SIP password"
         )
-        self.reliability.layout.display = "none"  # until a reliability view is attached
+        self.delete = shared.button("Delete", "pbx-delete", "Delete the extension", "danger")
+        # hidden until a reliability view is attached (one shared layout: all rows at once)
+        self.reliability = shared.button(
+            "Reliability", "pbx-reliability", "The 24-hour status history", layout="reliability"
+        )
         self.box = classed(
             widgets.HBox(
                 [
@@ -230,7 +285,8 @@ class ExtensionsList(widgets.VBox):
             ),
             "pbx-status-time",
         )
-        self.time.observe(lambda _: self._status_from_analysis(), names="value")
+        self._moving_time = False
+        self.time.observe(self._time_moved, names="value")
         self.time_label = classed(widgets.Label(), "pbx-status-time-label")
         self.time_box = widgets.HBox([self.time, self.time_label])
         self.time_box.layout.display = "none"
@@ -264,6 +320,7 @@ class ExtensionsList(widgets.VBox):
         header.append(widgets.HTML("<b>Actions</b>"))
         self.header = classed(widgets.HBox(header), "pbx-list-header")
 
+        self._shared = _SharedLooks()
         self._rows = [_Row(self) for _ in range(page_size)]
         self.rows_box = classed(widgets.VBox([r.box for r in self._rows]), "pbx-rows")
         self.prev_page = button("◀ Previous", "pbx-page-prev")
@@ -414,9 +471,12 @@ class ExtensionsList(widgets.VBox):
             when = when.tz_localize("UTC")
         offset = min(span, max(0, round((when - analysis.start).total_seconds())))
         self.time_box.layout.display = ""
-        with self.time.hold_trait_notifications():
+        self._moving_time = True  # one status computation, not one per slider trait
+        try:
             self.time.max = span
             self.time.value = offset
+        finally:
+            self._moving_time = False
         self._status_from_analysis()
 
     @property
@@ -436,6 +496,10 @@ class ExtensionsList(widgets.VBox):
         self.time.value = max(
             0, min(self.time.max, round((when - self._analysis.start).total_seconds()))
         )
+
+    def _time_moved(self, _: dict[str, Any]) -> None:
+        if not self._moving_time:
+            self._status_from_analysis()
 
     def _status_from_analysis(self) -> None:
         at = self.status_time
@@ -598,8 +662,7 @@ class ExtensionsList(widgets.VBox):
     def on_reliability(self, callback: EditCallback) -> None:
         """Show a Reliability button on each row; clicking it calls ``callback(number)``."""
         self._reliability_callbacks.append(callback)
-        for row in self._rows:
-            row.reliability.layout.display = ""
+        self._shared.layouts["reliability"].display = ""
 
     def show_reliability(self, number: str) -> None:
         """Open the Reliability view of ``number`` (through the ``on_reliability`` callbacks)."""

@@ -10,6 +10,7 @@ import pytest
 import pbxlab
 from pbxlab.analysis import Analysis
 from pbxlab.extensions import Extension, ExtensionStore, ProvisioningProfile, validated
+from pbxlab.widgets.loading import Evidence, load_evidence
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_pcaps"
 
@@ -39,3 +40,9 @@ def store(tmp_path: Path) -> Iterator[ExtensionStore]:
 def flapping() -> Analysis:
     """The analysis of lab-flapping.pcap (210 expires without refresh, 211 loops)."""
     return pbxlab.analyze(pbxlab.read_capture(SAMPLES / "lab-flapping.pcap"))
+
+
+@pytest.fixture(scope="session")
+def flapping_evidence() -> Evidence:
+    """lab-flapping.pcap read, analysed and diagnosed."""
+    return load_evidence(SAMPLES / "lab-flapping.pcap")
