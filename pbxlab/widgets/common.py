@@ -16,13 +16,11 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
-STATE_LABELS = {
-    "online": "🟢 Online",
-    "ringing": "🟡 Ringing",
-    "in_use": "🔴 In Use",
-    "offline": "⚫ Offline",
-}
-"""The guide's coloured dots for each state of the status table."""
+from pbxlab.plots.style import state_label as plots_state_label
+from pbxlab.tables import STATES
+
+STATE_LABELS = {state: plots_state_label(state) for state in STATES}
+"""The guide's coloured dot and word for each state (from :mod:`pbxlab.plots.style`)."""
 
 UNKNOWN_STATE_LABEL = "– Unknown"
 """Shown when the loaded evidence never mentions the extension (absence proves nothing)."""
