@@ -418,6 +418,9 @@ class ExtensionDetail(widgets.VBox):
             elif result.references:
                 note = f" {len(result.references)} reference(s) repointed to {new_number}."
         self.phones.number = new_number
+        if new_number != old:
+            self.remove_class(f"pbx-detail-{old}")
+            self.add_class(f"pbx-detail-{new_number}")
         self._show(self.store.get(new_number))
         self.message.ok(f"Saved extension {new_number}.{note}")
         for callback in self._saved_callbacks:

@@ -59,6 +59,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 """The sortable columns, in the guide's order (Actions follow)."""
 
 _WIDTH = {name: width for name, _, width in COLUMNS}
+_RELOAD_ROWS_MAX = 50  # beyond this, one reload of the whole list beats one query per row
 EditCallback = Callable[[str], Any]
 
 
@@ -762,6 +763,9 @@ class ExtensionsList(widgets.VBox):
 
     def _reload(self, numbers: list[str]) -> None:
         wanted = set(numbers)
+        if len(wanted) > _RELOAD_ROWS_MAX:
+            self.refresh()
+            return
         fresh = extension_table(
             e for n in wanted if self.store.exists(n) for e in [self.store.get(n)]
         )

@@ -150,6 +150,7 @@ def test_renumber_reports_or_repoints_references(store: ExtensionStore) -> None:
     assert store.dids()[0].target == "221"
     assert "repointed" in view.message.text
     assert store.get("221").sip_username == "201"  # never changes
+    assert "pbx-detail-221" in view._dom_classes and "pbx-detail-201" not in view._dom_classes
     view.fields["number"].widget.value = "202"  # taken
     assert not view.save()
     assert "202" in view.errors["number"]

@@ -216,3 +216,15 @@ def test_edit_calls_back_with_the_number(store: ExtensionStore) -> None:
     view.row("210").edit.click()
     view.row("211").open.click()
     assert opened == ["210", "211"]
+
+
+def test_bulk_voicemail_on_a_large_selection_reloads_once(store: ExtensionStore) -> None:
+    store.import_extensions(
+        [validated(Extension, number=str(n), name=f"User {n}") for n in range(300, 380)]
+    )
+    view = ExtensionsList(store)
+    view.select_all.value = True
+    view.bulk_voicemail_off.click()
+    assert view.message.text == "Voicemail off for 84 extension(s) (84 changed)."
+    assert not view.table["voicemail"].any()
+    assert not any(e.voicemail.enabled for e in store.extensions())
