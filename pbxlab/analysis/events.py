@@ -62,6 +62,7 @@ def keepalive_events(
     rtt = pd.to_timedelta(decided["rtt_ms"].where(in_time, 0.0), unit="ms")
     ts = (decided["ts"] + rtt).where(in_time, decided["ts"] + policy.qualify_timeout)
     stale = _outdated_losses(decided, ts, in_time)
+    # a positional index: EVENTS.build aligns Series columns with the list columns
     decided = decided[~stale].reset_index(drop=True)
     ts, in_time = ts[~stale].reset_index(drop=True), in_time[~stale]
     frames = [evidence_number(e) for e in decided["evidence"]]
@@ -125,7 +126,7 @@ def expiry_events(bindings: pd.DataFrame) -> pd.DataFrame:
     They have no frame (``line`` empty): a capture shows the missing refresh,
     not an expiry message.
     """
-    lapsed = bindings[bindings["end_reason"] == "expired"]
+    lapsed = bindings[bindings["end_reason"] == "expired"].reset_index(drop=True)  # see above
     if lapsed.empty:
         return EVENTS.empty()
     return EVENTS.build(

@@ -119,6 +119,7 @@ class NativeRun:
         self._buffered = 0
         self._errors: list[tuple[Any, ...]] = []
         self._keepalives: list[tuple[Any, ...]] = []
+        self.position = 0  # byte offset of the last record read (for progress bars)
 
     # -- public --------------------------------------------------------------
 
@@ -135,6 +136,8 @@ class NativeRun:
             try:
                 for batch in iter_record_batches(self.path):
                     self.stats["frames"] += len(batch)
+                    if batch.offsets:  # progress: bytes (uncompressed) read so far
+                        self.position = batch.offsets[-1]
                     where = self._batch(batch, decoder, tcp)
                     parsers.submit(self._take_pending())
                     self._collect(parsers.ready())
