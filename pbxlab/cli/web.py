@@ -10,8 +10,10 @@ Ctrl-C or SIGTERM, then stops Voilà and its kernels.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
 import webbrowser
 from pathlib import Path
 from types import FrameType
@@ -72,7 +74,7 @@ def web(
         typer.echo(server.url)
         sys.stdout.flush()
         if browser:
-            webbrowser.open(server.url)
+            open_in_browser(server.url, quiet)
         code = server.process.wait()
         if code != 0:
             say(f"pbxlab: Voilà exited with status {code}")
@@ -92,6 +94,21 @@ EXAMPLES = (
     "  pbxlab web --db postgresql+psycopg://pbx@db.example.com/acme --no-browser\n\n"
     "The page has the Extensions, Reliability and Triage tabs. See docs/webapp.md."
 )
+
+
+def open_in_browser(url: str, quiet: bool) -> None:
+    """Open ``url`` in the desktop's browser, from a thread (the call may take a while).
+
+    Without a graphical display (a server, a container) nothing is opened: Python's
+    fallback would run a console browser (lynx, w3m) in this very terminal.
+    """
+    graphical = sys.platform == "darwin" or any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY")
+    )
+    if not graphical:
+        say("no graphical display here: open the address in a browser yourself", quiet=quiet)
+        return
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
 
 def register(app: typer.Typer) -> None:

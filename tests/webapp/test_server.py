@@ -8,14 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+import webbrowser
 from pathlib import Path
 
 import psutil
 import pytest
 
 from pbxlab.cli.app import main
+from pbxlab.cli.web import open_in_browser
 from pbxlab.web.config import WebConfig
 from pbxlab.web.server import HOST, NOTEBOOK, voila_command, voila_environment
 from tests.webapp.conftest import CAPTURE, ServedWorkbench, free_port
@@ -139,3 +142,22 @@ def test_help_explains_with_examples(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["web", "--help"]) == 0
     out = capsys.readouterr().out
     assert "Usage: pbxlab web" in out and "Examples" in out and "127.0.0.1" in out
+
+
+def test_the_browser_is_opened_only_where_there_is_a_display(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    open_in_browser("http://127.0.0.1:1/?token=t", quiet=False)
+    assert opened == []
+    assert "no graphical display here" in capsys.readouterr().err
+    monkeypatch.setenv("DISPLAY", ":0")
+    open_in_browser("http://127.0.0.1:1/?token=t", quiet=False)
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.daemon:
+            thread.join(timeout=5)
+    assert opened == ["http://127.0.0.1:1/?token=t"]
