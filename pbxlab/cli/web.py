@@ -20,11 +20,12 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pbxlab.cli.console import say, settings
 from pbxlab.extensions.store import DEFAULT_DB_FILE, ExtensionStore
-from pbxlab.web.config import WebConfig
-from pbxlab.web.server import DEFAULT_PORT, HOST, WebServer
+from pbxlab.web.config import WebConfig, shown_store
+from pbxlab.web.server import DEFAULT_PORT, HOST, WebServer, WebServerError
 
 
 def web(
@@ -60,16 +61,19 @@ def web(
     # in the terminal, and a new SQLite store gets its schema before the page loads.
     ExtensionStore.open(config.db).close()
     quiet = quiet or settings.quiet
-    server = WebServer.start(config, port, log_level="WARN" if quiet else "INFO")
 
     def terminate(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # SIGTERM (a service manager, a test) stops Voilà and its kernels like Ctrl-C does
     previous = signal.signal(signal.SIGTERM, terminate)
+    server: WebServer | None = None
     try:
+        server = WebServer.start(config, port, log_level="WARN" if quiet else "INFO")
         server.wait_ready()
         evidence = f"{len(config.inputs)} capture/log file(s)" if config.inputs else "no evidence"
-        say(f"serving the workbench of {config.db} with {evidence}", quiet=quiet)
+        store = escape(shown_store(config.db))
+        say(f"serving the workbench of {store} with {evidence}", quiet=quiet)
         say("open the address printed below (it holds the access token); Ctrl-C stops", quiet=quiet)
         typer.echo(server.url)
         sys.stdout.flush()
@@ -77,12 +81,12 @@ def web(
             open_in_browser(server.url, quiet)
         code = server.process.wait()
         if code != 0:
-            say(f"pbxlab: Voilà exited with status {code}")
-            raise typer.Exit(2)
+            raise WebServerError(f"Voilà exited with status {code} (its log is above)")
     except KeyboardInterrupt:
         say("stopping the web server", quiet=quiet)
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         signal.signal(signal.SIGTERM, previous)
         sys.stderr.flush()
 

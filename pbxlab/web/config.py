@@ -118,6 +118,16 @@ def absolute_store(store: str) -> str:
     )
 
 
+def shown_store(store: str) -> str:
+    """The store as a person may see it: the file path, or the URL with its password masked."""
+    if "://" not in store:
+        return store
+    try:
+        return make_url(store).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unreadable URL>"
+
+
 def _sqlite_file(given: Path) -> Path:
     path = given.expanduser().resolve()
     if path.is_dir():

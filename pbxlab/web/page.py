@@ -30,7 +30,7 @@ import pandas as pd
 
 from pbxlab.errors import PbxlabError
 from pbxlab.extensions.store import ExtensionStore
-from pbxlab.web.config import WebConfig
+from pbxlab.web.config import WebConfig, shown_store
 from pbxlab.widgets.common import classed
 from pbxlab.widgets.extensions_page import ExtensionsPage
 from pbxlab.widgets.loading import Evidence, load_evidence
@@ -149,7 +149,7 @@ class WebPage(widgets.VBox):
             view.show_range(end - HISTORY_SPAN, end)
 
     def _show_header(self) -> None:
-        store = html.escape(_store_name(self.config.db))
+        store = html.escape(shown_store(self.config.db))
         if self.evidence is not None:
             names = ", ".join(p.name for p in self.evidence.files)
             shown = f"{html.escape(names)} — {html.escape(self.evidence.summary())}"
@@ -167,15 +167,6 @@ def _loading(title: str) -> widgets.HTML:
 def _problems_html(problems: list[str]) -> str:
     lines = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
     return f'<ul style="color: #b71c1c; margin: 0.5em 0">{lines}</ul>'
-
-
-def _store_name(db: str) -> str:
-    """The store as a person knows it: the file path, or the URL without its password."""
-    if "://" not in db:
-        return db
-    from sqlalchemy.engine import make_url
-
-    return make_url(db).render_as_string(hide_password=True)
 
 
 def workbench_page(config: WebConfig | None = None) -> widgets.VBox:

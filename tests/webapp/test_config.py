@@ -15,6 +15,7 @@ from pbxlab.web.config import (
     ENV_INPUTS,
     WebConfig,
     absolute_store,
+    shown_store,
 )
 from tests.conftest import SAMPLES
 
@@ -96,3 +97,16 @@ def test_without_a_config_the_defaults_of_pbxlab_ext_apply(
     )
     monkeypatch.setenv("PBXLAB_EXT_DB", "other.db")
     assert WebConfig.from_environment({}).db == str(tmp_path / "other.db")
+
+
+@pytest.mark.parametrize(
+    ("store", "shown"),
+    [
+        ("/srv/tenant.db", "/srv/tenant.db"),
+        ("sqlite:////srv/tenant.db", "sqlite:////srv/tenant.db"),
+        ("postgresql+psycopg://pbx:s3cret@db/acme", "postgresql+psycopg://pbx:***@db/acme"),
+        ("://broken", "<unreadable URL>"),
+    ],
+)
+def test_the_store_is_shown_without_its_password(store: str, shown: str) -> None:
+    assert shown_store(store) == shown
