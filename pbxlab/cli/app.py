@@ -82,6 +82,7 @@ COMMANDS = {
     "status": "pbxlab.cli.status",
     "ext": "pbxlab.cli.ext",
     "batch": "pbxlab.cli.batch",
+    "web": "pbxlab.cli.web",
 }
 _registered: set[str] = set()
 
