@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -208,9 +209,10 @@ def _warn_unmapped(unmapped: Unmapped) -> None:
     )
 
 
-class _Runner:
+class _Runner(ABC):
     """Where the per-file and per-tenant functions run."""
 
+    @abstractmethod
     def parse(
         self,
         files: Sequence[BatchFile],
@@ -219,8 +221,9 @@ class _Runner:
         version: str,
         report: Progress,
     ) -> list[UnitResult]:
-        raise NotImplementedError
+        """Every file's unit, in the order of ``files``."""
 
+    @abstractmethod
     def analyse(
         self,
         assignment: Assignment,
@@ -229,7 +232,7 @@ class _Runner:
         dataset: Path | None,
         report: Progress,
     ) -> dict[str, TenantResult]:
-        raise NotImplementedError
+        """Every tenant's result, in the order of ``assignment.tenants``."""
 
 
 def analyse_and_write(

@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -22,6 +22,9 @@ from rich.table import Table
 from pbxlab.cli.console import batch_progress, echo_json, say, settings
 from pbxlab.errors import InputError
 from pbxlab.tables import SEVERITIES
+
+if TYPE_CHECKING:  # the batch machinery loads only when a batch runs
+    from pbxlab.batch import BatchRun
 
 __all__ = [
     "CacheOption",
@@ -90,7 +93,7 @@ def run_for_cli(
     no_cache: bool = False,
     quiet: bool = False,
     **more: Any,
-) -> Any:
+) -> BatchRun:
     """A :func:`pbxlab.batch.run_batch` with progress bars and its warnings on stderr.
 
     Returns the :class:`pbxlab.batch.BatchRun`; raises what ``run_batch`` raises.
@@ -126,7 +129,7 @@ def _counts(findings: pd.DataFrame) -> dict[str, int]:
     return {s: int(counts.get(s, 0)) for s in reversed(SEVERITIES)}
 
 
-def summary_records(run: Any) -> list[dict[str, Any]]:
+def summary_records(run: BatchRun) -> list[dict[str, Any]]:
     """One JSON-ready record per tenant: inputs, row counts, extensions, findings by severity."""
     records = []
     for tenant, result in run.results.items():
