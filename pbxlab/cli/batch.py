@@ -129,6 +129,11 @@ def _counts(findings: pd.DataFrame) -> dict[str, int]:
     return {s: int(counts.get(s, 0)) for s in reversed(SEVERITIES)}
 
 
+def _iso(ts: pd.Timestamp | None) -> str | None:
+    """ISO 8601 UTC with a ``Z``, as every pbxlab JSON output writes times."""
+    return None if ts is None else ts.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+
+
 def summary_records(run: BatchRun) -> list[dict[str, Any]]:
     """One JSON-ready record per tenant: inputs, row counts, extensions, findings by severity."""
     records = []
@@ -142,8 +147,8 @@ def summary_records(run: BatchRun) -> list[dict[str, Any]]:
                 "events": len(analysis.events),
                 "extensions": int(analysis.status["extension"].nunique()),
                 "findings": _counts(result.findings),
-                "start": None if analysis.start is None else analysis.start.isoformat(),
-                "end": None if analysis.end is None else analysis.end.isoformat(),
+                "start": _iso(analysis.start),
+                "end": _iso(analysis.end),
             }
         )
     return records
