@@ -174,5 +174,6 @@ def test_batch_json_on_stdout_and_unmapped_evidence_on_stderr(tmp_path: Path) ->
     assert [t["tenant"] for t in summary["tenants"]] == ["127.0.0.1", "bestel.com", "(unmapped)"]
     assert summary["unmapped"]["rows"]["messages"] == 4
     assert "matched no tenant" in done.stderr and "3 tenant(s)" in done.stderr
-    assert (tmp_path / "ds" / "findings").is_dir() or summary["tenants"][0]["findings"]
+    assert summary["tenants"][0]["start"] == "2026-11-26T12:33:15.745592Z"
     assert (tmp_path / "ds" / "messages" / "tenant=bestel.com").is_dir()
+    assert (tmp_path / "ds" / "status" / "tenant=127.0.0.1" / "date=2026-11-26").is_dir()
