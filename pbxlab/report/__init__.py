@@ -1,15 +1,32 @@
-"""Tenant-health reports (``pbxlab report``, docs/report.md): the health score and
-its reasons, the report's section tables, and the tenants a report is made of."""
+"""Tenant-health reports: a self-contained HTML page and machine-readable files per
+tenant, and an index ranking the tenants by health (``pbxlab report``, docs/report.md).
 
+:func:`write_report_set` writes a report directory from tenants' analyses and
+findings (:class:`TenantEvidence`, as :func:`tenants_by_domain` or
+``pbxlab.batch`` make them); :func:`build_tenant_report` gives one tenant's
+report as data, :func:`health` the score and its reasons.
+"""
+
+from pbxlab.report.build import TenantReport, build_tenant_report
 from pbxlab.report.health import Health, HealthPolicy, Reason, health
+from pbxlab.report.html import render_index_html, render_tenant_html
 from pbxlab.report.tenants import Tenant, TenantEvidence, tenants_by_domain
+from pbxlab.report.write import ReportSet, ranking, write_report_set, write_tenant_files
 
 __all__ = [
     "Health",
     "HealthPolicy",
     "Reason",
+    "ReportSet",
     "Tenant",
     "TenantEvidence",
+    "TenantReport",
+    "build_tenant_report",
     "health",
+    "ranking",
+    "render_index_html",
+    "render_tenant_html",
     "tenants_by_domain",
+    "write_report_set",
+    "write_tenant_files",
 ]

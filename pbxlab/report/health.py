@@ -70,6 +70,19 @@ class HealthPolicy:
     healthy_from: int = 80
     degraded_from: int = 50
 
+    def describe(self) -> str:
+        """The rule in one paragraph, with this policy's numbers (shown on the report)."""
+        return (
+            f"The score starts at 100. Each finding costs {self.critical_penalty:g} (critical), "
+            f"{self.warning_penalty:g} (warning) or {self.info_penalty:g} (info) points, at most "
+            f"{self.code_cap:g} for all findings of one code; the mean share of time the "
+            f"extensions were offline costs up to {self.offline_weight:g}, the share of failed "
+            f"calls up to {self.failed_call_weight:g} and the share of poor RTP streams (loss "
+            f"above {self.loss_threshold:.0%} or jitter above {self.jitter_threshold_ms:g} ms) up "
+            f"to {self.poor_media_weight:g}. Healthy from {self.healthy_from}, degraded from "
+            f"{self.degraded_from}, else unhealthy."
+        )
+
     def penalty(self, severity: str) -> float:
         """Points one finding of ``severity`` costs."""
         return {
@@ -96,6 +109,8 @@ class Health:
     score: int
     grade: str
     reasons: tuple[Reason, ...]
+    rule: str
+    """The scoring rule applied (:meth:`HealthPolicy.describe`)."""
 
 
 def health(
@@ -123,7 +138,7 @@ def health(
         grade = "degraded"
     else:
         grade = "unhealthy"
-    return Health(score=score, grade=grade, reasons=tuple(reasons))
+    return Health(score=score, grade=grade, reasons=tuple(reasons), rule=policy.describe())
 
 
 def _finding_reasons(findings: pd.DataFrame, policy: HealthPolicy) -> list[Reason]:

@@ -8,8 +8,9 @@ the result by SIP domain (the tenant of :mod:`pbxlab.analysis.tenants`):
 
 - a finding about an extension goes to the tenant of its ``domain``;
 - a finding about a network source (SCANNER, BRUTE_FORCE) goes to every
-  tenant that source sent messages to, or to every tenant when it reached none
-  of them (it probed the platform, not one customer);
+  tenant that source sent messages to (or, for the registrar-log tenant, that a
+  log names as its source), or to every tenant when it reached none of them (it
+  probed the platform, not one customer);
 - a capture with one domain (or none: logs only) is one tenant, named by its
   domain or ``default``; with several domains, registrar-log events (which
   carry no domain) are their own tenant, ``registrar-logs``, as
@@ -26,6 +27,7 @@ import pandas as pd
 
 from pbxlab.analysis import Analysis, analyze, sip_domains
 from pbxlab.analysis.findings import diagnose
+from pbxlab.analysis.sipvalues import host_of
 from pbxlab.capture.logs import read_registrar_log
 from pbxlab.capture.reader import read_capture
 from pbxlab.cli.inputs import sort_inputs
@@ -84,31 +86,29 @@ def tenants_by_domain(
     if len(domains) <= 1:
         name = domains[0] if domains else DEFAULT_TENANT
         return {name: Tenant(name, analyze(capture, events), findings, paths)}
-    out: dict[str, Tenant] = {}
     analyses = {d: analyze(capture, events=None, domain=d) for d in domains}
     reached = {d: set(a.messages["src"].dropna().astype(str)) for d, a in analyses.items()}
-    for domain, analysis in analyses.items():
-        mine = _tenant_findings(findings, domain, reached)
-        out[domain] = Tenant(domain, analysis, mine, tuple(sorted_inputs.captures))
+    parts = {d: (a, tuple(sorted_inputs.captures)) for d, a in analyses.items()}
     if events is not None and len(events):
-        log_findings = findings[findings["domain"].isna() & findings["extension"].notna()]
-        out[LOGS_TENANT] = Tenant(
-            LOGS_TENANT,
-            analyze(None, events),
-            log_findings.reset_index(drop=True),
-            tuple(sorted_inputs.logs),
-        )
-    return out
+        reached[LOGS_TENANT] = {str(host_of(str(s))) for s in events["source"].dropna()}
+        parts[LOGS_TENANT] = (analyze(None, events), tuple(sorted_inputs.logs))
+    return {
+        name: Tenant(name, analysis, _tenant_findings(findings, name, reached), files)
+        for name, (analysis, files) in parts.items()
+    }
 
 
 def _tenant_findings(
-    findings: pd.DataFrame, domain: str, reached: dict[str, set[str]]
+    findings: pd.DataFrame, tenant: str, reached: dict[str, set[str]]
 ) -> pd.DataFrame:
+    """The findings of ``tenant``: about its extensions (by domain; no domain for the
+    logs tenant), or about a source that reached it (or reached no tenant at all)."""
     about_extension = findings["extension"].notna()
-    own = about_extension & (findings["domain"].astype("string").str.lower() == domain.lower())
+    domains = findings["domain"].astype("string").str.lower()
+    own = about_extension & (domains.isna() if tenant == LOGS_TENANT else domains == tenant.lower())
     sources = findings["source"].astype("string")
     about_source = ~about_extension & sources.notna()
     touched_any = sources.isin(set().union(*reached.values())).fillna(False)
-    touched_mine = sources.isin(reached[domain]).fillna(False)
+    touched_mine = sources.isin(reached[tenant]).fillna(False)
     keep = own.fillna(False) | (about_source & (touched_mine | ~touched_any))
     return findings[keep.to_numpy(bool)].reset_index(drop=True)

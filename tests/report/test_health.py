@@ -151,3 +151,11 @@ def test_deductions_add_up_to_the_score():
     assert [r.points for r in result.reasons] == sorted(
         (r.points for r in result.reasons), reverse=True
     )
+
+
+def test_the_rule_is_described_with_the_policy_numbers():
+    rule = HealthPolicy(critical_penalty=25, code_cap=50, jitter_threshold_ms=40).describe()
+    assert "25 (critical), 7 (warning) or 1 (info)" in rule
+    assert "at most 50 for all findings of one code" in rule
+    assert "jitter above 40 ms" in rule
+    assert score().rule == HealthPolicy().describe()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pbxlab.analysis.findings import diagnose
-from pbxlab.capture.reader import read_capture
-from pbxlab.report.tenants import DEFAULT_TENANT, tenants_by_domain
+from pbxlab.report.tenants import DEFAULT_TENANT, LOGS_TENANT, tenants_by_domain
 from tests.conftest import corpus_path
 from tests.report.conftest import LAB_TENANT
 
@@ -20,23 +18,25 @@ def _key(findings: pd.DataFrame) -> list[tuple[str, ...]]:
     )
 
 
-def test_samples_split_by_sip_domain(sample_tenants):
+def test_samples_split_by_sip_domain_and_the_log_apart(sample_tenants):
     assert set(sample_tenants) == {
         LAB_TENANT,
         "upbsml.onsip.com",
         "263734",
         "192.168.43.100",
         "bestel.com",
+        LOGS_TENANT,
     }
     for name, tenant in sample_tenants.items():
         assert tenant.tenant == name
         named = tenant.findings["domain"].dropna().astype(str).str.lower()
         assert (named == name.lower()).all()
+    assert [p.suffix for p in sample_tenants[LOGS_TENANT].inputs] == [".log"]
+    assert all(p.suffix == ".pcap" for p in sample_tenants[LAB_TENANT].inputs)
 
 
-def test_every_finding_of_diagnose_is_in_a_tenant(sample_tenants, sample_files):
-    capture = read_capture(sample_files)
-    everything = diagnose(messages=capture.messages, rtp_streams=capture.rtp_streams)
+def test_every_finding_of_diagnose_is_in_a_tenant(sample_tenants, diagnosed):
+    everything = diagnosed
     split = pd.concat([t.findings for t in sample_tenants.values()], ignore_index=True)
     # source findings may go to several tenants; each appears at least once
     assert set(_key(everything)) == set(_key(split))
@@ -44,11 +44,12 @@ def test_every_finding_of_diagnose_is_in_a_tenant(sample_tenants, sample_files):
     assert _key(about_extensions) == _key(everything[everything["extension"].notna()])
 
 
-def test_the_lab_scanner_goes_to_the_tenant_it_probed(sample_tenants):
-    scanners = {
-        name for name, t in sample_tenants.items() if (t.findings["code"] == "SCANNER").any()
-    }
-    assert scanners == {LAB_TENANT}
+def test_network_sources_go_to_the_tenants_they_reached(sample_tenants):
+    def holders(code: str) -> set[str]:
+        return {name for name, t in sample_tenants.items() if (t.findings["code"] == code).any()}
+
+    assert holders("SCANNER") == {LAB_TENANT}  # the lab's scanner probed the lab's registrar
+    assert holders("BRUTE_FORCE") == {LOGS_TENANT}  # the attack is in the log
 
 
 def test_logs_alone_are_one_default_tenant():
