@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from pbxlab.analysis import Analysis
 from pbxlab.report import sections
 from pbxlab.report.figures import tenant_figures
-from pbxlab.report.health import Health, HealthPolicy, health
+from pbxlab.report.health import Health, HealthPolicy, health, hostile_sources
 from pbxlab.report.tenants import TenantEvidence
 from pbxlab.tables import SEVERITIES
 
@@ -79,7 +79,7 @@ def build_tenant_report(
         extensions=sections.extensions_table(analysis, findings),
         findings_by_severity=sections.findings_by_severity(findings),
         worst_extensions=worst,
-        call_outcomes=sections.call_outcomes(analysis.calls),
+        call_outcomes=sections.call_outcomes(analysis.calls, hostile_sources(findings)),
         media_quality=sections.media_quality(analysis.rtp_streams, policy),
         security=sections.security_findings(findings),
         figures=tenant_figures(evidence.tenant, analysis, findings, worst),

@@ -14,6 +14,9 @@ would have to act on, each deduction becoming one plain-language reason:
 3. **Calls.**  ``failed_call_weight`` (15) times the share of calls that failed
    for a reason other than the callee's choice (busy, declined, cancelled by
    the caller are outcomes, not faults; see :data:`USER_OUTCOME_STATUSES`).
+   Calls from a source that a SCANNER or BRUTE_FORCE finding names are not
+   counted: refusing them is the platform working, and the finding already
+   costs its points.
 4. **Media.**  ``poor_media_weight`` (10) times the share of RTP streams with
    loss above ``loss_threshold`` (5 %, where G.711 speech becomes audibly
    broken, ITU-T G.113 Appendix I) or jitter above ``jitter_threshold_ms``
@@ -31,17 +34,24 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pbxlab.analysis.sipvalues import host_of
 from pbxlab.tables import SEVERITIES
 
 __all__ = [
+    "HOSTILE_CODES",
     "USER_OUTCOME_STATUSES",
     "Health",
     "HealthPolicy",
     "Reason",
     "failed_calls",
+    "from_sources",
     "health",
+    "hostile_sources",
     "poor_streams",
 ]
+
+HOSTILE_CODES = frozenset({"SCANNER", "BRUTE_FORCE"})
+"""Findings whose ``source`` is an attacker: its calls are not the tenant's calls."""
 
 USER_OUTCOME_STATUSES = frozenset({486, 487, 600, 603})
 """Final statuses that are the callee's or caller's choice, not a fault: Busy
@@ -77,7 +87,9 @@ class HealthPolicy:
             f"{self.warning_penalty:g} (warning) or {self.info_penalty:g} (info) points, at most "
             f"{self.code_cap:g} for all findings of one code; the mean share of time the "
             f"extensions were offline costs up to {self.offline_weight:g}, the share of failed "
-            f"calls up to {self.failed_call_weight:g} and the share of poor RTP streams (loss "
+            f"calls (not counting busy, declined or cancelled calls, nor calls from a flagged "
+            f"scanner or brute-forcer) up to {self.failed_call_weight:g} and the share of poor "
+            f"RTP streams (loss "
             f"above {self.loss_threshold:.0%} or jitter above {self.jitter_threshold_ms:g} ms) up "
             f"to {self.poor_media_weight:g}. Healthy from {self.healthy_from}, degraded from "
             f"{self.degraded_from}, else unhealthy."
@@ -126,7 +138,7 @@ def health(
     reasons = [
         *_finding_reasons(findings, policy),
         *_availability_reason(reliability, policy),
-        *_call_reason(calls, policy),
+        *_call_reason(calls, hostile_sources(findings), policy),
         *_media_reason(rtp_streams, policy),
     ]
     reasons.sort(key=lambda r: (-r.points, r.text))
@@ -204,17 +216,30 @@ def failed_calls(calls: pd.DataFrame) -> pd.Series:
     return (refused | timed_out).astype(bool)
 
 
-def _call_reason(calls: pd.DataFrame, policy: HealthPolicy) -> list[Reason]:
-    if calls.empty:
+def hostile_sources(findings: pd.DataFrame) -> set[str]:
+    """IP addresses named as the ``source`` of a SCANNER or BRUTE_FORCE finding."""
+    hostile = findings[findings["code"].astype(str).isin(HOSTILE_CODES)]
+    return {str(s) for s in hostile["source"].dropna()}
+
+
+def from_sources(calls: pd.DataFrame, sources: set[str]) -> pd.Series:
+    """Boolean per call: its INVITE came from one of ``sources`` (IP addresses)."""
+    hosts = [host_of(str(s)) if isinstance(s, str) else None for s in calls["src"]]
+    return pd.Series([h in sources for h in hosts], index=calls.index, dtype=bool)
+
+
+def _call_reason(calls: pd.DataFrame, hostile: set[str], policy: HealthPolicy) -> list[Reason]:
+    counted = calls[~from_sources(calls, hostile)] if len(calls) else calls
+    if counted.empty:
         return []
-    failed = failed_calls(calls)
+    failed = failed_calls(counted)
     share = float(failed.mean())
     if share <= 0:
         return []
     return [
         Reason(
             points=policy.failed_call_weight * share,
-            text=f"{int(failed.sum())} of {len(calls)} calls failed ({share:.0%})",
+            text=f"{int(failed.sum())} of {len(counted)} calls failed ({share:.0%})",
         )
     ]
 

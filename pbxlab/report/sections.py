@@ -12,7 +12,7 @@ import pandas as pd
 
 from pbxlab.analysis import Analysis
 from pbxlab.analysis.status import list_view_status
-from pbxlab.report.health import HealthPolicy, failed_calls, poor_streams
+from pbxlab.report.health import HealthPolicy, failed_calls, from_sources, poor_streams
 from pbxlab.tables import SEVERITIES
 
 __all__ = [
@@ -30,7 +30,14 @@ SECURITY_CODES = ("SCANNER", "BRUTE_FORCE", "CREDENTIAL_LEAK_SUSPECTED", "AUTH_F
 """Codes the security section lists (scanners, brute force, leaked credentials,
 and the refused logins that often come with them)."""
 
-CALL_OUTCOMES = ("answered", "busy or declined", "cancelled", "failed", "ringing or ongoing")
+CALL_OUTCOMES = (
+    "answered",
+    "busy or declined",
+    "cancelled",
+    "failed",
+    "ringing or ongoing",
+    "from a flagged attacker",
+)
 
 
 def extensions_table(analysis: Analysis, findings: pd.DataFrame) -> pd.DataFrame:
@@ -100,10 +107,12 @@ def worst_extensions(analysis: Analysis, findings: pd.DataFrame, limit: int = 10
     return [e for e in ordered["extension"].astype(str) if e in in_status][:limit]
 
 
-def call_outcomes(calls: pd.DataFrame) -> pd.DataFrame:
+def call_outcomes(calls: pd.DataFrame, hostile: set[str] | None = None) -> pd.DataFrame:
     """Calls counted by outcome (:data:`CALL_OUTCOMES`, every one present):
     columns outcome, calls, share.  A call through a B2BUA counts once (its
-    first leg, the caller's, decides)."""
+    first leg, the caller's, decides); a call from one of the ``hostile``
+    addresses (:func:`pbxlab.report.health.hostile_sources`) counts as
+    "from a flagged attacker" whatever its outcome."""
     first_legs = calls.sort_values("start", kind="stable").drop_duplicates("leg_group")
     status = first_legs["final_status"].astype("Int64")
     failed = failed_calls(first_legs)
@@ -116,6 +125,7 @@ def call_outcomes(calls: pd.DataFrame) -> pd.DataFrame:
     outcome[cancelled & ~answered] = "cancelled"
     outcome[busy & ~answered] = "busy or declined"
     outcome[answered] = "answered"
+    outcome[from_sources(first_legs, hostile or set())] = "from a flagged attacker"
     counts = outcome.value_counts().reindex(list(CALL_OUTCOMES), fill_value=0)
     total = int(counts.sum())
     return pd.DataFrame(

@@ -112,6 +112,17 @@ def test_failed_call_share_costs_up_to_15():
     assert [(r.points, r.text) for r in result.reasons] == [(7.5, "1 of 2 calls failed (50%)")]
 
 
+def test_calls_from_a_flagged_attacker_are_not_the_tenants_failures():
+    probes = calls((407, "failed", False), (407, "failed", False), (200, "bye", True))
+    probes["src"] = ["198.51.100.7:5070", "198.51.100.7:5070", "192.0.2.10:5060"]
+    scanner = findings(("SCANNER", "warning", None))  # source 198.51.100.7
+    result = score(scanner, c=probes)
+    assert [r.text for r in result.reasons] == ["SCANNER: 1 warning finding (source 198.51.100.7)"]
+    # the same calls without the finding are two failures in three
+    unflagged = score(c=probes)
+    assert unflagged.reasons[0].text == "2 of 3 calls failed (67%)"
+
+
 @pytest.mark.parametrize(
     ("packets", "lost", "jitter", "poor"),
     [

@@ -31,8 +31,16 @@ def test_call_outcomes_count_every_outcome():
         "cancelled": 2,
         "failed": 2,
         "ringing or ongoing": 1,
+        "from a flagged attacker": 0,
     }
     assert table["share"].sum() == pytest.approx(1.0)
+
+
+def test_call_outcomes_put_a_flagged_attackers_calls_apart():
+    probes = calls((407, "failed", False), (200, "bye", True))
+    probes["src"] = ["198.51.100.7:5070", "192.0.2.10:5060"]
+    table = sections.call_outcomes(probes, {"198.51.100.7"}).set_index("outcome")["calls"]
+    assert (table["from a flagged attacker"], table["answered"], table["failed"]) == (1, 1, 0)
 
 
 def test_call_outcomes_count_a_b2bua_call_once():
