@@ -2,15 +2,15 @@
 tenant, and an index ranking the tenants by health (``pbxlab report``, docs/report.md).
 
 :func:`write_report_set` writes a report directory from tenants' analyses and
-findings (:class:`TenantEvidence`, as :func:`tenants_by_domain` or
-``pbxlab.batch`` make them); :func:`build_tenant_report` gives one tenant's
+findings (:class:`TenantEvidence`, as :func:`pbxlab.batch.tenant_results`
+makes them); :func:`build_tenant_report` gives one tenant's
 report as data, :func:`health` the score and its reasons.
 """
 
 from pbxlab.report.build import TenantReport, build_tenant_report
 from pbxlab.report.health import Health, HealthPolicy, Reason, health
 from pbxlab.report.html import render_index_html, render_tenant_html
-from pbxlab.report.tenants import Tenant, TenantEvidence, tenants_by_domain
+from pbxlab.report.tenants import TenantEvidence
 from pbxlab.report.write import ReportSet, ranking, write_report_set, write_tenant_files
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "HealthPolicy",
     "Reason",
     "ReportSet",
-    "Tenant",
     "TenantEvidence",
     "TenantReport",
     "build_tenant_report",
@@ -26,7 +25,6 @@ __all__ = [
     "ranking",
     "render_index_html",
     "render_tenant_html",
-    "tenants_by_domain",
     "write_report_set",
     "write_tenant_files",
 ]

@@ -1,15 +1,17 @@
-"""The bundled samples, split into tenants once per test session (a few seconds)."""
+"""The bundled samples and a corpus log, split into tenants and reported once per test
+session (a few seconds; the report's run reuses the split's parse cache)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from pbxlab.batch import BatchWarning, TenantResult, tenant_results
 from pbxlab.cli.app import main
 from pbxlab.cli.diagnose import findings_of
-from pbxlab.report.tenants import Tenant, tenants_by_domain
 from tests.conftest import SAMPLES, corpus_path
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.pcap"))
@@ -17,9 +19,17 @@ LAB_TENANT = "127.0.0.1"  # the lab's phones register to the loopback registrar'
 
 
 @pytest.fixture(scope="session")
-def sample_tenants(report_inputs: list[Path]) -> dict[str, Tenant]:
+def parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The batch runs' Parquet cache of parsed files (shared: the second run skips parsing)."""
+    return tmp_path_factory.mktemp("parse-cache")
+
+
+@pytest.fixture(scope="session")
+def sample_tenants(report_inputs: list[Path], parse_cache: Path) -> dict[str, TenantResult]:
     """The tenants of :func:`report_inputs` (the report's own input)."""
-    return tenants_by_domain(report_inputs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BatchWarning)  # the unmapped evidence, expected
+        return tenant_results(report_inputs, cache_dir=parse_cache)
 
 
 @pytest.fixture(scope="session")
@@ -43,9 +53,11 @@ def report_inputs(sample_files: list[Path]) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def report_dir(report_inputs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report_dir(
+    report_inputs: list[Path], parse_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """``pbxlab report`` of :func:`report_inputs`, run once through the command line."""
     out = tmp_path_factory.mktemp("report")
-    code = main(["report", *map(str, report_inputs), "-o", str(out)])
-    assert code == 0
+    args = ["report", *map(str, report_inputs), "-o", str(out), "--cache", str(parse_cache)]
+    assert main(args) == 0
     return out

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pbxlab.analysis import analyze
+from pbxlab.batch import TenantResult as Tenant
 from pbxlab.report.build import build_tenant_report, slug
 from pbxlab.report.html import render_index_html, render_tenant_html
-from pbxlab.report.tenants import Tenant
 from pbxlab.report.write import ranking, summary
 from pbxlab.tables import FINDINGS
 

@@ -3,7 +3,8 @@ draws, and nothing is logged to the console (the ``page`` fixture fails the test
 on any console error).  Screenshots go to tests/artifacts/.
 
 Two tenant pages stand for all: the lab's (every section full) and the
-registrar-log tenant's (no capture: every figure is an "empty" one).  Each page
+unmapped tenant's (a registrar log and a call without registrations: mostly
+"empty" figures).  Each page
 carries 4.8 MB of plotly.js, so opening all of them would only cost time.
 """
 
@@ -14,8 +15,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, Route
 
+from pbxlab.batch import UNMAPPED
+from pbxlab.report.build import slug
 from pbxlab.report.figures import FIGURE_TITLES
-from pbxlab.report.tenants import LOGS_TENANT
 from tests.report.conftest import LAB_TENANT
 
 ALL_FIGURES_DRAWN = """n => [...document.querySelectorAll('div.figure')]
@@ -70,12 +72,10 @@ def test_the_index_leads_to_a_full_tenant_page(report_dir: Path, page: Page, scr
     assert refused == []
 
 
-def test_a_tenant_without_captures_draws_its_empty_figures(
-    report_dir: Path, page: Page, screenshot
-):
+def test_a_tenant_with_little_evidence_draws_its_figures(report_dir: Path, page: Page, screenshot):
     refused = _offline(page)
-    page.goto((report_dir / LOGS_TENANT / "report.html").as_uri())
+    page.goto((report_dir / slug(UNMAPPED) / "report.html").as_uri())
     _check_figures(page)
     assert "BRUTE_FORCE" in page.locator("#security").inner_text()
-    screenshot("registrar-logs-tenant")
+    screenshot("unmapped-tenant")
     assert refused == []
