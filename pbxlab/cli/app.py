@@ -83,6 +83,7 @@ COMMANDS = {
     "ext": "pbxlab.cli.ext",
     "batch": "pbxlab.cli.batch",
     "web": "pbxlab.cli.web",
+    "report": "pbxlab.cli.report",
 }
 _registered: set[str] = set()
 

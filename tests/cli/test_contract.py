@@ -19,7 +19,7 @@ from tests.conftest import REPO, SAMPLES
 
 CAPTURE = str(SAMPLES / "lab-healthy.pcap")
 FLAPPING = str(SAMPLES / "lab-flapping.pcap")
-COMMANDS = ("parse", "diagnose", "status", "batch", "ext")
+COMMANDS = ("parse", "diagnose", "status", "batch", "report", "ext")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -83,6 +83,7 @@ def test_usage_errors_exit_2_with_a_message_on_stderr(
         ["diagnose", "nowhere.pcap"],
         ["status", "nowhere.pcap"],
         ["batch", "nowhere.pcap", "-o", "{tmp}/ds"],
+        ["report", "nowhere.pcap", "-o", "{tmp}/reports"],
     ],
 )
 def test_bad_input_exits_2_naming_the_file_without_traceback(
