@@ -22,6 +22,7 @@ demo: system $(STAMP)
 	$(BIN)/pbxlab diagnose sample_pcaps/*.pcap --format json > $(DEMO_OUT)/findings.json
 	$(BIN)/pbxlab diagnose sample_pcaps/*.pcap
 	$(BIN)/pbxlab status sample_pcaps/lab-flapping.pcap --history 210
+	$(BIN)/pbxlab report sample_pcaps/*.pcap -o $(DEMO_OUT)/report
 
 lint: $(STAMP)
 	$(BIN)/ruff check pbxlab tests benchmarks lab
