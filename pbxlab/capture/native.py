@@ -28,7 +28,7 @@ import pandas as pd
 
 from pbxlab.capture.backend import CaptureChunk
 from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
-from pbxlab.capture.fastpath import classify
+from pbxlab.capture.fastpath import Classified, IntArray, classify
 from pbxlab.capture.framing import RecordBatch, iter_record_batches
 from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
 from pbxlab.capture.message_columns import mask_uri_password, message_columns
@@ -135,7 +135,9 @@ class NativeRun:
                 for batch in iter_record_batches(self.path):
                     self.stats["frames"] += len(batch)
                     where = self._batch(batch, decoder, tcp)
-                    parsers.submit(self._take_pending())
+                    # SIP is parsed a chunk at a time: the bulk parser gains with batch size
+                    if len(self._pending) + self._buffered >= self.chunk_size:
+                        parsers.submit(self._take_pending())
                     self._collect(parsers.ready())
                     if self._buffered >= self.chunk_size:
                         yield self._take_chunk()
@@ -194,6 +196,8 @@ class NativeRun:
         buf, first_frame, stamps, offsets = batch.buf, batch.first_frame, batch.ts_ns, batch.offsets
         # plain Python lists: indexing numpy arrays one element at a time is slow
         todo_list = todo.tolist()
+        media_done = 0  # fast-path media rows accounted so far
+        stamp_array = np.asarray(stamps, dtype=np.int64)
         u_src, u_dst = udp.src.tolist(), udp.dst.tolist()
         u_sport, u_dport = udp.sport.tolist(), udp.dport.tolist()
         u_start, u_stop = udp.start.tolist(), udp.stop.tolist()
@@ -221,6 +225,9 @@ class NativeRun:
             if segment is None:
                 self.stats["frames_without_udp_tcp"] += 1
             elif segment.proto == IPPROTO_UDP:
+                if self._media.announced(segment.src, segment.sport, segment.dst, segment.dport):
+                    # account the stream's earlier fast-path packets first: frame order
+                    media_done = self._fast_media(groups, media_done, i, stamp_array, first_frame)
                 if not self._media.packet(
                     segment.src,
                     segment.sport,
@@ -244,24 +251,35 @@ class NativeRun:
                     self.stats["media_packets"] += 1
             else:
                 self._tcp(where, record.ts_ns, segment, tcp)
-        media = groups.media
-        if media.index.size:
-            idx = media.index
-            matched = self._media.add_batch(
-                groups.block,
-                media.src,
-                media.sport,
-                media.dst,
-                media.dport,
-                media.start,
-                media.stop,
-                np.asarray(stamps, dtype=np.int64)[idx],
-                idx + first_frame,
-            )
-            self.stats["media_packets"] += matched
-            self.stats["udp_other"] += int(idx.size) - matched
+        self._fast_media(groups, media_done, len(batch), stamp_array, first_frame)
         last = len(batch) - 1
         return _Where(first_frame + last, offsets[last])
+
+    def _fast_media(
+        self, groups: Classified, done: int, before: int, stamps: IntArray, first_frame: int
+    ) -> int:
+        """Account the fast path's media rows from ``done`` up to batch position ``before``
+        (exclusive); returns how many rows are accounted now."""
+        media = groups.media
+        stop = int(np.searchsorted(media.index, before))
+        if stop <= done:
+            return done
+        rows = slice(done, stop)
+        idx = media.index[rows]
+        matched = self._media.add_batch(
+            groups.block,
+            media.src[rows],
+            media.sport[rows],
+            media.dst[rows],
+            media.dport[rows],
+            media.start[rows],
+            media.stop[rows],
+            stamps[idx],
+            idx + first_frame,
+        )
+        self.stats["media_packets"] += matched
+        self.stats["udp_other"] += int(idx.size) - matched
+        return stop
 
     # -- per packet ----------------------------------------------------------
 
