@@ -53,6 +53,7 @@ from pbxlab.errors import (
 from pbxlab.tables import MESSAGES
 
 DEFAULT_CHUNK_SIZE = 20_000  # messages per chunk: bounds the memory of streaming
+PARSE_BATCH = 4096  # SIP messages parsed together: the bulk parser gains with size, memory grows
 EXCERPT_BYTES = 80
 _KEEPALIVE_PAYLOADS = frozenset({b"\r\n", b"\r\n\r\n", b"\x00\x00\x00\x00", b"\n", b"\x00"})
 
@@ -135,8 +136,9 @@ class NativeRun:
                 for batch in iter_record_batches(self.path):
                     self.stats["frames"] += len(batch)
                     where = self._batch(batch, decoder, tcp)
-                    # SIP is parsed a chunk at a time: the bulk parser gains with batch size
-                    if len(self._pending) + self._buffered >= self.chunk_size:
+                    # SIP is parsed in batches of thousands: the bulk parser gains with size
+                    pending = len(self._pending)
+                    if pending >= PARSE_BATCH or pending + self._buffered >= self.chunk_size:
                         parsers.submit(self._take_pending())
                     self._collect(parsers.ready())
                     if self._buffered >= self.chunk_size:

@@ -42,10 +42,13 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 CR, LF, COLON, SP, HTAB = 13, 10, 58, 32, 9
-# header-block bytes the patterns are exact for: printable ASCII, tab, CR, LF
-_CLEAN_BYTE = np.zeros(256, dtype=bool)
-_CLEAN_BYTE[0x20:0x7F] = True
-_CLEAN_BYTE[[HTAB, CR, LF]] = True
+# Bytes by kind: header blocks the patterns are exact for hold printable ASCII and
+# tabs (kind 0) and CR LF line ends; any other byte (_OTHER) sends a message to Python.
+_CR, _LF, _COLON, _OTHER = 1, 2, 3, 4
+_BYTE_KIND = np.full(256, _OTHER, dtype=np.uint8)
+_BYTE_KIND[0x20:0x7F] = 0
+_BYTE_KIND[HTAB] = 0
+_BYTE_KIND[CR], _BYTE_KIND[LF], _BYTE_KIND[COLON] = _CR, _LF, _COLON
 
 _HEADERS = (
     "call-id", "cseq", "from", "to", "contact", "expires", "via", "user-agent", "server",
@@ -185,11 +188,21 @@ class _Batch:
         ends = starts + lengths
         size = int(ends[-1]) if n else 0
         # padding: reads a few bytes past any position stay inside the array
-        joined = b"".join(payloads) + bytes(8)
+        joined = b"".join([*payloads, bytes(8)])
         self.data = pa.py_buffer(joined)
         a = self.buf = np.frombuffer(joined, dtype=np.uint8)
-        is_cr, is_lf = a == CR, a == LF
-        crlf = np.flatnonzero(is_cr[:size] & is_lf[1 : size + 1])
+        # one pass over the bytes: where the CRs, LFs, colons and unexpected bytes are
+        kind_at = _BYTE_KIND[a[:size]]
+        special = np.flatnonzero(kind_at)
+        kind = kind_at[special]
+        del kind_at
+        adjacent = special[1:] == special[:-1] + 1
+        cr_lf = np.zeros(special.size, dtype=bool)  # a CR followed by an LF
+        cr_lf[:-1] = (kind[:-1] == _CR) & (kind[1:] == _LF) & adjacent
+        after_cr = np.zeros(special.size, dtype=bool)  # an LF preceded by a CR
+        after_cr[1:] = cr_lf[:-1]
+        crlf = special[cr_lf]
+        colons = special[kind == _COLON]
         blank = crlf[(a[crlf + 2] == CR) & (a[crlf + 3] == LF)]  # "\r\n\r\n"
         head_end = _next(blank, starts)
         ok = (head_end + 4 <= ends) & (lengths > 0)
@@ -197,12 +210,13 @@ class _Batch:
         # anything the patterns are not exact for, in a header block, sends it to Python
         unsure = np.concatenate(
             (
-                np.flatnonzero(~_CLEAN_BYTE[a[:size]]),
-                np.flatnonzero(is_cr[:size] & ~is_lf[1 : size + 1]),  # CR without LF
-                np.flatnonzero(is_lf[1:size] & ~is_cr[: max(size - 1, 0)]) + 1,  # LF without CR
+                special[kind == _OTHER],
+                special[(kind == _CR) & ~cr_lf],  # CR without LF
+                special[(kind == _LF) & ~after_cr],  # LF without CR
                 crlf[(a[crlf + 2] == SP) | (a[crlf + 2] == HTAB)],  # a folded line
             )
         )
+        del special, kind, cr_lf, after_cr, adjacent
         unsure.sort()
         ok &= _next(unsure, starts) >= head_end
         ok &= (a[starts] != CR) & (a[starts] != LF)  # leading CRLF, empty start line
@@ -216,7 +230,6 @@ class _Batch:
         line_end = head_end[line_msg]  # a line ends at the next break of its message
         same = np.flatnonzero(line_msg[1:] == line_msg[:-1])
         line_end[same] = breaks[same + 1]
-        colons = np.flatnonzero(a[:size] == COLON)
         colon = _next(colons, line_start)
         has_colon = colon < line_end
         ok[line_msg[~has_colon]] = False  # a header line without a colon: a problem
@@ -224,7 +237,7 @@ class _Batch:
         line_msg, line_start = line_msg[keep], line_start[keep]
         colon, line_end = colon[keep], line_end[keep]
         name_start, name_end = _strip_blanks(a, line_start, colon)
-        self.line_code = _header_codes(a, name_start, name_end)
+        self.line_code = _header_codes(self.data, name_start, name_end)
         # values as SipMessage.headers holds them: stripped (only blanks are left to strip)
         self.value_start, self.value_stop = _strip_blanks(a, colon + 1, line_end)
         self.line_msg = line_msg
@@ -280,24 +293,23 @@ def _strip_blanks(
     return start, stop
 
 
-# canonical name -> the spellings that are canonicalised to it besides itself (compact forms)
-_COMPACT = {name: [c for c, full in COMPACT_FORMS.items() if full == name] for name in _HEADERS}
+# every spelling of the wanted headers, lower-case (canonical names and compact forms)
+_SPELLINGS = [
+    *_HEADERS,
+    *(compact for compact, name in COMPACT_FORMS.items() if name in _HEADER_CODE),
+]
+_SPELLING_CODE = np.array(
+    [_HEADER_CODE[COMPACT_FORMS.get(s, s)] for s in _SPELLINGS] + [-1], dtype=np.int64
+)
 
 
-def _header_codes(buf: npt.NDArray[np.uint8], start: IntArray, stop: IntArray) -> IntArray:
-    """Per header name ``buf[start:stop]`` (already right-stripped): the index of its
+def _header_codes(data: pa.Buffer, start: IntArray, stop: IntArray) -> IntArray:
+    """Per header name ``data[start:stop]`` (already right-stripped): the index of its
     canonical name (message.canonical_header_name) in _HEADERS, or -1."""
-    codes = np.full(start.size, -1, dtype=np.int64)
-    length = stop - start
-    for code, name in enumerate(_HEADERS):
-        for spelling in (name, *_COMPACT[name]):
-            target = np.frombuffer(spelling.encode(), dtype=np.uint8)
-            rows = np.flatnonzero(length == target.size)
-            if not rows.size:
-                continue
-            chars = buf[start[rows, None] + np.arange(target.size)]
-            lower = np.where((chars >= ord("A")) & (chars <= ord("Z")), chars + 32, chars)
-            codes[rows[(lower == target).all(axis=1)]] = code
+    names = pc.ascii_lower(_strings(data, start, stop, np.ones(start.size, dtype=bool)))
+    found = pc.index_in(names, value_set=pa.array(_SPELLINGS, pa.large_string()))
+    index = pc.fill_null(found, len(_SPELLINGS)).to_numpy(zero_copy_only=False)
+    codes: IntArray = _SPELLING_CODE[index]
     return codes
 
 

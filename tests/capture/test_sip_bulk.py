@@ -31,8 +31,10 @@ from tests.conftest import CORPUS, SAMPLES
 
 @pytest.fixture(autouse=True)
 def bulk_for_every_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small batches normally skip the bulk parser; here it must run on everything."""
+    """Small batches normally skip the bulk parser; here it must run on everything,
+    and in slices small enough that the bigger captures take several."""
     monkeypatch.setattr(sip_batch, "BULK_MIN_MESSAGES", 0)
+    monkeypatch.setattr(sip_batch, "BULK_MAX_MESSAGES", 100)
 
 
 def packets_of(payloads: list[bytes]) -> list[Packet]:
