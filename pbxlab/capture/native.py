@@ -41,6 +41,7 @@ from pbxlab.capture.sip_batch import (
     SipParsers,
     default_workers,
     errors_frame,
+    system_allocator,
 )
 from pbxlab.capture.tcp import Gap, TcpReassembler
 from pbxlab.errors import (
@@ -438,5 +439,6 @@ class NativeRun:
         errors, self._errors = self._errors, []
         # errors from the packet loop and from SIP parsing interleave: order by frame
         errors.sort(key=lambda e: e[0] if e[0] is not None else -1)
-        messages = MESSAGES.concat(frames)
-        return CaptureChunk(messages, errors_frame(self.name, errors))
+        with system_allocator():
+            messages = MESSAGES.concat(frames)
+            return CaptureChunk(messages, errors_frame(self.name, errors))

@@ -17,6 +17,7 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,31 @@ def parse_batch(source_file: str, packets: list[Packet]) -> BatchResult:
     (:mod:`.sip_bulk`); every other message message by message, as
     :func:`parse_batch_exact` does.  Returns the same frame and errors.
     """
+    with system_allocator():
+        return _parse_batch(source_file, packets)
+
+
+@contextmanager
+def system_allocator() -> Iterator[None]:
+    """Arrow allocations in the block come from the system allocator.
+
+    Arrow's default allocator (mimalloc) keeps freed memory resident: the bulk
+    parser's temporaries, freed right away, would keep tens of MB resident over a
+    long capture; the system allocator returns them.  (The pool is process-wide
+    while the block runs; buffers always go back to the pool that allocated them.)
+    """
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(_SYSTEM_POOL)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+_SYSTEM_POOL = pa.system_memory_pool()
+
+
+def _parse_batch(source_file: str, packets: list[Packet]) -> BatchResult:
     if len(packets) < BULK_MIN_MESSAGES:
         return parse_batch_exact(source_file, packets)
     bulk = _bulk([data for _meta, _offset, data in packets])
@@ -147,19 +173,12 @@ def _bulk(payloads: list[bytes]) -> BulkColumns:
         bulk_message_columns(payloads[i : i + BULK_MAX_MESSAGES])
         for i in range(0, len(payloads), BULK_MAX_MESSAGES)
     ]
-    _release_arrow_memory()
     if len(parts) == 1:
         return parts[0]
     columns = {
         name: pa.concat_arrays([part.columns[name] for part in parts]) for name in MESSAGE_COLUMNS
     }
     return BulkColumns(np.concatenate([part.handled for part in parts]), columns)
-
-
-def _release_arrow_memory() -> None:
-    """Hand the bulk parser's freed temporaries back to the system: Arrow's allocator
-    keeps them otherwise, which shows as tens of MB more resident memory."""
-    pa.default_memory_pool().release_unused()
 
 
 def _arrow_type(dtype: Any) -> pa.DataType:
