@@ -8,6 +8,11 @@ pool of worker processes for big captures, so a 2-core machine parses with
 both cores — and collects the resulting DataFrames in order.  Workers come
 from a ``forkserver`` that has pbxlab preloaded (forking the parent, which
 runs Arrow threads, is not safe).
+
+Within a batch, :func:`parse_batch` takes the well-formed messages through the
+bulk parser (:mod:`.sip_bulk`: numpy and Arrow over the whole batch, columns
+built as Arrow arrays) and only the rest through the per-message parser;
+:func:`parse_batch_exact`, per message throughout, is the reference it must equal.
 """
 
 from __future__ import annotations
