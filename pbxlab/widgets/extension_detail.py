@@ -21,6 +21,7 @@ from typing import Any, get_args
 
 import ipywidgets as widgets
 
+from pbxlab.analysis.analyze import Analysis
 from pbxlab.errors import FieldProblem, PbxlabError, ValidationError
 from pbxlab.extensions.fields import get
 from pbxlab.extensions.model import Extension, FmfmStrategy, NoAnswerAction
@@ -68,7 +69,8 @@ class ExtensionDetail(widgets.VBox):
     """The detail view of extension ``number`` in ``store``.
 
     ``on_saved(old_number, number)`` runs after a successful save,
-    ``on_close()`` when Close is clicked.  The form fields are in
+    ``on_close()`` when Close is clicked.  With ``analysis``, the Phones tab also
+    lists the extension's registrations (contact bindings) in that evidence.  The form fields are in
     :attr:`fields` by dotted name (``detail.fields["name"].widget.value = ...``).
     """
 
@@ -80,6 +82,7 @@ class ExtensionDetail(widgets.VBox):
         on_saved: SavedCallback | None = None,
         on_close: Callable[[], Any] | None = None,
         reboot_timeout: float = DEFAULT_TIMEOUT,
+        analysis: Analysis | None = None,
     ) -> None:
         self.store = store
         self.number = number
@@ -97,7 +100,11 @@ class ExtensionDetail(widgets.VBox):
         self._build_caller_id()
         self._build_directory()
         self.phones = PhonesPanel(
-            store, number, reboot_timeout=reboot_timeout, on_change=self._phones_changed
+            store,
+            number,
+            reboot_timeout=reboot_timeout,
+            on_change=self._phones_changed,
+            bindings=analysis.bindings if analysis is not None else None,
         )
         self._tab_rows["Phones"] = [self.phones]
 

@@ -481,6 +481,11 @@ class ExtensionsList(widgets.VBox):
         self._status_from_analysis()
 
     @property
+    def analysis(self) -> Analysis | None:
+        """The analysis the status comes from (None when none is loaded)."""
+        return self._analysis
+
+    @property
     def status_time(self) -> pd.Timestamp | None:
         """The moment whose status the list shows (None without an analysis)."""
         if self._analysis is None or self._analysis.start is None:

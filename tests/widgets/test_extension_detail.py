@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pbxlab.analysis import Analysis
 from pbxlab.extensions import Did, ExtensionStore
 from pbxlab.widgets import TABS, ExtensionDetail, ExtensionsPage
 
@@ -198,3 +199,18 @@ def test_page_opens_saves_and_reloads_the_list(store: ExtensionStore) -> None:
     assert page.list.row("202").voicemail.value is False
     page.detail.close_button.click()
     assert page.detail is None and page.detail_box.children == ()
+
+
+def test_phones_tab_lists_the_registrations_in_the_evidence(
+    store: ExtensionStore, flapping: Analysis
+) -> None:
+    page = ExtensionsPage(store, analysis=flapping)
+    detail = page.open_extension("210")
+    shown = detail.phones.registered.value
+    assert "Registered in the loaded evidence" in shown
+    assert "pbxlab-lab-phone/1.0" in shown
+    assert (
+        "no registration of 201"
+        in ExtensionDetail(store, "201", analysis=flapping).phones.registered.value
+    )
+    assert ExtensionDetail(store, "201").phones.registered.value == ""  # no evidence loaded
