@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pbxlab.analysis import Analysis
-from pbxlab.extensions import Did, ExtensionStore
+from pbxlab.extensions import Did, ExtensionStore, RingGroup
 from pbxlab.widgets import TABS, ExtensionDetail, ExtensionsPage
 
 
@@ -152,10 +152,27 @@ def test_renumber_reports_or_repoints_references(store: ExtensionStore) -> None:
     assert "repointed" in view.message.text
     assert store.get("221").sip_username == "201"  # never changes
     assert "pbx-detail-221" in view._dom_classes and "pbx-detail-201" not in view._dom_classes
-    view.fields["number"].widget.value = "202"  # taken
+    view.fields["name"].widget.value = "Alice Renamed"
+    view.fields["number"].widget.value = "202"  # taken: refused before anything is written
     assert not view.save()
-    assert "202" in view.errors["number"]
-    assert store.exists("221")
+    assert view.errors == {"number": "extension 202 already exists"}
+    assert store.get("221").name == "Alice"
+    view.fields["number"].widget.value = "0221"
+    assert not view.save()
+    assert "digits" in view.errors["number"]
+
+
+def test_a_renumber_the_store_refuses_keeps_the_other_changes(store: ExtensionStore) -> None:
+    store.put_ring_group(RingGroup(number="600", name="Sales"))
+    saved: list[tuple[str, str]] = []
+    view = ExtensionDetail(store, "201", on_saved=lambda old, new: saved.append((old, new)))
+    view.fields["name"].widget.value = "Alice Renamed"
+    view.fields["number"].widget.value = "600"  # a ring group's number
+    assert not view.save()
+    assert "600 is already in use" in view.errors["number"]
+    assert "other changes were saved" in view.message.text
+    assert store.get("201").name == "Alice Renamed"
+    assert saved == [("201", "201")]  # the list reloads the row
 
 
 def test_cancel_discards_edits(store: ExtensionStore) -> None:
