@@ -63,6 +63,17 @@ _RELOAD_ROWS_MAX = 50  # beyond this, one reload of the whole list beats one que
 EditCallback = Callable[[str], Any]
 
 
+def _latest_per_extension(status: pd.DataFrame) -> pd.DataFrame:
+    """The last row per extension (by ``start`` when given), indexed by extension."""
+    if "start" in status.columns:
+        status = status.sort_values("start", kind="stable")
+    latest = status.drop_duplicates("extension", keep="last")
+    wanted = [c for c in ("state", "phones") if c in latest.columns]
+    out = latest[wanted].astype({"state": object})
+    out.index = pd.Index(latest["extension"].astype(str), name="extension")
+    return out
+
+
 class _SharedLooks:
     """Layouts and styles shared by every row's widgets (each is a widget of its own:
     sharing them keeps a page of rows at a third of the widgets)."""
@@ -445,13 +456,15 @@ class ExtensionsList(widgets.VBox):
         absent from ``status`` show as unknown.  None clears every state.  Raises
         InputError for a missing column or an unknown state.
         """
-        if merge and self._status is not None and status is not None:
-            status = pd.concat([self._status, status], ignore_index=True)
         if status is not None:
-            if "start" in status.columns:
-                status = status.sort_values("start", kind="stable")
-            status = status.drop_duplicates("extension", keep="last").reset_index(drop=True)
-        joined = self._base if status is None else join_status(self._base, status)
+            if not {"extension", "state"} <= set(status.columns):
+                join_status(self._base, status)  # raises InputError naming the missing column
+            status = _latest_per_extension(status)
+            if merge and self._status is not None:
+                # what was pushed wins; what it does not say (other extensions, the
+                # phones of a state-only update) stays as shown
+                status = status.combine_first(self._status)
+        joined = self._base if status is None else join_status(self._base, status.reset_index())
         self._status = status
         self._joined = joined
         self._filter(keep_page=True)

@@ -117,6 +117,8 @@ def test_set_status_replaces_or_merges_pushed_states(store: ExtensionStore) -> N
     assert view.row("202").state.value == "🟢 Online"
     view.set_status(pd.DataFrame({"extension": ["202"], "state": ["offline"]}))
     assert view.row("201").state.value == state_label(None)
+    with pytest.raises(InputError, match="lacks column"):
+        view.set_status(pd.DataFrame({"extension": ["201"]}))
     with pytest.raises(InputError, match="unknown state"):
         view.set_status(pd.DataFrame({"extension": ["201"], "state": ["dancing"]}))
 
@@ -228,3 +230,21 @@ def test_bulk_voicemail_on_a_large_selection_reloads_once(store: ExtensionStore)
     assert view.message.text == "Voicemail off for 84 extension(s) (84 changed)."
     assert not view.table["voicemail"].any()
     assert not any(e.voicemail.enabled for e in store.extensions())
+
+
+def test_a_merged_state_only_update_keeps_the_phones_seen(
+    store: ExtensionStore, flapping: Analysis
+) -> None:
+    view = ExtensionsList(store, analysis=flapping)
+    assert view.row("210").phones.value == "1: pbxlab-lab-phone/1.0"
+    pushed = pd.DataFrame(
+        {
+            "extension": ["210", "210"],
+            "state": ["ringing", "in_use"],
+            "start": pd.to_datetime(["2026-11-26T12:40:01Z", "2026-11-26T12:40:00Z"]),
+        }
+    )
+    view.set_status(pushed, merge=True)
+    assert view.row("210").state.value == "🟡 Ringing"  # the later one
+    assert view.row("210").phones.value == "1: pbxlab-lab-phone/1.0"
+    assert view.row("211").state.value == "⚫ Offline"  # untouched
