@@ -11,7 +11,7 @@ from pbxlab.plots.heatmap import hourly_counts, transitions_heatmap
 from pbxlab.plots.ladder import LADDER_COLOURS, evidence_frames, ladder, ladder_messages
 from pbxlab.plots.media import MediaGuides, rtp_quality, stream_quality
 from pbxlab.plots.registrations import refresh_intervals, registration_intervals
-from pbxlab.plots.reliability import reliability_bars
+from pbxlab.plots.reliability import reliability_bars, worst_extensions
 from pbxlab.plots.style import (
     SEVERITY_COLOURS,
     STATE_COLOURS,
@@ -42,4 +42,5 @@ __all__ = [
     "status_timeline",
     "stream_quality",
     "transitions_heatmap",
+    "worst_extensions",
 ]

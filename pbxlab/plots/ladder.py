@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from pbxlab.plots.style import empty_figure
+from pbxlab.plots.style import empty_figure, escape
 
 __all__ = ["LADDER_COLOURS", "evidence_frames", "ladder", "ladder_messages"]
 
@@ -169,8 +169,9 @@ def _address(ip: Any, port: Any) -> str:
 def _uri(user: Any, host: Any, tag: Any) -> str | None:
     if not _text(user) and not _text(host):
         return None
+    # user@host as parsed: the scheme (sip, sips, tel) is not in MESSAGES
     named = _text(user)
-    uri = f"sip:{named + '@' if named else ''}{_text(host) or ''}"
+    uri = f"{named + '@' if named else ''}{_text(host) or ''}"
     return uri + (f";tag={tag}" if _text(tag) else "")
 
 
@@ -178,6 +179,7 @@ def _via(row: Any) -> str | None:
     host = _text(row.via_host)
     if host is None:
         return None
+    host = f"[{host}]" if ":" in host else host  # IPv6 literal
     text = f"SIP/2.0/{_text(row.via_transport) or '?'} {host}"
     text += f":{row.via_port}" if _text(row.via_port) else ""
     for name in ("branch", "via_received", "via_rport"):
@@ -233,19 +235,25 @@ _DETAILS: tuple[tuple[str, Callable[[Any], str | None]], ...] = (
 )
 
 
+def _encapsulation(row: Any) -> str:
+    """' in hep3' for SIP carried inside something (HEP, GTP, GRE...), else ''."""
+    encap = _text(row.encap)
+    return "" if encap in (None, "none") else f" in {encap}"
+
+
 def _hover(row: Any, retransmitted: bool, start: pd.Timestamp) -> str:
     offset = (row.ts - start).total_seconds()
-    head = f"<b>{_label(row)}</b>" + (" — <b>retransmission</b>" if retransmitted else "")
+    head = f"<b>{escape(_label(row))}</b>" + (" — <b>retransmission</b>" if retransmitted else "")
     lines = [
         head,
         f"frame {row.frame} · {row.ts.strftime('%H:%M:%S.%f')[:-3]} UTC (+{offset:.3f} s)",
         f"{_address(row.src, row.sport)} → {_address(row.dst, row.dport)} "
-        f"({_text(row.transport) or '?'})",
+        f"({_text(row.transport) or '?'}{_encapsulation(row)})",
     ]
     for name, value_of in _DETAILS:
         value = value_of(row)
         if value:
-            lines.append(f"{name}: {value}")
+            lines.append(f"{name}: {escape(value)}")
     return "<br>".join(lines)
 
 
@@ -294,37 +302,43 @@ def ladder(
     start = shown["ts"].iloc[0]
     figure = go.Figure()
     rows: list[Any] = list(shown.itertuples(index=False))
-    for position, endpoint in enumerate(endpoints):
-        figure.add_shape(
-            type="line",
-            x0=position,
-            x1=position,
-            y0=-0.6,
-            y1=len(rows) - 0.4,
-            line={"color": "#9aa0a6", "width": 1.5},
-            layer="below",
-            name=endpoint.address,
-        )
+    # layout lists are set once: plotly re-validates them all on every add_annotation
+    lifelines = [
+        {
+            "type": "line",
+            "x0": position,
+            "x1": position,
+            "y0": -0.6,
+            "y1": len(rows) - 0.4,
+            "line": {"color": "#9aa0a6", "width": 1.5},
+            "layer": "below",
+            "name": endpoint.address,
+        }
+        for position, endpoint in enumerate(endpoints)
+    ]
     kinds = [_kind(row, again) for row, again in zip(rows, retransmitted, strict=True)]
-    for index, (row, kind) in enumerate(zip(rows, kinds, strict=True)):
-        figure.add_annotation(
-            x=column[_address(row.dst, row.dport)],
-            y=index,
-            ax=column[_address(row.src, row.sport)],
-            ay=index,
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            text="",
-            showarrow=True,
-            arrowhead=2,
-            arrowsize=1.2,
-            arrowwidth=2 if kind != "retransmission" else 1.5,
-            arrowcolor=LADDER_COLOURS[kind],
-            standoff=2,
-            name=f"frame {row.frame}",
-        )
+    arrows = [
+        {
+            "x": column[_address(row.dst, row.dport)],
+            "y": index,
+            "ax": column[_address(row.src, row.sport)],
+            "ay": index,
+            "xref": "x",
+            "yref": "y",
+            "axref": "x",
+            "ayref": "y",
+            "text": "",
+            "showarrow": True,
+            "arrowhead": 2,
+            "arrowsize": 1.2,
+            "arrowwidth": 2 if kind != "retransmission" else 1.5,
+            "arrowcolor": LADDER_COLOURS[kind],
+            "standoff": 2,
+            "name": f"frame {row.frame}",
+        }
+        for index, (row, kind) in enumerate(zip(rows, kinds, strict=True))
+    ]
+    figure.update_layout(shapes=lifelines, annotations=arrows)
     middles = [
         (column[_address(r.src, r.sport)] + column[_address(r.dst, r.dport)]) / 2 for r in rows
     ]
@@ -335,7 +349,7 @@ def ladder(
             x=middles,
             y=list(range(len(rows))),
             text=[
-                _label(r) + (" ↻" if again else "")
+                escape(_label(r)) + (" ↻" if again else "")
                 for r, again in zip(rows, retransmitted, strict=True)
             ],
             textposition="top center",
@@ -374,7 +388,7 @@ def ladder(
             "side": "top",
             "tickvals": list(range(len(endpoints))),
             "ticktext": [
-                e.address + (f"<br><i>{e.user_agent}</i>" if e.user_agent else "")
+                e.address + (f"<br><i>{escape(e.user_agent)}</i>" if e.user_agent else "")
                 for e in endpoints
             ],
             "range": [-0.5, len(endpoints) - 0.5],

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from pbxlab.plots.style import SEVERITY_COLOURS, STATE_COLOURS, empty_figure
 
-__all__ = ["reliability_bars"]
+__all__ = ["reliability_bars", "worst_extensions"]
 
 _ROW_HEIGHT_PX = 30
 _CHROME_HEIGHT_PX = 180
@@ -29,6 +29,17 @@ def _ordered(reliability: pd.DataFrame) -> pd.DataFrame:
         _offline=reliability["longest_offline"].fillna(pd.Timedelta(0)),
     )
     return frame.sort_values(["_score", "_offline", "extension"], ascending=[False, False, True])
+
+
+def worst_extensions(reliability: pd.DataFrame, limit: int | None = None) -> list[str]:
+    """Extensions of ``reliability`` (RELIABILITY table) worst first, at most ``limit``.
+
+    Worst means the highest flapping score, then the longest offline, as
+    :func:`reliability_bars` orders its rows -- e.g. the rows of a report's
+    timeline: ``status_timeline(status, extensions=worst_extensions(rel, 10))``.
+    """
+    ordered = list(_ordered(reliability)["extension"]) if len(reliability) else []
+    return ordered if limit is None else ordered[: max(limit, 0)]
 
 
 def reliability_bars(

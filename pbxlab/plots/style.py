@@ -9,11 +9,13 @@ status dots and the HTML report all read :data:`STATE_COLOURS`,
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -24,7 +26,9 @@ __all__ = [
     "STATE_LABELS",
     "TIME_FORMAT",
     "empty_figure",
+    "escape",
     "extension_order",
+    "iso_utc",
     "rgba",
     "state_label",
     "utc",
@@ -81,6 +85,23 @@ def utc(value: Any) -> pd.Timestamp | None:
     if pd.isna(stamp):
         return None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def iso_utc(values: pd.Series | Sequence[Any]) -> np.ndarray:
+    """Times as ISO 8601 strings in UTC with a ``Z`` suffix, to the nanosecond.
+
+    How figures carry times: unambiguous (plotly.js draws the UTC wall time;
+    ``pd.Timestamp`` reads them back tz-aware) and, as a string array, far
+    faster for plotly to validate and copy than a list of Timestamps.
+    """
+    stamps = pd.to_datetime(pd.Series(values), utc=True)
+    return np.datetime_as_string(stamps.to_numpy("datetime64[ns]"), unit="ns", timezone="UTC")
+
+
+def escape(value: object) -> str:
+    """``value`` as text safe inside plotly's HTML-like labels and hover (``<sip:...>``
+    in a header or reason would otherwise be taken for a tag and vanish)."""
+    return html.escape(str(value), quote=False)
 
 
 def _natural_key(text: str) -> tuple[tuple[int, int | str], ...]:

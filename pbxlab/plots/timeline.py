@@ -13,9 +13,10 @@ is UTC, with a range slider and 1h / 6h / 24h / all buttons.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -26,7 +27,9 @@ from pbxlab.plots.style import (
     STATE_LABELS,
     TIME_FORMAT,
     empty_figure,
+    escape,
     extension_order,
+    iso_utc,
     rgba,
     utc,
 )
@@ -56,8 +59,15 @@ def _duration_text(delta: pd.Timedelta) -> str:
     return f"{secs} s"
 
 
-def _milliseconds(delta: pd.Series) -> list[float]:
-    return [d.value / 1_000_000 for d in delta]
+def _milliseconds(delta: pd.Series) -> np.ndarray:
+    # exact to the nanosecond: a bar's end is base + x milliseconds
+    return delta.to_numpy("timedelta64[ns]").astype("int64") / 1_000_000
+
+
+def _texts(values: pd.Series | Iterable[object]) -> np.ndarray:
+    """Plain string arrays: plotly copies and serialises them far faster than lists."""
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    return series.astype("string").fillna("").to_numpy(dtype=str)
 
 
 def _select(
@@ -78,7 +88,8 @@ def _select(
         frame = frame[frame["end"] >= start]
     if end is not None:
         frame = frame[frame["start"] <= end]
-    order = [e for e in order if e in set(frame["extension"])]
+    remaining = set(frame["extension"])
+    order = [e for e in order if e in remaining]
     return frame.sort_values(["extension", "start"], kind="stable"), order
 
 
@@ -94,21 +105,20 @@ def _state_traces(
             rows["start"] if start is None else rows["start"].where(rows["start"] >= start, start)
         )
         shown_end = rows["end"] if end is None else rows["end"].where(rows["end"] <= end, end)
-        custom = [
+        custom = np.column_stack(
             [
-                s.strftime(TIME_FORMAT),
-                e.strftime(TIME_FORMAT),
-                _duration_text(e - s),
-                "" if pd.isna(reason) else str(reason),
+                _texts(rows["start"].dt.strftime(TIME_FORMAT)),
+                _texts(rows["end"].dt.strftime(TIME_FORMAT)),
+                _texts(_duration_text(d) for d in rows["end"] - rows["start"]),
+                _texts(rows["reason"].map(escape, na_action="ignore")),
             ]
-            for s, e, reason in zip(rows["start"], rows["end"], rows["reason"], strict=True)
-        ]
+        )
         traces.append(
             go.Bar(
                 name=STATE_LABELS[state],
                 orientation="h",
-                y=list(rows["extension"]),
-                base=list(shown_start),
+                y=_texts(rows["extension"]),
+                base=iso_utc(shown_start),
                 x=_milliseconds(shown_end - shown_start),
                 width=_STATE_BAR_WIDTH,
                 marker={"color": STATE_COLOURS[state], "line": {"width": 0}},
@@ -136,31 +146,35 @@ def _transition_trace(
         changes = changes[changes["ts"] <= end]
     if changes.empty:
         return None
-    text = [
-        f"<b>{ext}</b> at {ts.strftime(TIME_FORMAT)}<br>"
-        f"{STATE_LABELS.get(str(before), str(before))} → {STATE_LABELS.get(str(after), str(after))}"
-        + ("" if pd.isna(reason) else f"<br>{reason}")
-        for ext, ts, before, after, reason in zip(
-            changes["extension"],
-            changes["ts"],
-            changes["from_state"],
-            changes["to_state"],
-            changes["reason"],
-            strict=True,
-        )
-    ]
+
+    def label(states: pd.Series) -> pd.Series:
+        named = states.astype("string")
+        return named.map(dict(STATE_LABELS)).fillna(named)
+
+    reasons = changes["reason"].map(escape, na_action="ignore").astype("string")
+    text = (
+        "<b>"
+        + changes["extension"].astype("string")
+        + "</b> at "
+        + changes["ts"].dt.strftime(TIME_FORMAT)
+        + "<br>"
+        + label(changes["from_state"])
+        + " → "
+        + label(changes["to_state"])
+        + ("<br>" + reasons).fillna("")
+    )
     return go.Scatter(
         name="state change",
         mode="markers",
-        x=list(changes["ts"]),
-        y=[str(e) for e in changes["extension"]],
+        x=iso_utc(changes["ts"]),
+        y=_texts(changes["extension"]),
         marker={
             "symbol": "line-ns-open",
             "size": 22,
             "line": {"width": 2, "color": "#202124"},
             "color": "#202124",
         },
-        hovertext=text,
+        hovertext=_texts(text),
         hovertemplate="%{hovertext}<extra></extra>",
         meta={"kind": "transitions"},
     )
@@ -189,8 +203,8 @@ def _finding_traces(
                 severity,
                 a.strftime(TIME_FORMAT),
                 b.strftime(TIME_FORMAT),
-                "" if pd.isna(summary) else str(summary),
-                "" if pd.isna(action) else str(action),
+                "" if pd.isna(summary) else escape(summary),
+                "" if pd.isna(action) else escape(action),
             ]
             for severity, a, b, summary, action in zip(
                 severities, first, last, rows["summary"], rows["action"], strict=True
@@ -201,11 +215,13 @@ def _finding_traces(
                 name=code,
                 orientation="h",
                 y=[str(e) for e in rows["extension"]],
-                base=list(first),
-                x=[d.value / 1_000_000 for d in lengths],
+                base=iso_utc(first),
+                x=_milliseconds(pd.Series(lengths, dtype="timedelta64[ns]")),
                 width=_FINDING_BAR_WIDTH,
                 marker={
-                    "color": [rgba(SEVERITY_COLOURS[s], 0.22) for s in severities],
+                    # one colour per code (its worst severity): plotly.js cannot fill a
+                    # hatch pattern over per-bar colour arrays
+                    "color": rgba(SEVERITY_COLOURS[worst], 0.22),
                     "line": {"color": SEVERITY_COLOURS[worst], "width": 1},
                     "pattern": {"shape": "/", "fgcolor": rgba(SEVERITY_COLOURS[worst], 0.5)},
                 },

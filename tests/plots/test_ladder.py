@@ -75,7 +75,7 @@ def test_hover_has_the_messages_headers(sample) -> None:
     for expected in (
         f"Call-ID: {CALL}",
         "CSeq: 3 INVITE",
-        f"From: sip:{invite['from_user']}@{invite['from_host']};tag={invite['from_tag']}",
+        f"From: {invite['from_user']}@{invite['from_host']};tag={invite['from_tag']}",
         f"branch={invite['branch']}",
         f"User-Agent: {invite['user_agent']}",
         f"SDP: audio {invite['sdp_connection']}:{invite['sdp_audio_port']}",
@@ -182,3 +182,36 @@ def test_no_matching_message_gives_an_explaining_figure(sample) -> None:
     ):
         assert figure.data == ()
         assert annotation_texts(figure) == ["No SIP messages match this selection"]
+
+
+def test_ipv6_endpoints_and_tunnelled_sip(sample) -> None:
+    analysis, _ = sample("volte-iphone-gtp.pcap")
+    figure = ladder(analysis.messages)
+    assert "[fd01::183]:5060" in _columns(figure)
+    (points,) = traces(figure, "messages")
+    assert "(tcp in gtp)" in points.hovertext[0]
+    assert "SIP/2.0/TCP [fd00:183:1:1:1886:9040:8605:32b8]:5060" in points.hovertext[0]
+
+
+def test_header_text_is_escaped_for_plotlys_labels() -> None:
+    messages = table(
+        MESSAGES,
+        {
+            "ts": pd.to_datetime(["2026-01-01 00:00:00"], utc=True),
+            "frame": [1],
+            "src": ["10.0.0.1"],
+            "sport": [5060],
+            "dst": ["10.0.0.2"],
+            "dport": [5060],
+            "is_request": [False],
+            "status": [403],
+            "reason": ["Forbidden <no account>"],
+            "user_agent": ["Phone <v1> & co"],
+            "auth": [False],
+        },
+    )
+    figure = ladder(messages)
+    (points,) = traces(figure, "messages")
+    assert list(points.text) == ["403 Forbidden &lt;no account&gt;"]
+    assert "User-Agent: Phone &lt;v1&gt; &amp; co" in points.hovertext[0]
+    assert "<i>Phone &lt;v1&gt; &amp; co</i>" in figure.layout.xaxis.ticktext[0]

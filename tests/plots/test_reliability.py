@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pbxlab.analysis.status import RELIABILITY
-from pbxlab.plots import reliability_bars
+from pbxlab.plots import reliability_bars, worst_extensions
 from pbxlab.plots.style import SEVERITY_COLOURS, STATE_COLOURS
 from tests.plots.helpers import annotation_texts, table, traces
 
@@ -70,3 +70,9 @@ def test_no_extension_gives_an_explaining_figure() -> None:
     figure = reliability_bars(RELIABILITY.empty())
     assert figure.data == ()
     assert annotation_texts(figure) == ["No extensions with a status history in this evidence"]
+
+
+def test_worst_extensions_in_the_bars_order() -> None:
+    assert worst_extensions(_reliability()) == ["202", "201", "203"]
+    assert worst_extensions(_reliability(), limit=2) == ["202", "201"]
+    assert worst_extensions(RELIABILITY.empty(), limit=5) == []

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import pytest
 
 from pbxlab.plots import STATE_COLOURS, STATE_DOTS, STATE_LABELS, empty_figure, state_label
-from pbxlab.plots.style import SEVERITY_COLOURS, extension_order, rgba, utc
+from pbxlab.plots.style import SEVERITY_COLOURS, escape, extension_order, iso_utc, rgba, utc
 from pbxlab.tables import SEVERITIES, STATES
 
 
@@ -73,3 +73,13 @@ def test_empty_figure_explains_itself() -> None:
     assert figure.data == ()
     assert [a.text for a in figure.layout.annotations] == ["Nothing here"]
     assert figure.layout.title.text == "T"
+
+
+def test_escape_keeps_text_out_of_plotlys_tags() -> None:
+    assert escape('<sip:201@a> & "x"') == '&lt;sip:201@a&gt; &amp; "x"'
+
+
+def test_iso_utc_is_exact_and_says_utc() -> None:
+    stamps = pd.Series(pd.to_datetime(["2026-11-26 12:00:00.123456789+01:00"]))
+    assert list(iso_utc(stamps)) == ["2026-11-26T11:00:00.123456789Z"]
+    assert pd.Timestamp(iso_utc(stamps)[0]) == stamps.iloc[0]
