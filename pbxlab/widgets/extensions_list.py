@@ -456,17 +456,25 @@ class ExtensionsList(widgets.VBox):
         absent from ``status`` show as unknown.  None clears every state.  Raises
         InputError for a missing column or an unknown state.
         """
-        if status is not None:
+        if status is None:
+            self._status = None
+        else:
             if not {"extension", "state"} <= set(status.columns):
                 join_status(self._base, status)  # raises InputError naming the missing column
-            status = _latest_per_extension(status)
+            latest = _latest_per_extension(status)
             if merge and self._status is not None:
                 # what was pushed wins; what it does not say (other extensions, the
                 # phones of a state-only update) stays as shown
-                status = status.combine_first(self._status)
-        joined = self._base if status is None else join_status(self._base, status.reset_index())
-        self._status = status
-        self._joined = joined
+                latest = latest.combine_first(self._status)
+            self._status = latest
+        self._rejoin()
+
+    def _rejoin(self) -> None:
+        """Join the shown status (latest per extension) with the store's rows again."""
+        status = self._status
+        self._joined = (
+            self._base if status is None else join_status(self._base, status.reset_index())
+        )
         self._filter(keep_page=True)
 
     def set_analysis(self, analysis: Analysis | None, *, at: Any = None) -> None:
@@ -773,7 +781,7 @@ class ExtensionsList(widgets.VBox):
         self._base = self.store.table()
         self.selected &= set(self._base["number"].astype(str))
         self._load_profiles()
-        self.set_status(self._status)
+        self._rejoin()
 
     def reload_extensions(self, numbers: Iterable[str]) -> None:
         """Reload the rows of ``numbers`` from the store (after an edit elsewhere)."""
@@ -789,4 +797,4 @@ class ExtensionsList(widgets.VBox):
         )
         kept = self._base[~self._base["number"].isin(wanted)]
         self._base = EXTENSION_LIST.concat([kept, fresh])
-        self.set_status(self._status)
+        self._rejoin()

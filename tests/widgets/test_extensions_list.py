@@ -248,3 +248,14 @@ def test_a_merged_state_only_update_keeps_the_phones_seen(
     assert view.row("210").state.value == "🟡 Ringing"  # the later one
     assert view.row("210").phones.value == "1: pbxlab-lab-phone/1.0"
     assert view.row("211").state.value == "⚫ Offline"  # untouched
+
+
+def test_changes_keep_the_status_shown(store: ExtensionStore, flapping: Analysis) -> None:
+    view = ExtensionsList(store, analysis=flapping)
+    view.row("210").voicemail.value = False
+    assert view.row("210").state.value == "🟢 Online"
+    view.refresh()
+    assert view.row("211").state.value == "⚫ Offline"
+    view.row("201").delete.click()
+    view.confirm_bar.confirm.click()
+    assert view.row("210").state.value == "🟢 Online"
