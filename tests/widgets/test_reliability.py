@@ -12,7 +12,12 @@ from pbxlab.widgets.loading import Evidence
 
 
 def _bar_extensions(figure: go.FigureWidget) -> set[str]:
-    return {str(y) for trace in figure.data if trace.type == "bar" for y in (() if trace.y is None else trace.y)}
+    return {
+        str(y)
+        for trace in figure.data
+        if trace.type == "bar"
+        for y in (() if trace.y is None else trace.y)
+    }
 
 
 def test_opens_on_the_worst_extensions(flapping_evidence: Evidence) -> None:
