@@ -169,6 +169,8 @@ class ExtensionDetail(widgets.VBox):
                 value=False,
                 indent=False,
                 description="on renumber, repoint DIDs, ring groups and FMFM",
+                layout=widgets.Layout(width="auto"),
+                style={"description_width": "initial"},
             ),
             "pbx-update-references",
         )

@@ -42,6 +42,7 @@ from pbxlab.widgets.common import (
     button,
     classed,
     download_link,
+    state_html,
     state_label,
 )
 
@@ -53,7 +54,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("name", "Name", "170px"),
     ("state", "Status", "110px"),
     ("sip_username", "SIP username", "130px"),
-    ("voicemail", "Voicemail", "80px"),
+    ("voicemail", "Voicemail", "100px"),
     ("phone_count", "Phones", "230px"),
 )
 """The sortable columns, in the guide's order (Actions follow)."""
@@ -110,6 +111,7 @@ class _Row:
     def __init__(self, owner: ExtensionsList) -> None:
         self.owner = owner
         self.number: str | None = None
+        self.state_label = ""  # the status cell as text ("🟢 Online")
         self._filling = False
         shared = owner._shared  # one Layout/Style per column, not one per cell
         self.select = classed(
@@ -221,7 +223,8 @@ class _Row:
             self.select.value = selected
             self.open.description = self.number
             self.name.value = str(record["name"])
-            self.state.value = state_label(record["state"])
+            self.state_label = state_label(record["state"])
+            self.state.value = state_html(record["state"])
             self.username.value = str(record["sip_username"])
             self.voicemail.value = bool(record["voicemail"])
             names = record["phones"]

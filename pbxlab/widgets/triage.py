@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from pbxlab.errors import PbxlabError
 from pbxlab.plots import SEVERITY_COLOURS, empty_figure, ladder, ladder_messages
 from pbxlab.tables import FINDINGS, SEVERITIES
-from pbxlab.widgets.common import Notice, button, classed, replace_figure
+from pbxlab.widgets.common import FigureSlot, Notice, button, classed
 from pbxlab.widgets.loading import Evidence, evidence_events, load_evidence, save_uploads
 
 __all__ = ["EVIDENCE_COLUMNS", "EVIDENCE_SUFFIXES", "TriageView", "filter_findings"]
@@ -122,7 +122,7 @@ class TriageView(widgets.VBox):
         self.findings.observe(self._finding_picked, names="value")
         self.detail = classed(widgets.HTML(), "pbx-finding-detail")
         self.evidence_messages = classed(widgets.HTML(), "pbx-evidence-messages")
-        self.ladder = classed(go.FigureWidget(), "pbx-ladder")
+        self.ladder_slot = FigureSlot("pbx-ladder")
         super().__init__(
             [
                 widgets.HBox(
@@ -137,7 +137,7 @@ class TriageView(widgets.VBox):
                 self.findings,
                 self.detail,
                 self.evidence_messages,
-                self.ladder,
+                self.ladder_slot,
             ]
         )
         self.add_class("pbx-triage")
@@ -146,6 +146,11 @@ class TriageView(widgets.VBox):
             self.show(evidence)
         else:
             self._show_finding(None)
+
+    @property
+    def ladder(self) -> go.FigureWidget:
+        """The ladder diagram shown (a plotly FigureWidget)."""
+        return self.ladder_slot.figure
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -258,7 +263,7 @@ class TriageView(widgets.VBox):
             self.detail.value = ""
             self.evidence_messages.value = ""
             text = "Load a capture or log" if self.evidence is None else "No finding"
-            replace_figure(self.ladder, empty_figure(f"{text}: no call flow to draw."))
+            self.ladder_slot.show(empty_figure(f"{text}: no call flow to draw."))
             return
         pointers = _text(finding["evidence"])
         messages = self.evidence.analysis.messages
@@ -276,7 +281,7 @@ class TriageView(widgets.VBox):
                 if len(events)
                 else "This finding points at no SIP message."
             )
-        replace_figure(self.ladder, figure)
+        self.ladder_slot.show(figure)
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -362,10 +367,10 @@ def _detail_html(finding: pd.Series) -> str:
 def _evidence_html(messages: pd.DataFrame, events: pd.DataFrame) -> str:
     parts = []
     if len(messages):
-        shown = messages[[c for c in EVIDENCE_COLUMNS if c in messages.columns]]
+        shown = _readable(messages[[c for c in EVIDENCE_COLUMNS if c in messages.columns]])
         parts.append(
             f"<b>Evidence messages ({len(shown)})</b>"
-            + shown.to_html(index=False, na_rep="", classes="pbx-evidence-table", border=0)
+            + shown.to_html(index=False, classes="pbx-evidence-table", border=0)
         )
     if len(events):
         columns = [
@@ -378,9 +383,24 @@ def _evidence_html(messages: pd.DataFrame, events: pd.DataFrame) -> str:
             "source",
             "user_agent",
         ]
-        shown = events[[c for c in columns if c in events.columns]]
+        shown = _readable(events[[c for c in columns if c in events.columns]])
         parts.append(
             f"<b>Evidence log lines ({len(shown)})</b>"
-            + shown.to_html(index=False, na_rep="", classes="pbx-evidence-table", border=0)
+            + shown.to_html(index=False, classes="pbx-evidence-table", border=0)
         )
     return "".join(parts) or "<i>No evidence pointer resolves in the loaded files.</i>"
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as text for a table: file base names, UTC times to the millisecond, blanks."""
+    out = frame.astype(object).where(frame.notna(), "")
+    if "source_file" in out.columns:
+        out["source_file"] = [
+            os.path.basename(str(f)) if f != "" else "" for f in out["source_file"]
+        ]
+    if "ts" in out.columns:
+        out["ts"] = [
+            f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}" if t != "" else ""
+            for t in out["ts"]
+        ]
+    return out

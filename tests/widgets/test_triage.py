@@ -88,7 +88,7 @@ def test_workbench_feeds_status_and_reliability(store: ExtensionStore) -> None:
     assert bench.tabs.titles == ("Extensions", "Reliability", "Triage")
     bench.triage.load([SAMPLES / "lab-flapping.pcap"])
     row = bench.extensions.list.row("210")
-    assert row.state.value == "🟢 Online"
+    assert row.state_label == "🟢 Online"
     assert set(bench.reliability.extensions.options) == {"210", "211"}
     row.reliability.click()
     assert bench.tabs.selected_index == 1
