@@ -295,8 +295,16 @@ TRUTH: Mapping[str, Truth] = MappingProxyType(
                 Finding("SCANNER", source="127.0.0.22"),
                 Finding("BRUTE_FORCE", source="127.0.0.22"),
             ),
+            # 9.0 and 17.0: an older OPTIONS times out after a newer one was answered;
+            # outcomes count in sending order, so 213 stays online
             checkpoints=_states(
-                "213", (1.0, "online"), (4.0, "online"), (12.0, "offline"), (19.8, "offline")
+                "213",
+                (1.0, "online"),
+                (4.0, "online"),
+                (9.0, "online"),
+                (12.0, "offline"),
+                (17.0, "online"),
+                (19.8, "offline"),
             ),
         ),
     }

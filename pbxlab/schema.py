@@ -43,10 +43,13 @@ class TableSchema:
         if len(set(self.names)) != len(self.names):
             raise ValueError(f"duplicate column in schema {name!r}")
         self.dtypes: dict[str, Any] = {c.name: c.dtype for c in self.columns}
+        self._empty: pd.DataFrame | None = None
 
     def empty(self) -> pd.DataFrame:
         """An empty frame with every column and dtype of the schema."""
-        return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in self.columns})
+        if self._empty is None:  # made once: building typed columns has a fixed cost
+            self._empty = pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in self.columns})
+        return self._empty.copy()
 
     def build(self, columns: Mapping[str, Sequence[Any] | pd.Series]) -> pd.DataFrame:
         """A frame from raw column values, each converted to its declared dtype.

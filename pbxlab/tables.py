@@ -221,17 +221,56 @@ BINDINGS = TableSchema(
     ],
 )
 
+CRLF_KINDS = ("ping", "pong", "other")
+
+CRLF_KEEPALIVES = TableSchema(
+    "crlf_keepalives",
+    "Keepalive packets between SIP messages: RFC 5626 CRLF pings and pongs, NAT fillers.",
+    [
+        Column("ts", UTC_NS, "When the packet was captured (UTC).", nullable=False),
+        Column("source_file", CATEGORY, "Capture file."),
+        Column("frame", "Int64", "1-based frame number in the capture."),
+        Column("src", STRING, "Source IP address."),
+        Column("sport", "UInt16", "Source port."),
+        Column("dst", STRING, "Destination IP address."),
+        Column("dport", "UInt16", "Destination port."),
+        Column("transport", CATEGORY, "udp or tcp."),
+        Column(
+            "kind",
+            pd.CategoricalDtype(list(CRLF_KINDS)),
+            "ping (CRLFCRLF), pong (a single CRLF), other (a lone LF or NUL bytes, "
+            "one-way NAT keepalives).",
+            nullable=False,
+        ),
+    ],
+)
+
+KEEPALIVE_DIRECTIONS = ("to_phone", "from_phone")
+
 KEEPALIVES = TableSchema(
     "keepalives",
-    "Requests the platform sent towards a registered phone, and whether it answered.",
+    "Requests the platform sent towards a registered phone, and CRLF keepalive pings "
+    "either way, and whether they were answered.",
     [
-        Column("ts", UTC_NS, "When the request was sent.", nullable=False),
+        Column("ts", UTC_NS, "When the request (or ping) was sent.", nullable=False),
         Column("extension", STRING, "Extension whose contact was probed."),
         Column("target", STRING, "Where the request went (ip:port)."),
-        Column("method", CATEGORY, "OPTIONS, NOTIFY, INVITE... or CRLF."),
-        Column("answered", "boolean", "Whether any response came back.", nullable=False),
+        Column("method", CATEGORY, "OPTIONS, NOTIFY, INVITE... or CRLF (an RFC 5626 ping)."),
+        Column(
+            "direction",
+            pd.CategoricalDtype(list(KEEPALIVE_DIRECTIONS)),
+            "to_phone (the platform probes the contact) or from_phone (the phone's own "
+            "CRLF ping keeping its flow open).",
+            nullable=False,
+        ),
+        Column(
+            "answered",
+            "boolean",
+            "Whether any response (for a CRLF ping: a pong) came back.",
+            nullable=False,
+        ),
         Column("status", "UInt16", "Final response status."),
-        Column("rtt_ms", "float64", "Time to the first response."),
+        Column("rtt_ms", "float64", "Time to the first response (or pong)."),
         Column("source_file", CATEGORY, "Capture file."),
         Column("evidence", STRING, "Frames of the request and its answer."),
     ],
@@ -319,11 +358,14 @@ __all__ = [
     "BINDING_END_REASONS",
     "CALLS",
     "CALL_END_REASONS",
+    "CRLF_KEEPALIVES",
+    "CRLF_KINDS",
     "ERRORS",
     "EVENTS",
     "EVENT_KINDS",
     "FINDINGS",
     "KEEPALIVES",
+    "KEEPALIVE_DIRECTIONS",
     "MESSAGES",
     "REGISTRATIONS",
     "REGISTRATION_RESULTS",

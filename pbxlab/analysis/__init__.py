@@ -11,7 +11,7 @@ from pbxlab.analysis.bindings import BindingPolicy, bindings, bindings_from_even
 from pbxlab.analysis.calls import CallPolicy, calls
 from pbxlab.analysis.events import events_from_capture, keepalive_events, merge_events
 from pbxlab.analysis.findings import DiagnosisPolicy, diagnose
-from pbxlab.analysis.keepalives import KeepalivePolicy, keepalives
+from pbxlab.analysis.keepalives import KeepalivePolicy, keepalives, sip_probes
 from pbxlab.analysis.lifecycle import TRANSITIONS
 from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.registrations import RegistrationPolicy, registrations
@@ -26,7 +26,8 @@ from pbxlab.analysis.status import (
     status_at,
     transitions,
 )
-from pbxlab.analysis.tenants import sip_domains, tenant_messages, tenants_messages
+from pbxlab.analysis.tenant_evidence import tenants_evidence
+from pbxlab.analysis.tenants import sip_domains, tenant_messages, tenants_messages, tenants_rows
 
 __all__ = [
     "RELIABILITY",
@@ -54,9 +55,12 @@ __all__ = [
     "registrations",
     "reliability",
     "sip_domains",
+    "sip_probes",
     "status",
     "status_at",
     "tenant_messages",
+    "tenants_evidence",
     "tenants_messages",
+    "tenants_rows",
     "transitions",
 ]

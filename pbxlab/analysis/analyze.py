@@ -75,7 +75,8 @@ def analyze(
         media = media.reset_index(drop=True)
     log_events = events if events is not None else EVENTS.empty()
     start, end = _bounds(messages["ts"], media["last_ts"], media["first_ts"], log_events["ts"])
-    evidence = capture_evidence(messages, log_events, until=end)
+    crlf = capture.crlf_keepalives if capture is not None else None
+    evidence = capture_evidence(messages, log_events, until=end, crlf=crlf)
     dialogs = calls_table(messages, media) if len(messages) else CALLS.empty()
     history = status(evidence.bindings, evidence.events, dialogs, evidence.registrations, until=end)
     return Analysis(

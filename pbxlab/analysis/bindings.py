@@ -29,6 +29,7 @@ one extension both stay bound).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,12 +162,15 @@ class _Walker:
             if b.deadline is not None and b.deadline + self.policy.expiry_grace < now:
                 self.apply(extension, key, Input.EXPIRE, b.deadline)
 
-    def finish(self, until: pd.Timestamp) -> None:
+    def finish(self, until: pd.Timestamp | None, ends: Mapping[str, pd.Timestamp]) -> None:
         for extension in list(self.open):
-            self.expire_due(extension, until)
+            end = ends.get(extension, until)
+            if end is None:
+                continue
+            self.expire_due(extension, end)
             for key, b in list(self.open[extension].items()):
-                end = Input.END if b.deadline is not None else Input.END_UNKNOWN_EXPIRY
-                self.apply(extension, key, end, until)
+                kind = Input.END if b.deadline is not None else Input.END_UNKNOWN_EXPIRY
+                self.apply(extension, key, kind, end)
 
 
 def _opened(
@@ -194,12 +198,15 @@ def bindings_from_events(
     events: pd.DataFrame,
     *,
     until: pd.Timestamp | None = None,
+    ends: Mapping[str, pd.Timestamp] | None = None,
     policy: BindingPolicy | None = None,
 ) -> pd.DataFrame:
     """The BINDINGS table from an EVENTS table (registrar logs, a capture, or both merged).
 
     ``until`` is the end of the evidence (default: the last event); bindings
     still bound then end there as ``still_active`` / ``capture_ended``.
+    ``ends`` gives some extensions their own end of evidence instead (the
+    tenants of one capture, each ending with its own last message).
     Events of other kinds (reachability, authentication) are ignored here.
     Returns an empty BINDINGS frame when no binding is seen.
     """
@@ -252,8 +259,7 @@ def bindings_from_events(
             for old_key, old in list(walker.open[extension].items()):
                 if old.touched != group and _same_device(new, old):
                     walker.apply(extension, old_key, Input.REPLACE, row.ts, ref=ref)
-    if until is not None:
-        walker.finish(until)
+    walker.finish(until, ends or {})
     if not walker.rows:
         return BINDINGS.empty()
     frame = BINDINGS.build({name: [r[name] for r in walker.rows] for name in BINDINGS.names})

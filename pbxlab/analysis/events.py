@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.bindings import bindings_from_events
-from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives
+from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives, sip_probes
 from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.registrations import register_transactions, registrations_table
 from pbxlab.analysis.sipvalues import evidence_number, is_missing
@@ -38,7 +39,7 @@ __all__ = [
 
 def keepalive_events(
     keepalives: pd.DataFrame,
-    evidence_end: pd.Timestamp,
+    evidence_end: pd.Timestamp | pd.Series,
     policy: KeepalivePolicy | None = None,
 ) -> pd.DataFrame:
     """EVENTS rows ``reachable`` / ``unreachable`` from a KEEPALIVES table.
@@ -46,17 +47,24 @@ def keepalive_events(
     A request answered within ``policy.qualify_timeout`` is ``reachable`` when
     the answer arrives; one unanswered by then is ``unreachable`` at that
     moment, as a registrar would mark it.  ``line`` holds the frame of the
-    request.  Requests still pending at ``evidence_end`` give no event.
+    request.  Requests still pending at ``evidence_end`` (a time, or one per
+    row of ``keepalives``) give no event.
     """
     policy = policy or KeepalivePolicy()
-    # a positional index: EVENTS.build aligns Series columns with the list columns
-    decided = keepalives[~is_pending(keepalives, evidence_end, policy)].reset_index(drop=True)
+    probes = sip_probes(keepalives)  # CRLF pings inform, they do not decide (keepalives.py)
+    if not isinstance(evidence_end, pd.Timestamp):
+        evidence_end = evidence_end[probes.index]
+    decided = probes[~is_pending(probes, evidence_end, policy)]
     if decided.empty:
         return EVENTS.empty()
     limit_ms = policy.qualify_timeout.total_seconds() * 1000.0
     in_time = (decided["answered"] & (decided["rtt_ms"] <= limit_ms)).to_numpy(dtype=bool)
     rtt = pd.to_timedelta(decided["rtt_ms"].where(in_time, 0.0), unit="ms")
     ts = (decided["ts"] + rtt).where(in_time, decided["ts"] + policy.qualify_timeout)
+    stale = _outdated_losses(decided, ts, in_time)
+    # a positional index: EVENTS.build aligns Series columns with the list columns
+    decided = decided[~stale].reset_index(drop=True)
+    ts, in_time = ts[~stale].reset_index(drop=True), in_time[~stale]
     frames = [evidence_number(e) for e in decided["evidence"]]
     limit = f"{policy.qualify_timeout.total_seconds():g} s"
     detail = [
@@ -87,6 +95,29 @@ def keepalive_events(
         }
     )
     return events.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def _outdated_losses(decided: pd.DataFrame, known_at: pd.Series, in_time: np.ndarray) -> np.ndarray:
+    """Boolean mask: lost requests whose loss becomes known only after a request sent
+    later to the same contact (extension and target) was answered in time.
+
+    Outcomes count in the order the requests were sent: the registrar already holds
+    the newer, successful answer when the older request times out, so that timeout
+    changes nothing (the keepalives table keeps the lost request).
+    """
+    extension = pd.factorize(decided["extension"])[0]
+    target = pd.factorize(decided["target"])[0] + 1  # 0: no target
+    sent = decided["ts"].to_numpy(dtype="datetime64[ns]")
+    # newest first within each contact, so "sent later" is "earlier in this order"
+    order = np.lexsort((-sent.view(np.int64), target, extension))
+    known = known_at.to_numpy(dtype="datetime64[ns]")[order]
+    answers = pd.Series(np.where(in_time[order], known, np.datetime64("NaT")))
+    contact = pd.Series(extension[order] * (int(target.max()) + 1) + target[order])  # one code
+    # the earliest in-time answer among the requests sent after each one
+    newer = answers.groupby(contact).shift(1).groupby(contact).cummin()
+    outdated = np.zeros(len(decided), dtype=bool)
+    outdated[order] = ~in_time[order] & (newer.to_numpy(dtype="datetime64[ns]") <= known)
+    return outdated
 
 
 def expiry_events(bindings: pd.DataFrame) -> pd.DataFrame:
@@ -149,12 +180,15 @@ def capture_evidence(
     *,
     until: pd.Timestamp | None = None,
     keepalive_policy: KeepalivePolicy | None = None,
+    crlf: pd.DataFrame | None = None,
 ) -> CaptureEvidence:
     """Registrations, merged events, bindings and keepalives of a capture (plus log events).
 
     Log events join before the bindings are made, so keepalives are matched
     against the bindings the logs and the capture show together.  ``until``
-    is the end of the evidence (default: the last message or event).
+    is the end of the evidence (default: the last message or event).  ``crlf``
+    (the capture's CRLF_KEEPALIVES) adds the bound contacts' CRLF pings to the
+    keepalives.
     """
     transactions = register_transactions(messages)
     registration = registration_events(messages, transactions=transactions)
@@ -168,7 +202,7 @@ def capture_evidence(
     # reachability events of a capture concern bound, registering extensions only, so
     # they cannot change these bindings (see bindings.py): one pass is enough
     bound = bindings_from_events(known, until=until)
-    probes = keepalives(messages, bound, keepalive_policy)
+    probes = keepalives(messages, bound, keepalive_policy, crlf)
     reachability = keepalive_events(probes, until, keepalive_policy)
     return CaptureEvidence(
         registrations=registrations_table(transactions),

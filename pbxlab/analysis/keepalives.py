@@ -16,6 +16,16 @@ reachable) within Timer F.  Retransmissions are one row.  Unanswered requests
 are rows with ``answered`` False; one sent less than the qualify timeout
 before the evidence ends is *pending* (see :func:`is_pending`) rather than a
 proven loss.
+
+CRLF keepalives (RFC 5626 3.5.1), where the capture shows them (the
+``crlf_keepalives`` table of a capture): a double-CRLF ping from a bound
+contact's address is a row with direction ``from_phone`` (the phone keeping
+its NAT flow open), one towards it a row ``to_phone``; it is answered when a
+single-CRLF pong comes back on the same flow within ``crlf_pong_timeout``.
+They are kept for the engineer but do not decide reachability (see
+:func:`sip_probes`): many registrars never answer a ping (no RFC 5626
+support), and a phone's ping proves its own way out, not that the platform
+can reach it.
 """
 
 from __future__ import annotations
@@ -34,7 +44,10 @@ from pbxlab.analysis.sipvalues import (
 from pbxlab.capture.sip.fields import parse_uri
 from pbxlab.tables import KEEPALIVES
 
-__all__ = ["KeepalivePolicy", "is_pending", "keepalives"]
+__all__ = ["CRLF_METHOD", "KeepalivePolicy", "is_pending", "keepalives", "sip_probes"]
+
+CRLF_METHOD = "CRLF"
+"""The ``method`` of a CRLF keepalive row."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,9 @@ class KeepalivePolicy:
     methods: tuple[str, ...] = ("OPTIONS", "NOTIFY", "INVITE")
     answer_timeout: pd.Timedelta = TIMER_F
     qualify_timeout: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(seconds=3))
+    crlf_pong_timeout: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(seconds=10))
+    """A CRLF ping's pong must arrive within 10 s (RFC 5626 4.4.1: otherwise the flow
+    has failed)."""
 
 
 def _request_user(request_uri: object, to_user: object) -> str | None:
@@ -69,13 +85,92 @@ def keepalives(
     messages: pd.DataFrame,
     bindings: pd.DataFrame,
     policy: KeepalivePolicy | None = None,
+    crlf: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The KEEPALIVES table: requests towards bound contacts and whether they were answered.
+    """The KEEPALIVES table: requests towards bound contacts and whether they were answered,
+    and, from ``crlf`` (a CRLF_KEEPALIVES table), the CRLF pings of bound contacts.
 
     ``bindings`` is a BINDINGS table (e.g. from :func:`pbxlab.analysis.bindings`).
-    Returns an empty KEEPALIVES frame when no request went to a bound contact.
+    Rows are in time order.  Returns an empty KEEPALIVES frame when nothing went to
+    (or came from) a bound contact.
     """
     policy = policy or KeepalivePolicy()
+    requests = _request_probes(messages, bindings, policy)
+    pings = _crlf_pings(crlf, bindings, policy) if crlf is not None else KEEPALIVES.empty()
+    if pings.empty:
+        return requests
+    if requests.empty:
+        return pings
+    both = KEEPALIVES.concat([requests, pings])
+    return both.sort_values(["ts", "extension"], kind="stable").reset_index(drop=True)
+
+
+def sip_probes(keepalives: pd.DataFrame) -> pd.DataFrame:
+    """The rows that decide reachability: SIP requests towards the phone (not CRLF pings)."""
+    return keepalives[(keepalives["method"] != CRLF_METHOD).to_numpy(dtype=bool)]
+
+
+def _crlf_pings(
+    crlf: pd.DataFrame, bindings: pd.DataFrame, policy: KeepalivePolicy
+) -> pd.DataFrame:
+    """KEEPALIVES rows of the CRLF pings from or to a bound contact's address."""
+    if crlf.empty or bindings.empty:
+        return KEEPALIVES.empty()
+    packets = crlf.assign(
+        _from=endpoints(crlf["src"], crlf["sport"]), _to=endpoints(crlf["dst"], crlf["dport"])
+    ).sort_values("ts", kind="stable")
+    pings = packets[packets["kind"] == "ping"]
+    pongs = packets[packets["kind"] == "pong"]
+    # the first pong back on the same flow after each ping
+    answers = pd.merge_asof(
+        pings[["ts", "_from", "_to"]].reset_index(),
+        pongs[["ts", "_from", "_to", "frame"]].rename(
+            columns={"_from": "_to", "_to": "_from", "ts": "pong_ts", "frame": "pong_frame"}
+        ),
+        left_on="ts",
+        right_on="pong_ts",
+        by=["_from", "_to"],
+        direction="forward",
+        tolerance=policy.crlf_pong_timeout,
+    ).set_index("index")
+    pings = pings.assign(pong_ts=answers["pong_ts"], pong_frame=answers["pong_frame"])
+    addresses = _binding_addresses(bindings)
+    rows = []
+    for side, direction in (("_from", "from_phone"), ("_to", "to_phone")):
+        matched = pings.merge(addresses, left_on=side, right_on="address", how="inner")
+        matched = matched[(matched["ts"] >= matched["start"]) & (matched["ts"] <= matched["end"])]
+        rows.append(matched.assign(direction=direction))
+    matched = pd.concat(rows, ignore_index=True).drop_duplicates(["frame", "extension"])
+    if matched.empty:
+        return KEEPALIVES.empty()
+    matched = matched.sort_values(["ts", "extension"], kind="stable").reset_index(drop=True)
+    answered = matched["pong_ts"].notna()
+    rtt = (matched["pong_ts"] - matched["ts"]).dt.total_seconds() * 1000.0
+    return KEEPALIVES.build(
+        {
+            "ts": matched["ts"],
+            "extension": matched["extension"],
+            "target": matched["_to"],
+            "method": [CRLF_METHOD] * len(matched),
+            "direction": matched["direction"],
+            "answered": answered,
+            "status": [None] * len(matched),
+            "rtt_ms": rtt.where(answered),
+            "source_file": matched["source_file"],
+            "evidence": [
+                join_evidence(evidence_ref(f, a), evidence_ref(f, b))
+                for f, a, b in zip(
+                    matched["source_file"], matched["frame"], matched["pong_frame"], strict=True
+                )
+            ],
+        }
+    )
+
+
+def _request_probes(
+    messages: pd.DataFrame, bindings: pd.DataFrame, policy: KeepalivePolicy
+) -> pd.DataFrame:
+    """KEEPALIVES rows of the SIP requests towards bound contacts."""
     if messages.empty or bindings.empty:
         return KEEPALIVES.empty()
     methods = list(policy.methods)
@@ -130,6 +225,7 @@ def keepalives(
             "extension": matched["extension"],
             "target": matched["target"],
             "method": matched["method"],
+            "direction": ["to_phone"] * len(matched),
             "answered": answered,
             "status": matched["final_status"],
             "rtt_ms": rtt.where(answered),
@@ -158,11 +254,14 @@ def _binding_addresses(bindings: pd.DataFrame) -> pd.DataFrame:
 
 
 def is_pending(
-    keepalives: pd.DataFrame, evidence_end: pd.Timestamp, policy: KeepalivePolicy | None = None
+    keepalives: pd.DataFrame,
+    evidence_end: pd.Timestamp | pd.Series,
+    policy: KeepalivePolicy | None = None,
 ) -> pd.Series:
     """Boolean mask: unanswered requests whose qualify timeout ends after the evidence.
 
     Nothing is known of them yet: the answer could have come after the capture ended.
+    ``evidence_end`` may be a Series aligned with ``keepalives`` (one end per row).
     """
     policy = policy or KeepalivePolicy()
     return ~keepalives["answered"] & (keepalives["ts"] + policy.qualify_timeout > evidence_end)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import namedtuple
 from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any, NamedTuple
@@ -70,8 +71,15 @@ def host_of(address: str | None) -> str | None:
 
 
 def records(frame: pd.DataFrame) -> Iterator[Any]:
-    """The rows of ``frame`` as named tuples (attribute access, loosely typed)."""
-    return iter(frame.itertuples(index=False))
+    """The rows of ``frame`` as named tuples (attribute access, loosely typed).
+
+    The values are those of ``frame.itertuples(index=False)`` (missing ones
+    ``pd.NA`` / ``NaT``), but each column is converted at once: iterating an
+    Arrow-backed column value by value costs twenty times more.
+    """
+    row = namedtuple("row", [str(c) for c in frame.columns], rename=True)  # type: ignore[misc]
+    columns = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    return map(row._make, zip(*columns, strict=True))
 
 
 def contact_key(uri: Any) -> str | None:

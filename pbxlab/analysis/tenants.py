@@ -19,7 +19,7 @@ import pandas as pd
 
 from pbxlab.analysis.sipvalues import endpoints
 
-__all__ = ["sip_domains", "tenant_messages", "tenants_messages"]
+__all__ = ["sip_domains", "tenant_messages", "tenants_messages", "tenants_rows"]
 
 
 def sip_domains(messages: pd.DataFrame) -> pd.DataFrame:
@@ -49,6 +49,15 @@ def tenants_messages(messages: pd.DataFrame, domains: list[str]) -> dict[str, pd
     """:func:`tenant_messages` of each of ``domains`` (keyed as given), sharing the work
     that does not depend on the domain (hosts, endpoints and Call-IDs are factorised
     once, so each domain costs a few integer comparisons)."""
+    return {
+        domain: messages.take(rows).reset_index(drop=True)
+        for domain, rows in tenants_rows(messages, domains).items()
+    }
+
+
+def tenants_rows(messages: pd.DataFrame, domains: list[str]) -> dict[str, np.ndarray]:
+    """The positions (ascending) of each domain's rows in ``messages`` (see
+    :func:`tenants_messages`); a message may belong to several tenants."""
     from_host = messages["from_host"].astype("string").str.lower()
     to_host = messages["to_host"].astype("string").str.lower()
     is_register = (
@@ -74,7 +83,7 @@ def tenants_messages(messages: pd.DataFrame, domains: list[str]) -> dict[str, pd
         found[codes[codes >= 0]] = True
         return found
 
-    out: dict[str, pd.DataFrame] = {}
+    out: dict[str, np.ndarray] = {}
     for domain in domains:
         wanted = host_index.get(domain.lower(), -2)
         named = (from_code == wanted) | (to_code == wanted)
@@ -91,5 +100,5 @@ def tenants_messages(messages: pd.DataFrame, domains: list[str]) -> dict[str, pd
         reached[codes[codes >= 0]] = True
         keep = mine | (reached & ~foreign)
         rows = (calls >= 0) & keep[np.maximum(calls, 0)]
-        out[domain] = messages[rows].reset_index(drop=True)
+        out[domain] = np.flatnonzero(rows)
     return out

@@ -50,7 +50,7 @@ from pbxlab.errors import (
     PbxlabError,
     SipParseError,
 )
-from pbxlab.tables import MESSAGES
+from pbxlab.tables import CRLF_KEEPALIVES, MESSAGES
 
 DEFAULT_CHUNK_SIZE = 20_000  # messages per chunk: bounds the memory of streaming
 EXCERPT_BYTES = 80
@@ -118,6 +118,7 @@ class NativeRun:
         self._frames: list[pd.DataFrame] = []
         self._buffered = 0
         self._errors: list[tuple[Any, ...]] = []
+        self._keepalives: list[tuple[Any, ...]] = []
         self.position = 0  # byte offset of the last record read (for progress bars)
 
     # -- public --------------------------------------------------------------
@@ -184,6 +185,29 @@ class NativeRun:
     def rtp_streams(self) -> pd.DataFrame:
         """Per-direction media statistics (complete once chunks() is exhausted)."""
         return self._media.table(self.name)
+
+    def crlf_keepalives(self) -> pd.DataFrame:
+        """The CRLF_KEEPALIVES table (complete once chunks() is exhausted)."""
+        names = [n for n in CRLF_KEEPALIVES.names if n != "source_file"]
+        columns = {n: [row[i] for row in self._keepalives] for i, n in enumerate(names)}
+        return CRLF_KEEPALIVES.build(
+            {**columns, "source_file": [self.name] * len(self._keepalives)}
+        )
+
+    def _keepalive(
+        self,
+        where: _Where,
+        ts_ns: int,
+        src: str,
+        sport: int,
+        dst: str,
+        dport: int,
+        transport: str,
+        payload: bytes,
+    ) -> None:
+        self.stats["keepalives"] += 1
+        kind = "ping" if payload == b"\r\n\r\n" else "pong" if payload == b"\r\n" else "other"
+        self._keepalives.append((ts_ns, where.frame, src, sport, dst, dport, transport, kind))
 
     # -- per batch -------------------------------------------------------------
 
@@ -284,7 +308,7 @@ class NativeRun:
         elif is_hep(payload):
             self._hep(where, ts_ns, encap, payload)
         elif payload in _KEEPALIVE_PAYLOADS:
-            self.stats["keepalives"] += 1
+            self._keepalive(where, ts_ns, src, sport, dst, dport, "udp", payload)
         else:
             self.stats["udp_other"] += 1
 
@@ -327,7 +351,16 @@ class NativeRun:
                     event.data,
                 )
             elif isinstance(event, Keepalive):
-                self.stats["keepalives"] += 1
+                self._keepalive(
+                    where,
+                    ts_ns,
+                    ip_text(seg.src),
+                    seg.sport,
+                    ip_text(seg.dst),
+                    seg.dport,
+                    "tcp",
+                    b"\r\n\r\n" if event.size >= 4 else b"\r\n",
+                )
             elif isinstance(event, Skipped):
                 self._stream_problem(where, key, event.reason, event.data)
             elif isinstance(event, Gap):

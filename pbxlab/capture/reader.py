@@ -17,7 +17,7 @@ import pandas as pd
 from pbxlab.capture.backend import Backend, CaptureChunk, CaptureRun
 from pbxlab.capture.native import DEFAULT_CHUNK_SIZE, NativeBackend
 from pbxlab.errors import CaptureFormatError, InputError, Location
-from pbxlab.tables import ERRORS, MESSAGES, RTP_STREAMS
+from pbxlab.tables import CRLF_KEEPALIVES, ERRORS, MESSAGES, RTP_STREAMS
 
 BACKENDS = ("native", "pyshark")
 
@@ -75,6 +75,7 @@ class CaptureStream:
     strict: bool = False
     chunk_size: int = DEFAULT_CHUNK_SIZE
     rtp_parts: list[pd.DataFrame] = field(default_factory=list)
+    keepalive_parts: list[pd.DataFrame] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     _run: CaptureRun | None = field(default=None, repr=False)
     _bytes_done: int = field(default=0, repr=False)
@@ -85,6 +86,10 @@ class CaptureStream:
             self._run = run
             yield from run.chunks()
             self.rtp_parts.append(run.rtp_streams())
+            # a backend that does not see keepalive packets (pyshark filters on SIP) has none
+            keepalives = getattr(run, "crlf_keepalives", None)
+            if keepalives is not None:
+                self.keepalive_parts.append(keepalives())
             self.stats.update(getattr(run, "stats", {}))
             self.stats["files"] += 1
             self._run = None
@@ -106,6 +111,11 @@ class CaptureStream:
     def rtp_streams(self) -> pd.DataFrame:
         """Media streams of every file read so far."""
         return RTP_STREAMS.concat(self.rtp_parts)
+
+    @property
+    def crlf_keepalives(self) -> pd.DataFrame:
+        """CRLF keepalive packets of every file read so far (CRLF_KEEPALIVES)."""
+        return CRLF_KEEPALIVES.concat(self.keepalive_parts)
 
 
 def iter_capture(
@@ -137,6 +147,8 @@ class Capture:
     errors: pd.DataFrame
     files: list[str]
     stats: Counter[str]
+    crlf_keepalives: pd.DataFrame = field(default_factory=CRLF_KEEPALIVES.empty)
+    """RFC 5626 CRLF pings/pongs and other keepalive packets (native backend)."""
 
     def summary(self) -> dict[str, object]:
         """Counts for a one-screen overview: messages by method/status, transports, errors."""
@@ -204,4 +216,5 @@ def read_capture(
         errors=ERRORS.concat(error_parts),
         files=[str(p) for p in stream.paths],
         stats=stream.stats,
+        crlf_keepalives=stream.crlf_keepalives,
     )

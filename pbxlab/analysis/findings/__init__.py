@@ -25,7 +25,9 @@ from pbxlab.analysis.findings import media, nat, phones, registration, security
 from pbxlab.analysis.findings.model import Finding, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 from pbxlab.analysis.findings.transactions import transactions
-from pbxlab.analysis.tenants import sip_domains, tenants_messages
+from pbxlab.analysis.keepalives import sip_probes
+from pbxlab.analysis.tenant_evidence import tenants_evidence
+from pbxlab.analysis.tenants import sip_domains, tenants_rows
 from pbxlab.tables import BINDINGS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
 
 CODES = (
@@ -104,9 +106,10 @@ def diagnose(
     by keyword override its attributes.  An extension is identified by its SIP
     domain and number: ``domain`` keeps that tenant of a multi-tenant capture
     (see :func:`pbxlab.analysis.tenant_messages`); without it, a capture whose
-    REGISTERs name several domains is diagnosed tenant by tenant (bindings and
-    keepalives re-derived per tenant, network sources judged over the whole
-    capture) and the results concatenated.  Rows are ordered by severity
+    REGISTERs name several domains is diagnosed tenant by tenant (each tenant's
+    bindings and keepalives from its own messages, all derived in one pass by
+    :func:`pbxlab.analysis.tenant_evidence.tenants_evidence`; network sources
+    judged over the whole capture) and the results concatenated.  Rows are ordered by severity
     (critical first), then extension/source, domain, code and first evidence.
     Raises TypeError when ``source`` holds none of the tables.
     """
@@ -168,19 +171,39 @@ def _diagnose_tenants(
     everything = _attempts(tx, log_events, policy)
     source_findings, hostile = security.judge_sources(everything, policy)
     frames = [to_frame(source_findings, policy.max_evidence)]
-    passes: list[tuple[str | None, Evidence]] = []
-    for name, messages in tenants_messages(evidence.messages, domains).items():
+    rows = tenants_rows(evidence.messages, domains)
+    # the classifiers read few message columns: slicing only those keeps each tenant cheap
+    # (a tenant with log events derives from its whole messages)
+    chosen_columns = evidence.messages if include_logs else evidence.messages[_CLASSIFIER_COLUMNS]
+    tenants: dict[str | None, Evidence] = {}
+    for name, positions in rows.items():
+        messages = chosen_columns.take(positions).reset_index(drop=True)
         calls = set(messages["call_id"].dropna().unique())
         media = evidence.rtp_streams[evidence.rtp_streams["call_id"].isin(calls)]
         events = log_events if include_logs else EVENTS.empty()
-        part = Evidence(messages=messages, rtp_streams=media.reset_index(drop=True), events=events)
-        passes.append((name, part))
+        tenants[name] = Evidence(
+            messages=messages, rtp_streams=media.reset_index(drop=True), events=events
+        )
+    derived = (
+        {}
+        if include_logs
+        else tenants_evidence(evidence.messages, rows, {name: _end(tenants[name]) for name in rows})
+    )
     if not include_logs and len(log_events):
-        passes.append((None, Evidence(events=log_events)))
+        tenants[None] = derive(Evidence(events=log_events))
     from_tx = everything.iloc[: len(tx)]  # attempt rows are the transactions', in order
+    flags = nat.nat_flags(tx, policy)  # the NAT tests once, not once per tenant
     tx_calls, call_names = pd.factorize(tx["call_id"])
-    for domain, tenant in passes:
-        part = derive(tenant)
+    for domain, tenant in tenants.items():
+        if domain is None:
+            part = tenant
+        elif include_logs:
+            part = derive(tenant)  # its log events join its bindings
+        else:
+            own = derived[domain]
+            part = replace(
+                tenant, events=own.events, bindings=own.bindings, keepalives=own.keepalives
+            )
         known = call_names.get_indexer(pd.Index(part.messages["call_id"].dropna().unique()))
         chosen = np.zeros(len(call_names) + 1, dtype=bool)  # the last slot: no Call-ID
         chosen[known[known >= 0]] = True
@@ -189,6 +212,7 @@ def _diagnose_tenants(
             part,
             policy,
             tx=tx[in_tenant].reset_index(drop=True),
+            nat_flags=flags[in_tenant].reset_index(drop=True),
             hostile=hostile,
             # with its log events, a tenant's attempts are not the transactions' alone
             attempts=None if include_logs else from_tx[in_tenant].reset_index(drop=True),
@@ -198,12 +222,24 @@ def _diagnose_tenants(
     return pd.concat(frames, ignore_index=True) if frames else FINDINGS.empty()
 
 
-def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
-    """``evidence`` completed with the derived tables :func:`pbxlab.analysis.analyze`
-    would give (events merged with the capture's, bindings, keepalives); calls and
-    status, which no rule reads, are not computed."""
-    if evidence.messages.empty and evidence.events.empty:
-        return evidence  # nothing to derive from (media alone has no extensions)
+# what run_classifiers reads of the messages when given the transactions
+_CLASSIFIER_COLUMNS = [
+    "ts",
+    "source_file",
+    "frame",
+    "src",
+    "sport",
+    "is_request",
+    "method",
+    "call_id",
+    "from_user",
+    "to_user",
+    "sdp_connection",
+]
+
+
+def _end(evidence: Evidence) -> pd.Timestamp | None:
+    """The last moment the evidence covers (messages, media, events), None when empty."""
     stamps = [
         s.dropna()
         for s in (
@@ -214,7 +250,16 @@ def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
         )
         if s.notna().any()
     ]
-    until = max(s.max() for s in stamps) if stamps else None
+    return max(s.max() for s in stamps) if stamps else None
+
+
+def derive(evidence: Evidence, *, keep_keepalives: bool = False) -> Evidence:
+    """``evidence`` completed with the derived tables :func:`pbxlab.analysis.analyze`
+    would give (events merged with the capture's, bindings, keepalives); calls and
+    status, which no rule reads, are not computed."""
+    if evidence.messages.empty and evidence.events.empty:
+        return evidence  # nothing to derive from (media alone has no extensions)
+    until = _end(evidence)
     derived = capture_evidence(evidence.messages, evidence.events, until=until)
     return replace(
         evidence,
@@ -251,18 +296,21 @@ def run_classifiers(
     policy: DiagnosisPolicy,
     *,
     tx: pd.DataFrame | None = None,
+    nat_flags: pd.DataFrame | None = None,
     hostile: set[str] | None = None,
     attempts: pd.DataFrame | None = None,
 ) -> list[Finding]:
-    """All findings of all families, unordered.  ``tx`` (transactions) and
-    ``attempts`` (security attempt rows) of the evidence are derived unless given;
+    """All findings of all families, unordered.  ``tx`` (transactions), ``nat_flags``
+    (:func:`nat.nat_flags` of ``tx``) and ``attempts`` (security attempt rows) of the
+    evidence are derived unless given;
     with ``hostile`` (sources judged elsewhere) only the findings about extensions
     are made, not those about sources."""
     if tx is None:
         tx = transactions(evidence.messages)
+        nat_flags = None  # any given belong to other transactions
     stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
     end = stamps.max() if len(stamps) else None
-    probes = evidence.keepalives
+    probes = sip_probes(evidence.keepalives)  # CRLF pings do not decide reachability
     if end is not None and len(probes):
         # unanswered requests too young at the end of the evidence are pending, not lost
         young = probes["ts"] + policy.keepalive_answer_timeout > end
@@ -279,7 +327,7 @@ def run_classifiers(
         ),
     ]
     return [
-        *nat.classify(tx, policy, end),
+        *nat.classify(tx, policy, end, nat_flags),
         *(
             security.classify(attempts, policy)
             if hostile is None

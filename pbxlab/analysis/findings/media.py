@@ -37,6 +37,7 @@ def classify(
     """ONE_WAY_AUDIO findings, one per call with media in one direction only."""
     streams = rtp_streams[rtp_streams["kind"].astype(str) == "rtp"]
     streams = streams[streams["call_id"].notna()]
+    streams = streams[_in_one_way_call(streams, policy)]
     findings: list[Finding] = []
     for (source_file, call_id), rows in streams.groupby(
         [streams["source_file"].astype(str), "call_id"], sort=True
@@ -103,6 +104,27 @@ def classify(
             )
         )
     return findings
+
+
+def _in_one_way_call(streams: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
+    """Boolean mask: the streams of calls with a one-way stream (the test of
+    :func:`classify` for all calls at once, so only those calls are looked at)."""
+    files = [str(f) for f in streams["source_file"]]
+    calls = streams["call_id"].tolist()
+    sources = [str(v) for v in streams["src"]]
+    targets = [str(v) for v in streams["dst"]]
+    sending = set(zip(files, calls, sources, targets, strict=True))
+    big = (streams["packets"].fillna(0).astype(int) >= policy.one_way_min_packets).tolist()
+    one_way = {
+        (f, c)
+        for f, c, s, t, b in zip(files, calls, sources, targets, big, strict=True)
+        if b and (f, c, t, s) not in sending
+    }
+    return pd.Series(
+        [(f, c) in one_way for f, c in zip(files, calls, strict=True)],
+        index=streams.index,
+        dtype=bool,
+    )
 
 
 def _announcer(call: pd.DataFrame, host: str) -> str | None:

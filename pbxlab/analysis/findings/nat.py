@@ -161,18 +161,25 @@ _TESTS = (
 
 
 def classify(
-    tx: pd.DataFrame, policy: DiagnosisPolicy, evidence_end: pd.Timestamp | None
+    tx: pd.DataFrame,
+    policy: DiagnosisPolicy,
+    evidence_end: pd.Timestamp | None,
+    flags: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """NAT_* and REGISTRATION_TIMEOUT findings from client transactions.
 
     ``tx`` is :func:`pbxlab.analysis.findings.transactions.transactions` of the
     messages; ``evidence_end`` the time of the last message (transactions younger
-    than Timer F at that point are not judged as timed out).
+    than Timer F at that point are not judged as timed out).  ``flags``, when
+    given, is :func:`nat_flags` of ``tx`` (same index), computed beforehand.
     """
     if tx.empty:
         return []
-    flags = nat_flags(tx, policy)
-    data = pd.concat([tx, flags.drop(columns=["source", "extension"])], axis=1)
+    if flags is None:
+        flags = nat_flags(tx, policy)
+    # only the transaction columns the rules and summaries read: the frame is wide
+    read = [c for c in _TX_COLUMNS if c in tx.columns]
+    data = pd.concat([tx[read], flags.drop(columns=["source", "extension"])], axis=1)
     data["extension"] = flags["extension"]
     data["observed"] = flags["source"]
     data = data[data["extension"].notna()]
@@ -258,6 +265,10 @@ def _first(values: list[Any]) -> str | None:
     present_values = [v for v in values if present(v)]
     return str(present_values[0]) if present_values else None
 
+
+# what classify, the summaries and REGISTRATION_TIMEOUT read of a transaction
+_TX_COLUMNS = ["ts", "method", "status", "auth", "evidence", "copies"]
+_TX_COLUMNS += ["src", "sport", "dst", "dport", "via_host"]
 
 _SUMMARY_COLUMNS = ["contact_host", "observed", "via_host", "via_port_used", "source_port", "sdp"]
 

@@ -135,6 +135,10 @@ def _streaks(unanswered: np.ndarray) -> list[tuple[int, int]]:
 def episodes_from_keepalives(keepalives: pd.DataFrame, policy: DiagnosisPolicy) -> list[Episode]:
     """Runs of unanswered requests to a registered phone."""
     out: list[Episode] = []
+    # only extensions with a run's worth of unanswered requests can have an episode
+    lost = ~keepalives["answered"].fillna(False).astype(bool)
+    enough = lost.groupby(keepalives["extension"]).transform("sum")
+    keepalives = keepalives[(enough >= policy.keepalive_min_consecutive_unanswered).to_numpy()]
     for extension, rows in _by_extension(keepalives):
         unanswered = ~rows["answered"].fillna(False).astype(bool).to_numpy()
         for start, stop in _streaks(unanswered):

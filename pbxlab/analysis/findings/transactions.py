@@ -121,7 +121,9 @@ def _evidence(files: pd.Series, requests: pd.Series, answers: pd.Series) -> list
     """'file:frame N;file:frame M' per row (the answer only when there is one)."""
     names = {f: os.path.basename(str(f)) for f in files.unique()}
     out = []
-    for file, request, answer in zip(files, requests, answers, strict=True):
+    # whole columns to Python objects first: iterating Arrow-backed values one by one is slow
+    columns = (c.to_numpy(dtype=object) for c in (files, requests, answers))
+    for file, request, answer in zip(*columns, strict=True):
         name = names[file]
         parts = [f"{name}:frame {int(n)}" for n in (request, answer) if present(n)]
         out.append(";".join(parts))

@@ -36,6 +36,7 @@ class Message:
 @dataclass(frozen=True, slots=True)
 class Keepalive:
     offset: int
+    size: int = 2  # CR/LF bytes: 4 for an RFC 5626 ping, 2 for its pong
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ class SipStreamFramer:
             if n == len(buf) and n < 4 and buf[:n] != b"\r\n":
                 return NEED_DATA
             _, offset = self._take(n)
-            return Keepalive(offset)
+            return Keepalive(offset, n)
         if not looks_like_sip(bytes(buf[:MAX_START_LINE])):
             if b"\n" not in buf and len(buf) < MAX_START_LINE:
                 return NEED_DATA  # the start line is not complete yet

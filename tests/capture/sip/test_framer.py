@@ -57,11 +57,11 @@ def test_message_across_chunks_waits_for_its_body() -> None:
 @pytest.mark.parametrize(
     ("chunks", "expected"),
     [
-        ((b"\r\n\r\n",), [Keepalive(0)]),  # RFC 5626 ping
-        ((b"\r\n",), [Keepalive(0)]),  # pong
-        ((b"\r", b"\n\r", b"\n"), [Keepalive(0)]),
-        ((b"\r\n\r\n" + OPTIONS + b"\r\n",), [Keepalive(0), Message(OPTIONS, 4),
-                                              Keepalive(4 + len(OPTIONS))]),
+        ((b"\r\n\r\n",), [Keepalive(0, 4)]),  # RFC 5626 ping
+        ((b"\r\n",), [Keepalive(0, 2)]),  # pong
+        ((b"\r", b"\n\r", b"\n"), [Keepalive(0, 4)]),
+        ((b"\r\n\r\n" + OPTIONS + b"\r\n",), [Keepalive(0, 4), Message(OPTIONS, 4),
+                                              Keepalive(4 + len(OPTIONS), 2)]),
     ],
     ids=["ping", "pong", "ping-in-pieces", "between-messages"],
 )  # fmt: skip

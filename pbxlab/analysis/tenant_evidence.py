@@ -1,0 +1,170 @@
+"""The derived tables of every tenant of a capture, computed in one pass.
+
+Strategy: deriving registrations, bindings and keepalives tenant by tenant
+repeats the fixed costs of pandas and of the derivation once per SIP domain
+(16 passes on a busy PBX node).  Instead the tenants' rows are stacked into
+one frame -- a message that belongs to two tenants appears once for each --
+in which the keys the derivation groups by carry the tenant: the Call-ID
+(REGISTER transactions, keepalive requests) and the To user (the extension,
+and the line a keepalive request names; a request whose To names no user
+takes its Request-URI user here, as :mod:`pbxlab.analysis.keepalives` would).
+One :func:`pbxlab.analysis.events.capture_evidence`-style pass then derives
+everything, each tenant's bindings and pending keepalives ending at that
+tenant's own end of evidence, and the results are split back per tenant
+with the plain extension names.  The output equals the tenant-by-tenant
+derivation (``tests/analysis/test_tenant_evidence.py``), except that
+registrar events without an extension (a REGISTER whose To names no user)
+belong to no tenant and are left out: no binding, status or finding reads
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from pbxlab.analysis.bindings import bindings_from_events
+from pbxlab.analysis.events import (
+    CaptureEvidence,
+    expiry_events,
+    keepalive_events,
+    merge_events,
+)
+from pbxlab.analysis.keepalives import KeepalivePolicy, keepalives
+from pbxlab.analysis.regevents import registration_events
+from pbxlab.analysis.registrations import register_transactions, registrations_table
+from pbxlab.capture.sip.fields import parse_uri
+
+__all__ = ["tenants_evidence"]
+
+# never part of a SIP user or Call-ID (RFC 3261 25.1 allows no control characters)
+_SEPARATOR = "\x00"
+
+# the message columns the derivation reads
+_COLUMNS = [
+    "ts",
+    "frame",
+    "source_file",
+    "src",
+    "sport",
+    "dst",
+    "dport",
+    "is_request",
+    "method",
+    "status",
+    "call_id",
+    "cseq_num",
+    "cseq_method",
+    "to_user",
+    "to_host",
+    "request_uri",
+    "contact",
+    "contact_expires",
+    "contacts",
+    "expires",
+    "branch",
+    "user_agent",
+    "auth",
+    "auth_user",
+]
+
+
+def tenants_evidence(
+    messages: pd.DataFrame,
+    rows: Mapping[str, np.ndarray],
+    ends: Mapping[str, pd.Timestamp | None],
+    keepalive_policy: KeepalivePolicy | None = None,
+) -> dict[str, CaptureEvidence]:
+    """Registrations, events, bindings and keepalives of each tenant, derived at once.
+
+    ``rows`` holds each tenant's row positions in ``messages`` (from
+    :func:`pbxlab.analysis.tenants.tenants_rows`; the same message may belong
+    to several), ``ends`` each tenant's end of evidence.  Returns, per tenant
+    (keyed as ``rows``), what ``capture_evidence(tenant's messages, until=end)``
+    returns.  Raises KeyError for a tenant of ``rows`` missing from ``ends``.
+    """
+    policy = keepalive_policy or KeepalivePolicy()
+    names = list(rows)
+    positions = [np.asarray(rows[name], dtype=np.int64) for name in names]
+    owner = np.repeat(np.arange(len(names)), [len(p) for p in positions])
+    stacked = messages[_COLUMNS].take(np.concatenate(positions) if positions else [])
+    stacked = stacked.reset_index(drop=True)
+    prefix = pd.Series([f"{i}{_SEPARATOR}" for i in range(len(names))], dtype="string")
+    tags = prefix.take(owner).reset_index(drop=True)
+    stacked["call_id"] = tags + stacked["call_id"]
+    stacked["to_user"] = tags + _line_user(stacked, policy)
+    end_of = {tag: ends[name] for tag, name in zip(prefix, names, strict=True)}
+
+    transactions = register_transactions(stacked)
+    known = registration_events(stacked, transactions=transactions)
+    bound = bindings_from_events(known, ends=_per_extension(known["extension"], end_of))
+    probes = keepalives(stacked, bound, policy)
+    # bindings end with their tenant's evidence, so each probe's tenant has an end
+    probe_ends = pd.Series(
+        [end_of[_tag(e)] for e in probes["extension"]], index=probes.index, dtype=probes["ts"].dtype
+    )
+    reachability = keepalive_events(probes, probe_ends, policy)
+    derived = CaptureEvidence(
+        registrations=registrations_table(transactions),
+        events=merge_events([known, expiry_events(bound), reachability]),
+        bindings=bound,
+        keepalives=probes,
+    )
+    return {name: _tenant_part(derived, tag) for name, tag in zip(names, prefix, strict=True)}
+
+
+def _line_user(stacked: pd.DataFrame, policy: KeepalivePolicy) -> pd.Series:
+    """The To user; for a keepalive request whose To has none, its Request-URI user."""
+    users = stacked["to_user"].astype("string")
+    blank = users.isna() | (users == "")
+    probe = stacked["is_request"].fillna(False).astype(bool) & stacked["method"].isin(
+        list(policy.methods)
+    )
+    fill = (blank & probe).to_numpy(dtype=bool)
+    if not fill.any():
+        return users
+    uris = stacked["request_uri"].to_numpy(dtype=object)
+    from_uri = pd.Series(
+        [
+            parse_uri(uri).user if wanted and isinstance(uri, str) else None
+            for wanted, uri in zip(fill, uris, strict=True)
+        ],
+        index=users.index,
+        dtype="string",
+    )
+    users = users.where(~fill, from_uri)
+    return users
+
+
+def _tag(extension: object) -> str:
+    """The tenant prefix of a stacked extension."""
+    return str(extension).split(_SEPARATOR, 1)[0] + _SEPARATOR
+
+
+def _per_extension(
+    extensions: pd.Series, end_of: Mapping[str, pd.Timestamp | None]
+) -> dict[str, pd.Timestamp]:
+    """Each stacked extension's end of evidence (none for a tenant without one)."""
+    ends = {str(e): end_of[_tag(e)] for e in extensions.dropna().unique()}
+    return {e: end for e, end in ends.items() if end is not None}
+
+
+def _tenant_part(derived: CaptureEvidence, tag: str) -> CaptureEvidence:
+    """The rows of one tenant (``tag``-prefixed keys), with the prefix removed."""
+    return CaptureEvidence(
+        registrations=_strip(derived.registrations, tag, ("extension", "call_id")),
+        events=_strip(derived.events, tag, ("extension",)),
+        bindings=_strip(derived.bindings, tag, ("extension",)),
+        keepalives=_strip(derived.keepalives, tag, ("extension",)),
+    )
+
+
+def _strip(table: pd.DataFrame, tag: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows whose first key column starts with ``tag``, every key column without it."""
+    mine = table[columns[0]].str.startswith(tag).fillna(False).to_numpy(dtype=bool)
+    part = table[mine].reset_index(drop=True)
+    for column in columns:
+        part[column] = part[column].str.slice(len(tag))
+    return part
