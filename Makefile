@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test lint typecheck unit bench system clean lab
+.PHONY: demo test lint typecheck unit bench system clean lab web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ demo: system $(STAMP)
 	$(BIN)/pbxlab diagnose sample_pcaps/*.pcap --format json > $(DEMO_OUT)/findings.json
 	$(BIN)/pbxlab diagnose sample_pcaps/*.pcap
 	$(BIN)/pbxlab status sample_pcaps/lab-flapping.pcap --history 210
+	$(BIN)/pbxlab report sample_pcaps/*.pcap -o $(DEMO_OUT)/report
 
 lint: $(STAMP)
 	$(BIN)/ruff check pbxlab tests benchmarks lab
@@ -39,8 +40,21 @@ test: system lint typecheck unit
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
+# The workbench as a web page on 127.0.0.1 (docs/webapp.md): make web WEB_INPUTS="x.pcap"
+# WEB_DB=tenant.db. By default: the lab tenant of the notebooks (imported into web-demo.db
+# the first time, with its "office" provisioning profile) and the flapping sample capture.
+WEB_DB     ?= web-demo.db
+WEB_INPUTS ?= sample_pcaps/lab-flapping.pcap
+WEB_DEMO_TENANT := from pathlib import Path; from pbxlab.extensions import ExtensionStore, \
+	ProvisioningProfile as P; s = ExtensionStore.open("$(WEB_DB)"); \
+	s.put_profile(P(name="office", sip_server="pbx.example.com")); \
+	print(s.import_csv(Path("notebooks/data/lab-tenant.csv").read_text()).summary())
+web: $(STAMP)
+	test -e $(WEB_DB) || $(BIN)/python -c '$(WEB_DEMO_TENANT)'
+	$(BIN)/pbxlab web $(WEB_INPUTS) --db $(WEB_DB)
+
 bench: system $(STAMP)
 	$(BIN)/python benchmarks/bench_capture.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

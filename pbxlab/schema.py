@@ -114,6 +114,8 @@ class TableSchema:
 
 
 def _as_dtype(values: Sequence[Any] | pd.Series, dtype: Any) -> pd.Series:
+    if isinstance(values, pd.Series) and values.dtype == dtype:
+        return values  # already converted (the capture engine builds typed columns)
     if isinstance(dtype, pd.DatetimeTZDtype):
         series = pd.Series(values)
         if series.dtype == dtype:

@@ -9,8 +9,9 @@
 #   util-linux  `unshare`, to create that namespace
 #   chromium, chromium-driver  headless browser for the web-page tests (driven by
 #               Playwright with executable_path=/usr/bin/chromium; no browser downloads)
+#   fonts-noto-color-emoji  the guide's status dots (🟢 🟡 🔴 ⚫) in the tests' screenshots
 set -euo pipefail
-packages=(tshark postgresql sip-tester kamailio iproute2 util-linux chromium chromium-driver)
+packages=(tshark postgresql sip-tester kamailio iproute2 util-linux chromium chromium-driver fonts-noto-color-emoji)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
 CHROMIUM = Path(os.environ.get("PBXLAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -50,6 +50,9 @@ ARTIFACTS = Path(
 ACTION_TIMEOUT_MS = 15_000
 NAVIGATION_TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1400, "height": 900}
+# expect(...) assertions retry up to this long (Playwright's default, 5 s, is short for a
+# page whose server is a Python kernel on a busy 2-core machine)
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 Screenshot = Callable[[str], Path]
 

@@ -67,11 +67,6 @@ class TenantParts:
     tables: dict[str, dict[int, Rows]]
     inputs: tuple[Path, ...]
 
-    def rows(self, table: str) -> int:
-        """How many rows of ``table`` the tenant holds (None counts as unknown: -1)."""
-        counts = [(-1 if r is None else len(r)) for r in self.tables.get(table, {}).values()]
-        return -1 if -1 in counts else sum(counts)
-
 
 @dataclass(frozen=True)
 class Unmapped:

@@ -123,17 +123,22 @@ class DaskRunner(_Runner):
         policy: DiagnosisPolicy | None,
         dataset: Path | None,
         report: Progress,
-    ) -> dict[str, TenantResult]:
+    ) -> Iterator[TenantResult]:
         shared = self.client.scatter(list(units), broadcast=True)
-        futures = {
-            tenant: self.client.submit(_analyse, tenant, parts, shared, policy, dataset, pure=False)
+        pending = [
+            self.client.submit(_analyse, tenant, parts, shared, policy, dataset, pure=False)
             for tenant, parts in assignment.tenants.items()
-        }
-        total = len(futures)
-        for done, future in enumerate(as_completed(list(futures.values())), start=1):
-            future.result()
-            report(Step("analyse", done, total, ""))
-        return {tenant: future.result() for tenant, future in futures.items()}
+        ]
+        total = len(pending)
+        report(Step("analyse", 0, total, f"{total} tenant(s) on the cluster"))
+        # in tenant order; the others compute meanwhile.  A result is fetched once and
+        # its future dropped, so the worker frees it.
+        for done in range(1, total + 1):
+            future = pending.pop(0)
+            result: TenantResult = future.result()
+            del future
+            report(Step("analyse", done, total, result.tenant))
+            yield result
 
 
 def _size(path: Path) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -33,8 +34,10 @@ __all__ = [
     "ENGINES",
     "BatchRun",
     "BatchWarning",
+    "OpenBatch",
     "Progress",
     "Step",
+    "open_batch",
     "run_batch",
     "tenant_results",
 ]
@@ -101,6 +104,97 @@ def _cache(cache_dir: str | Path | None) -> Iterator[Path]:
         yield Path(scratch)
 
 
+@dataclass(frozen=True)
+class OpenBatch:
+    """A batch whose files are parsed and whose evidence is assigned to tenants:
+    ``tenants`` (names, in result order), ``units``, ``unmapped``, ``skipped``;
+    :meth:`results` analyses the tenants one at a time."""
+
+    tenants: tuple[str, ...]
+    units: tuple[UnitResult, ...]
+    unmapped: Unmapped
+    skipped: tuple[Path, ...]
+    _assignment: Assignment
+    _runner: _Runner
+    _policy: DiagnosisPolicy | None
+    _dataset: Path | None
+    _report: Progress
+
+    def results(self) -> Iterator[TenantResult]:
+        """Each tenant's result in :attr:`tenants` order; a result no longer referenced
+        is freed, so iterating holds one tenant at a time (local engine)."""
+        return self._runner.analyse(
+            self._assignment, self.units, self._policy, self._dataset, self._report
+        )
+
+
+@contextmanager
+def open_batch(
+    inputs: Iterable[str | Path],
+    *,
+    tenants: TenantMap | str | Path | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    dataset_dir: str | Path | None = None,
+    read_options: ReadOptions | None = None,
+    policy: DiagnosisPolicy | None = None,
+    workers: int | None = None,
+) -> Iterator[OpenBatch]:
+    """Parse and assign ``inputs``; yields an :class:`OpenBatch` whose ``results()``
+    analyses tenant after tenant (the cluster and a temporary cache live until the
+    ``with`` block ends).  Arguments and errors as :func:`run_batch`."""
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if scheduler is not None and engine != "dask":
+        raise InputError("a scheduler address needs engine='dask'")
+    if scheduler is not None and cache_dir is None:
+        raise InputError(
+            "with a Dask scheduler, give a cache folder that the workers share (--cache DIR): "
+            "they write the parsed files there"
+        )
+    if workers is not None and workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
+    tenant_map = _tenant_map(tenants)
+    collected = collect_inputs(list(inputs))
+    if collected.skipped:
+        shown = ", ".join(str(p) for p in collected.skipped[:5])
+        more = f" and {len(collected.skipped) - 5} more" if len(collected.skipped) > 5 else ""
+        warnings.warn(
+            f"skipped {len(collected.skipped)} file(s) that are neither a capture nor a known "
+            f"registrar log: {shown}{more}",
+            BatchWarning,
+            stacklevel=3,
+        )
+    options = read_options or ReadOptions()
+    report = progress or (lambda step: None)
+    dataset = Path(dataset_dir).resolve() if dataset_dir is not None else None
+    with ExitStack() as stack:
+        cache = stack.enter_context(_cache(cache_dir))
+        if engine == "local":
+            runner: _Runner = _LocalRunner()
+        else:
+            runner = stack.enter_context(_dask_runner(scheduler, workers, len(collected.files)))
+        units = runner.parse(collected.files, cache, options, _version(), report)
+        report(Step("assign", 0, 1, "assigning evidence to tenants"))
+        assignment = assign_tenants(units, tenant_map)
+        report(Step("assign", 1, 1, f"{len(assignment.tenants)} tenant(s)"))
+        if assignment.unmapped:
+            _warn_unmapped(assignment.unmapped)
+        yield OpenBatch(
+            tuple(assignment.tenants),
+            tuple(units),
+            assignment.unmapped,
+            collected.skipped,
+            assignment,
+            runner,
+            policy,
+            dataset,
+            report,
+        )
+
+
 def run_batch(
     inputs: Iterable[str | Path],
     *,
@@ -123,53 +217,30 @@ def run_batch(
     are kept as Parquet (a second run over unchanged files skips parsing);
     default a temporary folder removed afterwards.  ``dataset_dir``: also write
     messages/events/status/findings as a Parquet dataset partitioned by tenant
-    and date.  ``progress`` is called with :class:`Step` s.  Skipped files and
-    unmapped evidence are reported as :class:`BatchWarning` s.
+    and date.  ``read_options``: how files are read; ``policy``: the diagnosis
+    thresholds.  ``progress`` is called with :class:`Step` s.  Skipped files and
+    unmapped evidence are reported as :class:`BatchWarning` s.  Every tenant's
+    result is kept: for many tenants iterate :func:`open_batch` instead.
 
     Returns a :class:`BatchRun`.  Raises InputError (missing input, bad tenant
     map, unknown engine, a scheduler without a shared ``cache_dir``),
     BackendUnavailableError (dask not installed or its scheduler unreachable)
     and the readers' errors for unreadable files.
     """
-    if engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    if scheduler is not None and engine != "dask":
-        raise InputError("a scheduler address needs engine='dask'")
-    if scheduler is not None and cache_dir is None:
-        raise InputError(
-            "with a Dask scheduler, give a cache folder that the workers share (--cache DIR): "
-            "they write the parsed files there"
-        )
-    if workers is not None and workers < 1:
-        raise InputError(f"workers must be at least 1, got {workers}")
-    tenant_map = _tenant_map(tenants)
-    collected = collect_inputs(list(inputs))
-    if collected.skipped:
-        shown = ", ".join(str(p) for p in collected.skipped[:5])
-        more = f" and {len(collected.skipped) - 5} more" if len(collected.skipped) > 5 else ""
-        warnings.warn(
-            f"skipped {len(collected.skipped)} file(s) that are neither a capture nor a known "
-            f"registrar log: {shown}{more}",
-            BatchWarning,
-            stacklevel=2,
-        )
-    options = read_options or ReadOptions()
-    report = progress or (lambda step: None)
-    dataset = Path(dataset_dir).resolve() if dataset_dir is not None else None
-    with ExitStack() as stack:
-        cache = stack.enter_context(_cache(cache_dir))
-        if engine == "local":
-            runner: _Runner = _LocalRunner()
-        else:
-            runner = stack.enter_context(_dask_runner(scheduler, workers, len(collected.files)))
-        units = runner.parse(collected.files, cache, options, _version(), report)
-        report(Step("assign", 0, 1, "assigning evidence to tenants"))
-        assignment = assign_tenants(units, tenant_map)
-        report(Step("assign", 1, 1, f"{len(assignment.tenants)} tenant(s)"))
-        if assignment.unmapped:
-            _warn_unmapped(assignment.unmapped)
-        results = runner.analyse(assignment, units, policy, dataset, report)
-    return BatchRun(results, tuple(units), assignment.unmapped, collected.skipped)
+    with open_batch(
+        inputs,
+        tenants=tenants,
+        engine=engine,
+        scheduler=scheduler,
+        cache_dir=cache_dir,
+        progress=progress,
+        dataset_dir=dataset_dir,
+        read_options=read_options,
+        policy=policy,
+        workers=workers,
+    ) as batch:
+        results = {result.tenant: result for result in batch.results()}
+    return BatchRun(results, batch.units, batch.unmapped, batch.skipped)
 
 
 def tenant_results(
@@ -208,9 +279,10 @@ def _warn_unmapped(unmapped: Unmapped) -> None:
     )
 
 
-class _Runner:
+class _Runner(ABC):
     """Where the per-file and per-tenant functions run."""
 
+    @abstractmethod
     def parse(
         self,
         files: Sequence[BatchFile],
@@ -219,8 +291,9 @@ class _Runner:
         version: str,
         report: Progress,
     ) -> list[UnitResult]:
-        raise NotImplementedError
+        """Every file's unit, in the order of ``files``."""
 
+    @abstractmethod
     def analyse(
         self,
         assignment: Assignment,
@@ -228,8 +301,8 @@ class _Runner:
         policy: DiagnosisPolicy | None,
         dataset: Path | None,
         report: Progress,
-    ) -> dict[str, TenantResult]:
-        raise NotImplementedError
+    ) -> Iterator[TenantResult]:
+        """Every tenant's result, in the order of ``assignment.tenants``."""
 
 
 def analyse_and_write(
@@ -273,14 +346,12 @@ class _LocalRunner(_Runner):
         policy: DiagnosisPolicy | None,
         dataset: Path | None,
         report: Progress,
-    ) -> dict[str, TenantResult]:
-        results = {}
+    ) -> Iterator[TenantResult]:
         total = len(assignment.tenants)
         for done, (tenant, parts) in enumerate(assignment.tenants.items()):
             report(Step("analyse", done, total, tenant))
-            results[tenant] = analyse_and_write(tenant, parts, units, policy, dataset)
+            yield analyse_and_write(tenant, parts, units, policy, dataset)
         report(Step("analyse", total, total, ""))
-        return results
 
 
 class _RowCounter:

@@ -57,8 +57,7 @@ def analyse_tenant(
     Returns a :class:`TenantResult`.  Raises OSError if a unit's files vanished.
     """
     messages = _table(parts, units, "messages")
-    capture_units = [u for u in parts.tables.get("messages", {}) if units[u].rows.get("messages")]
-    if len(capture_units) > 1:  # as read_capture: time order across files
+    if len(parts.tables.get("messages", {})) > 1:  # as read_capture: time order across files
         messages = messages.sort_values("ts", kind="stable").reset_index(drop=True)
     capture = None
     if "messages" in parts.tables or "rtp_streams" in parts.tables:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from pbxlab.capture.backend import CaptureChunk
 from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
-from pbxlab.capture.fastpath import classify
+from pbxlab.capture.fastpath import Classified, IntArray, classify
 from pbxlab.capture.framing import RecordBatch, iter_record_batches
 from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
 from pbxlab.capture.message_columns import mask_uri_password, message_columns
@@ -41,6 +41,7 @@ from pbxlab.capture.sip_batch import (
     SipParsers,
     default_workers,
     errors_frame,
+    system_allocator,
 )
 from pbxlab.capture.tcp import Gap, TcpReassembler
 from pbxlab.errors import (
@@ -53,6 +54,7 @@ from pbxlab.errors import (
 from pbxlab.tables import CRLF_KEEPALIVES, MESSAGES
 
 DEFAULT_CHUNK_SIZE = 20_000  # messages per chunk: bounds the memory of streaming
+PARSE_BATCH = 4096  # SIP messages parsed together: the bulk parser gains with size, memory grows
 EXCERPT_BYTES = 80
 _KEEPALIVE_PAYLOADS = frozenset({b"\r\n", b"\r\n\r\n", b"\x00\x00\x00\x00", b"\n", b"\x00"})
 
@@ -139,7 +141,10 @@ class NativeRun:
                     if batch.offsets:  # progress: bytes (uncompressed) read so far
                         self.position = batch.offsets[-1]
                     where = self._batch(batch, decoder, tcp)
-                    parsers.submit(self._take_pending())
+                    # SIP is parsed in batches of thousands: the bulk parser gains with size
+                    pending = len(self._pending)
+                    if pending >= PARSE_BATCH or pending + self._buffered >= self.chunk_size:
+                        parsers.submit(self._take_pending())
                     self._collect(parsers.ready())
                     if self._buffered >= self.chunk_size:
                         yield self._take_chunk()
@@ -221,6 +226,8 @@ class NativeRun:
         buf, first_frame, stamps, offsets = batch.buf, batch.first_frame, batch.ts_ns, batch.offsets
         # plain Python lists: indexing numpy arrays one element at a time is slow
         todo_list = todo.tolist()
+        media_done = 0  # fast-path media rows accounted so far
+        stamp_array = np.asarray(stamps, dtype=np.int64)
         u_src, u_dst = udp.src.tolist(), udp.dst.tolist()
         u_sport, u_dport = udp.sport.tolist(), udp.dport.tolist()
         u_start, u_stop = udp.start.tolist(), udp.stop.tolist()
@@ -248,6 +255,9 @@ class NativeRun:
             if segment is None:
                 self.stats["frames_without_udp_tcp"] += 1
             elif segment.proto == IPPROTO_UDP:
+                if self._media.announced(segment.src, segment.sport, segment.dst, segment.dport):
+                    # account the stream's earlier fast-path packets first: frame order
+                    media_done = self._fast_media(groups, media_done, i, stamp_array, first_frame)
                 if not self._media.packet(
                     segment.src,
                     segment.sport,
@@ -271,24 +281,35 @@ class NativeRun:
                     self.stats["media_packets"] += 1
             else:
                 self._tcp(where, record.ts_ns, segment, tcp)
-        media = groups.media
-        if media.index.size:
-            idx = media.index
-            matched = self._media.add_batch(
-                groups.block,
-                media.src,
-                media.sport,
-                media.dst,
-                media.dport,
-                media.start,
-                media.stop,
-                np.asarray(stamps, dtype=np.int64)[idx],
-                idx + first_frame,
-            )
-            self.stats["media_packets"] += matched
-            self.stats["udp_other"] += int(idx.size) - matched
+        self._fast_media(groups, media_done, len(batch), stamp_array, first_frame)
         last = len(batch) - 1
         return _Where(first_frame + last, offsets[last])
+
+    def _fast_media(
+        self, groups: Classified, done: int, before: int, stamps: IntArray, first_frame: int
+    ) -> int:
+        """Account the fast path's media rows from ``done`` up to batch position ``before``
+        (exclusive); returns how many rows are accounted now."""
+        media = groups.media
+        stop = int(np.searchsorted(media.index, before))
+        if stop <= done:
+            return done
+        rows = slice(done, stop)
+        idx = media.index[rows]
+        matched = self._media.add_batch(
+            groups.block,
+            media.src[rows],
+            media.sport[rows],
+            media.dst[rows],
+            media.dport[rows],
+            media.start[rows],
+            media.stop[rows],
+            stamps[idx],
+            idx + first_frame,
+        )
+        self.stats["media_packets"] += matched
+        self.stats["udp_other"] += int(idx.size) - matched
+        return stop
 
     # -- per packet ----------------------------------------------------------
 
@@ -454,5 +475,6 @@ class NativeRun:
         errors, self._errors = self._errors, []
         # errors from the packet loop and from SIP parsing interleave: order by frame
         errors.sort(key=lambda e: e[0] if e[0] is not None else -1)
-        messages = MESSAGES.concat(frames)
-        return CaptureChunk(messages, errors_frame(self.name, errors))
+        with system_allocator():
+            messages = MESSAGES.concat(frames)
+            return CaptureChunk(messages, errors_frame(self.name, errors))

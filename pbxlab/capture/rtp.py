@@ -180,6 +180,11 @@ class MediaTracker:
                 del self._endpoints[old]
             self._keys_cache = None
 
+    def announced(self, src: bytes, sport: int, dst: bytes, dport: int) -> bool:
+        """Whether a packet between these addresses is to or from an announced endpoint."""
+        endpoints = self._endpoints
+        return (dst, dport) in endpoints or (src, sport) in endpoints
+
     def packet(
         self, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes, ts_ns: int, frame: int
     ) -> bool:

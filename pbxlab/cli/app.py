@@ -82,6 +82,8 @@ COMMANDS = {
     "status": "pbxlab.cli.status",
     "ext": "pbxlab.cli.ext",
     "batch": "pbxlab.cli.batch",
+    "web": "pbxlab.cli.web",
+    "report": "pbxlab.cli.report",
 }
 _registered: set[str] = set()
 

@@ -1,9 +1,10 @@
 """``pbxlab batch``: many captures and logs, many tenants -> a Parquet dataset and a summary.
 
 The options that choose tenants and the engine are declared here once
-(:data:`TenantsOption`, :data:`EngineOption`, ...) and :func:`run_for_cli` runs a
-batch the way every command should (progress bars on stderr, the batch's
-warnings as messages), so ``pbxlab report`` can offer the same options.
+(:data:`TenantsOption`, :data:`EngineOption`, ...) and :func:`open_for_cli` /
+:func:`run_for_cli` run a batch the way every command should (progress bars on
+stderr, the batch's warnings as messages), so ``pbxlab report`` can offer the
+same options.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -23,6 +26,9 @@ from pbxlab.cli.console import batch_progress, echo_json, say, settings
 from pbxlab.errors import InputError
 from pbxlab.tables import SEVERITIES
 
+if TYPE_CHECKING:  # the batch machinery loads only when a batch runs
+    from pbxlab.batch import BatchRun, OpenBatch, TenantResult
+
 __all__ = [
     "CacheOption",
     "EngineOption",
@@ -30,7 +36,9 @@ __all__ = [
     "TenantsOption",
     "WorkersOption",
     "default_cache_dir",
+    "open_for_cli",
     "run_for_cli",
+    "summary_record",
 ]
 
 FORMATS = ("table", "json")
@@ -78,7 +86,8 @@ def default_cache_dir() -> Path:
     return Path(base) / "pbxlab"
 
 
-def run_for_cli(
+@contextmanager
+def open_for_cli(
     inputs: list[Path],
     *,
     tenants: Path | None,
@@ -90,27 +99,30 @@ def run_for_cli(
     no_cache: bool = False,
     quiet: bool = False,
     **more: Any,
-) -> Any:
-    """A :func:`pbxlab.batch.run_batch` with progress bars and its warnings on stderr.
-
-    Returns the :class:`pbxlab.batch.BatchRun`; raises what ``run_batch`` raises.
-    """
-    from pbxlab.batch import BatchWarning, run_batch
+) -> Iterator[OpenBatch]:
+    """:func:`pbxlab.batch.open_batch` the way a command runs it: the default cache
+    folder, progress bars on stderr, the batch's warnings as messages on stderr
+    (after the block).  Raises what ``open_batch`` raises."""
+    from pbxlab.batch import BatchWarning, open_batch
 
     cache_dir = None if no_cache else (cache or default_cache_dir())
-    with warnings.catch_warnings(record=True) as caught, batch_progress(quiet=quiet) as show:
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BatchWarning)
-        run = run_batch(
-            inputs,
-            tenants=tenants,
-            engine=engine,
-            scheduler=scheduler,
-            cache_dir=cache_dir,
-            progress=show,
-            dataset_dir=dataset_dir,
-            workers=workers,
-            **more,
-        )
+        with (
+            batch_progress(quiet=quiet) as show,
+            open_batch(
+                inputs,
+                tenants=tenants,
+                engine=engine,
+                scheduler=scheduler,
+                cache_dir=cache_dir,
+                progress=show,
+                dataset_dir=dataset_dir,
+                workers=workers,
+                **more,
+            ) as batch,
+        ):
+            yield batch
     for warning in caught:
         if issubclass(warning.category, BatchWarning):
             say(f"[yellow]{warning.message}[/yellow]", quiet=quiet)
@@ -118,7 +130,16 @@ def run_for_cli(
             warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
-    return run
+
+
+def run_for_cli(inputs: list[Path], **options: Any) -> BatchRun:
+    """A whole :class:`pbxlab.batch.BatchRun` (every tenant kept), run as
+    :func:`open_for_cli` runs it; same options."""
+    from pbxlab.batch import BatchRun
+
+    with open_for_cli(inputs, **options) as batch:
+        results = {result.tenant: result for result in batch.results()}
+    return BatchRun(results, batch.units, batch.unmapped, batch.skipped)
 
 
 def _counts(findings: pd.DataFrame) -> dict[str, int]:
@@ -126,24 +147,24 @@ def _counts(findings: pd.DataFrame) -> dict[str, int]:
     return {s: int(counts.get(s, 0)) for s in reversed(SEVERITIES)}
 
 
-def summary_records(run: Any) -> list[dict[str, Any]]:
-    """One JSON-ready record per tenant: inputs, row counts, extensions, findings by severity."""
-    records = []
-    for tenant, result in run.results.items():
-        analysis = result.analysis
-        records.append(
-            {
-                "tenant": tenant,
-                "inputs": [str(p) for p in result.inputs],
-                "messages": len(analysis.messages),
-                "events": len(analysis.events),
-                "extensions": int(analysis.status["extension"].nunique()),
-                "findings": _counts(result.findings),
-                "start": None if analysis.start is None else analysis.start.isoformat(),
-                "end": None if analysis.end is None else analysis.end.isoformat(),
-            }
-        )
-    return records
+def _iso(ts: pd.Timestamp | None) -> str | None:
+    """ISO 8601 UTC with a ``Z``, as every pbxlab JSON output writes times."""
+    return None if ts is None else ts.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+
+
+def summary_record(result: TenantResult) -> dict[str, Any]:
+    """A tenant's JSON-ready summary: inputs, row counts, extensions, findings by severity."""
+    analysis = result.analysis
+    return {
+        "tenant": result.tenant,
+        "inputs": [str(p) for p in result.inputs],
+        "messages": len(analysis.messages),
+        "events": len(analysis.events),
+        "extensions": int(analysis.status["extension"].nunique()),
+        "findings": _counts(result.findings),
+        "start": _iso(analysis.start),
+        "end": _iso(analysis.end),
+    }
 
 
 def batch(
@@ -192,7 +213,7 @@ def batch(
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(f"unknown --fail-on {fail_on!r}: use one of {', '.join(SEVERITIES)}")
     settings.quiet = quiet = quiet or settings.quiet
-    run = run_for_cli(
+    with open_for_cli(
         inputs,
         tenants=tenants,
         engine=engine,
@@ -203,8 +224,9 @@ def batch(
         no_cache=no_cache,
         quiet=quiet,
         read_options=ReadOptions(tz=tz, year=year, xlog=str(xlog) if xlog else None),
-    )
-    records = summary_records(run)
+    ) as run:
+        # one tenant in memory at a time: its tables are in the dataset, its summary here
+        records = [summary_record(result) for result in run.results()]
     errors = {str(u.file.path): u.rows["errors"] for u in run.units if u.rows.get("errors")}
     if output_format == "json":
         echo_json(

@@ -60,3 +60,21 @@ def test_dask_gives_the_local_results_and_dataset(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(
             pd.read_parquet(tmp_path / "d2" / table), pd.read_parquet(tmp_path / "d1" / table)
         )
+
+
+def test_a_worker_error_keeps_its_family_and_message_across_processes(tmp_path: Path) -> None:
+    import pickle
+
+    from pbxlab.batch.dask_engine import _parse
+    from pbxlab.batch.inputs import BatchFile
+    from pbxlab.batch.units import ReadOptions
+    from pbxlab.errors import InputError
+
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(b"not a capture\n" * 4)
+    with pytest.raises(InputError) as raised:
+        _parse(BatchFile(junk, "capture"), tmp_path / "cache", ReadOptions(), "test")
+    travelled = pickle.loads(pickle.dumps(raised.value))  # what dask sends back
+    assert isinstance(travelled, InputError)
+    assert str(travelled) == str(raised.value)
+    assert str(junk) in str(travelled) and "not a pcap or pcapng" in str(travelled)

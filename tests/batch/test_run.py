@@ -17,6 +17,7 @@ from pbxlab.batch import (
     BatchWarning,
     Step,
     TenantResult,
+    open_batch,
     run_batch,
     tenant_results,
 )
@@ -228,3 +229,16 @@ def test_skipped_files_in_a_directory_are_reported(tmp_path: Path) -> None:
         run = run_batch([tmp_path])
     assert run.skipped == ((tmp_path / "notes.txt").resolve(),)
     assert any("skipped 1 file(s)" in str(w.message) for w in caught)
+
+
+def test_an_open_batch_gives_tenants_one_at_a_time_as_tenant_results_does() -> None:
+    files = [sample("lab-healthy.pcap"), sample("xlite-register-call.pcap")]
+    whole = tenant_results(files)
+    with open_batch(files) as batch:
+        assert batch.tenants == ("127.0.0.1", "bestel.com")
+        assert [u.file.path for u in batch.units] == files
+        streamed = batch.results()
+        first = next(streamed)
+        assert first.tenant == "127.0.0.1"
+        pd.testing.assert_frame_equal(first.findings, whole["127.0.0.1"].findings)
+        assert [r.tenant for r in streamed] == ["bestel.com"]

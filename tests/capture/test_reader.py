@@ -316,12 +316,6 @@ def test_fast_path_decides_nothing_differently(
     assert fast.rtp_streams["packets"].tolist() == [3, 2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: the fast path accounts a batch's vectorised media after the frames decoded "
-    "one by one, so a stream whose frames take both paths is accounted out of frame order "
-    "(first_frame/first_ts, loss and jitter follow processing order)",
-)
 def test_a_stream_split_between_both_paths_is_accounted_in_frame_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from tests.conftest import REPO, SAMPLES
 
 CAPTURE = str(SAMPLES / "lab-healthy.pcap")
 FLAPPING = str(SAMPLES / "lab-flapping.pcap")
-COMMANDS = ("parse", "diagnose", "status", "batch", "ext")
+COMMANDS = ("parse", "diagnose", "status", "batch", "report", "ext")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -83,6 +83,7 @@ def test_usage_errors_exit_2_with_a_message_on_stderr(
         ["diagnose", "nowhere.pcap"],
         ["status", "nowhere.pcap"],
         ["batch", "nowhere.pcap", "-o", "{tmp}/ds"],
+        ["report", "nowhere.pcap", "-o", "{tmp}/reports"],
     ],
 )
 def test_bad_input_exits_2_naming_the_file_without_traceback(
@@ -174,5 +175,6 @@ def test_batch_json_on_stdout_and_unmapped_evidence_on_stderr(tmp_path: Path) ->
     assert [t["tenant"] for t in summary["tenants"]] == ["127.0.0.1", "bestel.com", "(unmapped)"]
     assert summary["unmapped"]["rows"]["messages"] == 4
     assert "matched no tenant" in done.stderr and "3 tenant(s)" in done.stderr
-    assert (tmp_path / "ds" / "findings").is_dir() or summary["tenants"][0]["findings"]
+    assert summary["tenants"][0]["start"] == "2026-11-26T12:33:15.745592Z"
     assert (tmp_path / "ds" / "messages" / "tenant=bestel.com").is_dir()
+    assert (tmp_path / "ds" / "status" / "tenant=127.0.0.1" / "date=2026-11-26").is_dir()

@@ -33,7 +33,8 @@ _canonical_names: dict[str, str] = {}
 _MAX_SPELLINGS = 10_000
 
 
-def _canonical_name(name: str) -> str:
+def canonical_header_name(name: str) -> str:
+    """A header name as spelled on the wire -> the key of :attr:`SipMessage.headers`."""
     key = name.rstrip().lower()
     key = COMPACT_FORMS.get(key, key)
     if len(_canonical_names) < _MAX_SPELLINGS:
@@ -90,7 +91,7 @@ def _parse_folded(lines: list[str], headers: dict[str, list[str]], problems: lis
                 problems.append(f"header line without a colon: {raw[:80]!r}")
             last = None
             continue
-        key = _canonical_names.get(name) or _canonical_name(name)
+        key = _canonical_names.get(name) or canonical_header_name(name)
         last = headers.get(key)
         if last is None:
             last = headers[key] = []
@@ -163,7 +164,7 @@ def parse_message(data: bytes) -> SipMessage:
                 if raw.strip():
                     problems.append(f"header line without a colon: {raw[:80]!r}")
                 continue
-            key = canonical.get(name) or _canonical_name(name)
+            key = canonical.get(name) or canonical_header_name(name)
             values = headers.get(key)
             if values is None:
                 headers[key] = [value.strip()]
