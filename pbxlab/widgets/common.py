@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
+from pbxlab.plots.style import STATE_COLOURS
 from pbxlab.plots.style import state_label as plots_state_label
 from pbxlab.tables import STATES
 
@@ -33,6 +34,18 @@ def state_label(state: object) -> str:
     if state is None or (not isinstance(state, str) and pd.isna(state)):  # type: ignore[call-overload]
         return UNKNOWN_STATE_LABEL
     return STATE_LABELS.get(str(state), UNKNOWN_STATE_LABEL)
+
+
+def state_html(state: object) -> str:
+    """The guide's dot and word as HTML: the dot is also coloured, so it reads in the
+    guide's colour even where no colour-emoji font is installed."""
+    label = state_label(state)
+    dot, _, word = label.partition(" ")
+    colour = STATE_COLOURS.get(str(state), "#57606a") if label != UNKNOWN_STATE_LABEL else "#57606a"
+    return (
+        f'<span class="pbx-dot" style="color:{colour}">{html.escape(dot)}</span> '
+        f"{html.escape(word)}"
+    )
 
 
 def classed(widget: W, *classes: str) -> W:
@@ -103,7 +116,15 @@ class ConfirmBar(widgets.HBox):
 
     def __init__(self) -> None:
         self.question = widgets.HTML()
-        self.option = classed(widgets.Checkbox(value=False, indent=False), "pbx-confirm-option")
+        self.option = classed(
+            widgets.Checkbox(
+                value=False,
+                indent=False,
+                layout=widgets.Layout(width="auto"),
+                style={"description_width": "initial"},
+            ),
+            "pbx-confirm-option",
+        )
         self.confirm = button("Confirm", "pbx-confirm", style="danger")
         self.cancel = button("Cancel", "pbx-confirm-cancel")
         self._action: Callable[[], Any] | None = None
@@ -150,9 +171,23 @@ def download_link(text: str, filename: str, css: str, mime: str = "text/csv") ->
     )
 
 
-def replace_figure(shown: go.FigureWidget, figure: go.Figure) -> None:
-    """Show ``figure`` in the FigureWidget ``shown``, in place (one update for the browser)."""
-    with shown.batch_update():
-        shown.data = ()
-        shown.add_traces(list(figure.data))
-        shown.layout = figure.layout
+class FigureSlot(widgets.Box):
+    """A place for one plotly FigureWidget (:attr:`figure`, carrying the class ``css``).
+
+    :meth:`show` swaps in a new FigureWidget built from the figure: replacing the
+    traces of a FigureWidget in place (``data = ()`` then ``add_traces``) leaves the
+    browser's plot empty, while a widget built from the figure draws it.
+    """
+
+    def __init__(self, css: str) -> None:
+        self.css = css
+        self.figure = classed(go.FigureWidget(), css)
+        super().__init__([self.figure])
+        self.add_class(f"{css}-slot")
+
+    def show(self, figure: go.Figure) -> go.FigureWidget:
+        """Show ``figure``; returns the new FigureWidget."""
+        old, self.figure = self.figure, classed(go.FigureWidget(figure), self.css)
+        self.children = [self.figure]
+        old.close()  # its comm would otherwise live as long as the kernel
+        return self.figure

@@ -21,11 +21,13 @@ from typing import Any, get_args
 
 import ipywidgets as widgets
 
+from pbxlab.analysis.analyze import Analysis
 from pbxlab.errors import FieldProblem, PbxlabError, ValidationError
 from pbxlab.extensions.fields import get
 from pbxlab.extensions.model import Extension, FmfmStrategy, NoAnswerAction
 from pbxlab.extensions.reboot import DEFAULT_TIMEOUT
-from pbxlab.extensions.store import ExtensionStore
+from pbxlab.extensions.store import ExtensionStore, RenumberResult
+from pbxlab.extensions.validation import extension_number
 from pbxlab.widgets.common import Notice, button, classed, error_class, field_class
 from pbxlab.widgets.destinations import DestinationsEditor
 from pbxlab.widgets.phones import PhonesPanel
@@ -68,7 +70,8 @@ class ExtensionDetail(widgets.VBox):
     """The detail view of extension ``number`` in ``store``.
 
     ``on_saved(old_number, number)`` runs after a successful save,
-    ``on_close()`` when Close is clicked.  The form fields are in
+    ``on_close()`` when Close is clicked.  With ``analysis``, the Phones tab also
+    lists the extension's registrations (contact bindings) in that evidence.  The form fields are in
     :attr:`fields` by dotted name (``detail.fields["name"].widget.value = ...``).
     """
 
@@ -80,6 +83,7 @@ class ExtensionDetail(widgets.VBox):
         on_saved: SavedCallback | None = None,
         on_close: Callable[[], Any] | None = None,
         reboot_timeout: float = DEFAULT_TIMEOUT,
+        analysis: Analysis | None = None,
     ) -> None:
         self.store = store
         self.number = number
@@ -97,7 +101,11 @@ class ExtensionDetail(widgets.VBox):
         self._build_caller_id()
         self._build_directory()
         self.phones = PhonesPanel(
-            store, number, reboot_timeout=reboot_timeout, on_change=self._phones_changed
+            store,
+            number,
+            reboot_timeout=reboot_timeout,
+            on_change=self._phones_changed,
+            bindings=analysis.bindings if analysis is not None else None,
         )
         self._tab_rows["Phones"] = [self.phones]
 
@@ -161,6 +169,8 @@ class ExtensionDetail(widgets.VBox):
                 value=False,
                 indent=False,
                 description="on renumber, repoint DIDs, ring groups and FMFM",
+                layout=widgets.Layout(width="auto"),
+                style={"description_width": "initial"},
             ),
             "pbx-update-references",
         )
@@ -386,6 +396,12 @@ class ExtensionDetail(widgets.VBox):
         self.clear_errors()
         old = self.extension.number
         new_number = str(self.fields["number"].widget.value).strip()
+        if new_number != old:
+            # a number that cannot be taken is refused before anything is written
+            problem = self._number_problem(new_number)
+            if problem is not None:
+                self.show_problems([problem])
+                return False
         try:
             self.store.update(old, self.changes())
         except ValidationError as exc:
@@ -396,21 +412,9 @@ class ExtensionDetail(widgets.VBox):
             return False
         note = ""
         if new_number != old:
-            try:
-                result = self.store.renumber(
-                    old, new_number, update_references=self.update_references.value
-                )
-            except ValidationError as exc:
-                self.show_problems(exc.problems)
-                self.message.error(
-                    f"The other changes were saved; the number stays {old}: "
-                    + "; ".join(p.message for p in exc.problems)
-                )
-                self._reload_keeping_errors(old)
-                return False
-            except PbxlabError as exc:
-                self.show_problems([FieldProblem("number", str(exc))])
-                self._reload_keeping_errors(old)
+            result = self._renumber(old, new_number)
+            if result is None:
+                self._notify_saved(old, old)  # the other changes were saved
                 return False
             if result.dangling:
                 listed = "; ".join(str(r) for r in result.dangling)
@@ -423,9 +427,37 @@ class ExtensionDetail(widgets.VBox):
             self.add_class(f"pbx-detail-{new_number}")
         self._show(self.store.get(new_number))
         self.message.ok(f"Saved extension {new_number}.{note}")
-        for callback in self._saved_callbacks:
-            callback(old, new_number)
+        self._notify_saved(old, new_number)
         return True
+
+    def _renumber(self, old: str, new: str) -> RenumberResult | None:
+        """Renumber after the other changes were saved; None (errors shown) if refused."""
+        try:
+            return self.store.renumber(old, new, update_references=self.update_references.value)
+        except ValidationError as exc:
+            problems = exc.problems
+        except PbxlabError as exc:
+            problems = [FieldProblem("number", str(exc))]
+        self.show_problems(problems)
+        self.message.error(
+            f"The other changes were saved; the number stays {old}: "
+            + "; ".join(p.message for p in problems)
+        )
+        self._reload_keeping_errors(old)
+        return None
+
+    def _notify_saved(self, old: str, new: str) -> None:
+        for callback in self._saved_callbacks:
+            callback(old, new)
+
+    def _number_problem(self, number: str) -> FieldProblem | None:
+        try:
+            extension_number(number)
+        except ValueError as exc:
+            return FieldProblem("number", str(exc))
+        if self.store.exists(number):
+            return FieldProblem("number", f"extension {number} already exists")
+        return None
 
     def _reload_keeping_errors(self, number: str) -> None:
         # the stored values again (the saved part), keeping the typed number and the errors
@@ -470,8 +502,7 @@ class ExtensionDetail(widgets.VBox):
 
     def _phones_changed(self) -> None:
         self.extension = self.store.get(self.extension.number)
-        for callback in self._saved_callbacks:
-            callback(self.extension.number, self.extension.number)
+        self._notify_saved(self.extension.number, self.extension.number)
 
 
 def _error_html(message: str) -> str:

@@ -42,6 +42,7 @@ from pbxlab.widgets.common import (
     button,
     classed,
     download_link,
+    state_html,
     state_label,
 )
 
@@ -53,7 +54,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("name", "Name", "170px"),
     ("state", "Status", "110px"),
     ("sip_username", "SIP username", "130px"),
-    ("voicemail", "Voicemail", "80px"),
+    ("voicemail", "Voicemail", "100px"),
     ("phone_count", "Phones", "230px"),
 )
 """The sortable columns, in the guide's order (Actions follow)."""
@@ -61,6 +62,17 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 _WIDTH = {name: width for name, _, width in COLUMNS}
 _RELOAD_ROWS_MAX = 50  # beyond this, one reload of the whole list beats one query per row
 EditCallback = Callable[[str], Any]
+
+
+def _latest_per_extension(status: pd.DataFrame) -> pd.DataFrame:
+    """The last row per extension (by ``start`` when given), indexed by extension."""
+    if "start" in status.columns:
+        status = status.sort_values("start", kind="stable")
+    latest = status.drop_duplicates("extension", keep="last")
+    wanted = [c for c in ("state", "phones") if c in latest.columns]
+    out = latest[wanted].astype({"state": object})
+    out.index = pd.Index(latest["extension"].astype(str), name="extension")
+    return out
 
 
 class _SharedLooks:
@@ -99,6 +111,7 @@ class _Row:
     def __init__(self, owner: ExtensionsList) -> None:
         self.owner = owner
         self.number: str | None = None
+        self.state_label = ""  # the status cell as text ("🟢 Online")
         self._filling = False
         shared = owner._shared  # one Layout/Style per column, not one per cell
         self.select = classed(
@@ -210,7 +223,8 @@ class _Row:
             self.select.value = selected
             self.open.description = self.number
             self.name.value = str(record["name"])
-            self.state.value = state_label(record["state"])
+            self.state_label = state_label(record["state"])
+            self.state.value = state_html(record["state"])
             self.username.value = str(record["sip_username"])
             self.voicemail.value = bool(record["voicemail"])
             names = record["phones"]
@@ -445,15 +459,25 @@ class ExtensionsList(widgets.VBox):
         absent from ``status`` show as unknown.  None clears every state.  Raises
         InputError for a missing column or an unknown state.
         """
-        if merge and self._status is not None and status is not None:
-            status = pd.concat([self._status, status], ignore_index=True)
-        if status is not None:
-            if "start" in status.columns:
-                status = status.sort_values("start", kind="stable")
-            status = status.drop_duplicates("extension", keep="last").reset_index(drop=True)
-        joined = self._base if status is None else join_status(self._base, status)
-        self._status = status
-        self._joined = joined
+        if status is None:
+            self._status = None
+        else:
+            if not {"extension", "state"} <= set(status.columns):
+                join_status(self._base, status)  # raises InputError naming the missing column
+            latest = _latest_per_extension(status)
+            if merge and self._status is not None:
+                # what was pushed wins; what it does not say (other extensions, the
+                # phones of a state-only update) stays as shown
+                latest = latest.combine_first(self._status)
+            self._status = latest
+        self._rejoin()
+
+    def _rejoin(self) -> None:
+        """Join the shown status (latest per extension) with the store's rows again."""
+        status = self._status
+        self._joined = (
+            self._base if status is None else join_status(self._base, status.reset_index())
+        )
         self._filter(keep_page=True)
 
     def set_analysis(self, analysis: Analysis | None, *, at: Any = None) -> None:
@@ -479,6 +503,11 @@ class ExtensionsList(widgets.VBox):
         finally:
             self._moving_time = False
         self._status_from_analysis()
+
+    @property
+    def analysis(self) -> Analysis | None:
+        """The analysis the status comes from (None when none is loaded)."""
+        return self._analysis
 
     @property
     def status_time(self) -> pd.Timestamp | None:
@@ -755,7 +784,7 @@ class ExtensionsList(widgets.VBox):
         self._base = self.store.table()
         self.selected &= set(self._base["number"].astype(str))
         self._load_profiles()
-        self.set_status(self._status)
+        self._rejoin()
 
     def reload_extensions(self, numbers: Iterable[str]) -> None:
         """Reload the rows of ``numbers`` from the store (after an edit elsewhere)."""
@@ -771,4 +800,4 @@ class ExtensionsList(widgets.VBox):
         )
         kept = self._base[~self._base["number"].isin(wanted)]
         self._base = EXTENSION_LIST.concat([kept, fresh])
-        self.set_status(self._status)
+        self._rejoin()

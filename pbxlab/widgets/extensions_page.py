@@ -56,6 +56,7 @@ class ExtensionsPage(widgets.VBox):
             on_saved=self._saved,
             on_close=self.close_detail,
             reboot_timeout=self.reboot_timeout,
+            analysis=self.list.analysis,
         )
         self.detail_box.children = [self.detail]
         return self.detail

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
+import pandas as pd
 
 from pbxlab.errors import FieldProblem, PbxlabError, ValidationError
 from pbxlab.extensions.actions import reboot_phone, view_configuration
@@ -42,8 +43,10 @@ class PhonesPanel(widgets.VBox):
         *,
         reboot_timeout: float = DEFAULT_TIMEOUT,
         on_change: Callable[[], Any] | None = None,
+        bindings: pd.DataFrame | None = None,
     ) -> None:
         self.store = store
+        self.bindings = bindings
         self.number = number
         self.reboot_timeout = reboot_timeout
         self._on_change = on_change
@@ -61,6 +64,7 @@ class PhonesPanel(widgets.VBox):
         self.assign = button("Assign phone", "pbx-phone-assign")
         self.assign.on_click(lambda _: self.assign_phone())
         self.new_error = classed(widgets.HTML(), "pbx-error-phones")
+        self.registered = classed(widgets.HTML(), "pbx-phones-registered")
         header = widgets.HTML("<b>MAC address · model · profile · status · last registered</b>")
         super().__init__(
             [
@@ -71,6 +75,7 @@ class PhonesPanel(widgets.VBox):
                 widgets.HTML("<b>Assign a phone</b>"),
                 widgets.HBox([self.new_mac, self.new_model, self.new_profile, self.assign]),
                 self.new_error,
+                self.registered,
             ]
         )
         self.add_class("pbx-phones-tab")
@@ -83,6 +88,7 @@ class PhonesPanel(widgets.VBox):
         self.rows_box.children = [self._row(p) for p in self.phones] or [
             widgets.HTML("<i>No phone is assigned to this extension.</i>")
         ]
+        self.registered.value = _registered_html(self.bindings, self.number)
 
     def _row(self, phone: Phone) -> widgets.HBox:
         registered = (
@@ -186,3 +192,20 @@ class PhonesPanel(widgets.VBox):
 def _problems_html(problems: list[FieldProblem]) -> str:
     lines = "<br>".join(html.escape(str(p)) for p in problems)
     return f'<span style="color:#cf222e">{lines}</span>'
+
+
+REGISTERED_SHOWN = 10
+"""How many of the extension's latest bindings the Phones tab lists."""
+
+
+def _registered_html(bindings: pd.DataFrame | None, number: str) -> str:
+    """The extension's contact bindings in the loaded evidence (BINDINGS rows), latest first."""
+    if bindings is None:
+        return ""
+    mine = bindings[bindings["extension"].astype(str) == number]
+    if mine.empty:
+        return f"<p><i>The loaded evidence shows no registration of {html.escape(number)}.</i></p>"
+    latest = mine.sort_values("start", ascending=False).head(REGISTERED_SHOWN)
+    shown = latest[["contact", "source", "user_agent", "start", "end", "end_reason"]]
+    title = f"<b>Registered in the loaded evidence ({len(mine)} binding(s), latest first)</b>"
+    return title + shown.to_html(index=False, na_rep="", border=0, classes="pbx-bindings-table")

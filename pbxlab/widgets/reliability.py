@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from pbxlab.analysis import Analysis, reliability
 from pbxlab.plots import reliability_bars, status_timeline
-from pbxlab.widgets.common import button, classed, replace_figure
+from pbxlab.widgets.common import FigureSlot, button, classed
 
 __all__ = ["RANGE_BUTTONS", "ReliabilityView"]
 
@@ -84,21 +84,31 @@ class ReliabilityView(widgets.VBox):
         whole = button("Whole evidence", "pbx-reliability-all")
         whole.on_click(lambda _: self.show_range(None, None))
         quick.append(whole)
-        self.figure = classed(go.FigureWidget(), "pbx-reliability-figure")
-        self.bars = classed(go.FigureWidget(), "pbx-reliability-bars")
+        self.timeline_slot = FigureSlot("pbx-reliability-figure")
+        self.bars_slot = FigureSlot("pbx-reliability-bars")
         self.summary = classed(widgets.HTML(), "pbx-reliability-table")
         self._drawing = False
         super().__init__(
             [
                 widgets.HBox([self.extensions, widgets.VBox([self.range, self.range_label])]),
                 widgets.HBox(quick),
-                self.figure,
+                self.timeline_slot,
                 self.summary,
-                self.bars,
+                self.bars_slot,
             ]
         )
         self.add_class("pbx-reliability")
         self.set_analysis(analysis, findings=findings, extensions=extensions)
+
+    @property
+    def figure(self) -> go.FigureWidget:
+        """The status timeline shown (a plotly FigureWidget)."""
+        return self.timeline_slot.figure
+
+    @property
+    def bars(self) -> go.FigureWidget:
+        """The reliability bars shown (a plotly FigureWidget)."""
+        return self.bars_slot.figure
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -171,8 +181,8 @@ class ReliabilityView(widgets.VBox):
             return
         if self.analysis is None or self.window is None:
             self.range_label.value = "No capture or log loaded."
-            replace_figure(self.figure, status_timeline(_no_status(), title="Status history"))
-            replace_figure(self.bars, reliability_bars(reliability(_no_status())))
+            self.timeline_slot.show(status_timeline(_no_status(), title="Status history"))
+            self.bars_slot.show(reliability_bars(reliability(_no_status())))
             self.summary.value = ""
             self.table = pd.DataFrame()
             return
@@ -181,8 +191,7 @@ class ReliabilityView(widgets.VBox):
             f"{start:%Y-%m-%d %H:%M:%S} – {end:%Y-%m-%d %H:%M:%S} UTC ({_duration(end - start)})"
         )
         chosen = list(self.extensions.value)
-        replace_figure(
-            self.figure,
+        self.timeline_slot.show(
             status_timeline(
                 self.analysis.status,
                 extensions=chosen,
@@ -195,7 +204,7 @@ class ReliabilityView(widgets.VBox):
         window = max(end - start, pd.Timedelta(seconds=1))
         picked = self.analysis.status[self.analysis.status["extension"].isin(chosen)]
         self.table = reliability(picked, window, end=end)
-        replace_figure(self.bars, reliability_bars(self.table, title="Reliability in the range"))
+        self.bars_slot.show(reliability_bars(self.table, title="Reliability in the range"))
         self.summary.value = _summary_html(self.table)
 
 

@@ -23,10 +23,11 @@ import plotly.graph_objects as go
 
 from pbxlab.errors import PbxlabError
 from pbxlab.plots import SEVERITY_COLOURS, empty_figure, ladder, ladder_messages
-from pbxlab.widgets.common import Notice, button, classed, replace_figure
+from pbxlab.tables import FINDINGS, SEVERITIES
+from pbxlab.widgets.common import FigureSlot, Notice, button, classed
 from pbxlab.widgets.loading import Evidence, evidence_events, load_evidence, save_uploads
 
-__all__ = ["EVIDENCE_COLUMNS", "EVIDENCE_SUFFIXES", "TriageView"]
+__all__ = ["EVIDENCE_COLUMNS", "EVIDENCE_SUFFIXES", "TriageView", "filter_findings"]
 
 EVIDENCE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".gz", ".log", ".txt", ".csv", ".jsonl")
 """Files offered by the picker (captures, compressed captures/logs, logs)."""
@@ -97,6 +98,22 @@ class TriageView(widgets.VBox):
         )
         self.upload.observe(lambda _: self.load_uploads(), names="value")
         self.message = Notice("pbx-triage-message")
+        self.min_severity = classed(
+            widgets.ToggleButtons(
+                options=list(SEVERITIES), value=SEVERITIES[0], description="At least"
+            ),
+            "pbx-findings-severity",
+        )
+        self.filter = classed(
+            widgets.Text(
+                description="Filter",
+                placeholder="extension, source, code or words",
+                continuous_update=True,
+            ),
+            "pbx-findings-filter",
+        )
+        self.min_severity.observe(lambda _: self._list_findings(), names="value")
+        self.filter.observe(lambda _: self._list_findings(), names="value")
         self.findings_table = classed(widgets.HTML(), "pbx-findings-table")
         self.findings = classed(
             widgets.Select(description="Finding", rows=8, layout=widgets.Layout(width="100%")),
@@ -105,7 +122,7 @@ class TriageView(widgets.VBox):
         self.findings.observe(self._finding_picked, names="value")
         self.detail = classed(widgets.HTML(), "pbx-finding-detail")
         self.evidence_messages = classed(widgets.HTML(), "pbx-evidence-messages")
-        self.ladder = classed(go.FigureWidget(), "pbx-ladder")
+        self.ladder_slot = FigureSlot("pbx-ladder")
         super().__init__(
             [
                 widgets.HBox(
@@ -115,11 +132,12 @@ class TriageView(widgets.VBox):
                     ]
                 ),
                 self.message,
+                widgets.HBox([self.min_severity, self.filter]),
                 self.findings_table,
                 self.findings,
                 self.detail,
                 self.evidence_messages,
-                self.ladder,
+                self.ladder_slot,
             ]
         )
         self.add_class("pbx-triage")
@@ -128,6 +146,11 @@ class TriageView(widgets.VBox):
             self.show(evidence)
         else:
             self._show_finding(None)
+
+    @property
+    def ladder(self) -> go.FigureWidget:
+        """The ladder diagram shown (a plotly FigureWidget)."""
+        return self.ladder_slot.figure
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -193,14 +216,30 @@ class TriageView(widgets.VBox):
         """Show the findings of ``evidence`` (the first one selected)."""
         self.evidence = evidence
         self.message.ok(evidence.summary())
-        findings = evidence.findings
-        self.findings_table.value = _findings_html(findings)
-        self.findings.options = [(_finding_label(row), i) for i, row in enumerate(_rows(findings))]
-        if len(findings):
-            self.findings.value = 0
-            self._show_finding(0)
-        else:
-            self._show_finding(None)
+        self._list_findings()
+
+    @property
+    def shown_findings(self) -> pd.DataFrame:
+        """The findings the severity and text filters let through (FINDINGS rows, with
+        their index in the whole findings table)."""
+        if self.evidence is None:
+            return FINDINGS.empty()
+        return filter_findings(self.evidence.findings, self.min_severity.value, self.filter.value)
+
+    def _list_findings(self) -> None:
+        if self.evidence is None:
+            return
+        shown = self.shown_findings
+        rows = _rows(shown)
+        self.findings_table.value = _findings_html(
+            shown, total=len(self.evidence.findings), indices=list(shown.index)
+        )
+        self.findings.options = [
+            (_finding_label(row), int(i)) for i, row in zip(shown.index, rows, strict=True)
+        ]
+        first = int(shown.index[0]) if len(shown) else None
+        self.findings.value = first
+        self._show_finding(first)
 
     @property
     def finding(self) -> pd.Series | None:
@@ -224,7 +263,7 @@ class TriageView(widgets.VBox):
             self.detail.value = ""
             self.evidence_messages.value = ""
             text = "Load a capture or log" if self.evidence is None else "No finding"
-            replace_figure(self.ladder, empty_figure(f"{text}: no call flow to draw."))
+            self.ladder_slot.show(empty_figure(f"{text}: no call flow to draw."))
             return
         pointers = _text(finding["evidence"])
         messages = self.evidence.analysis.messages
@@ -242,7 +281,7 @@ class TriageView(widgets.VBox):
                 if len(events)
                 else "This finding points at no SIP message."
             )
-        replace_figure(self.ladder, figure)
+        self.ladder_slot.show(figure)
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -266,25 +305,45 @@ def _severity_html(severity: str) -> str:
     return f'<b style="color:{colour}">{html.escape(severity)}</b>'
 
 
-def _findings_html(findings: pd.DataFrame) -> str:
-    if findings.empty:
+def filter_findings(findings: pd.DataFrame, min_severity: str, text: str = "") -> pd.DataFrame:
+    """The rows of ``findings`` at least ``min_severity`` whose extension, source,
+    domain, code or summary contains ``text`` (case-insensitive); index kept."""
+    floor = SEVERITIES.index(min_severity)
+    severe = findings["severity"].astype(str).map(SEVERITIES.index) >= floor
+    wanted = text.strip().lower()
+    if not wanted:
+        return findings[severe]
+    matches = pd.Series(False, index=findings.index)
+    for column in ("extension", "source", "domain", "code", "summary"):
+        values = findings[column].astype("string").str.lower()
+        matches |= values.str.contains(wanted, regex=False).fillna(False).astype(bool)
+    return findings[severe & matches]
+
+
+def _findings_html(findings: pd.DataFrame, *, total: int, indices: list[int]) -> str:
+    if total == 0:
         return "<p><b>No finding</b>: nothing in this evidence matches a diagnosis rule.</p>"
+    if findings.empty:
+        return f"<p>None of the {total} finding(s) passes the filters.</p>"
     head = (
-        "<tr><th>Severity</th><th>Extension</th><th>Code</th><th>Summary</th><th>Action</th></tr>"
+        "<tr><th>Severity</th><th>Extension</th><th>Tenant</th><th>Code</th><th>Summary</th>"
+        "<th>Action</th></tr>"
     )
     body = []
-    for i, row in enumerate(_rows(findings)):
+    for i, row in zip(indices, _rows(findings), strict=True):
         subject = _text(row["extension"]) or _text(row["source"]) or "—"
         body.append(
             f'<tr class="pbx-finding-row pbx-finding-{i}">'
             f"<td>{_severity_html(str(row['severity']))}</td>"
             f"<td>{html.escape(subject)}</td>"
+            f"<td>{html.escape(_text(row['domain']) or '')}</td>"
             f"<td>{html.escape(str(row['code']))}</td>"
             f"<td>{html.escape(str(row['summary']))}</td>"
             f"<td>{html.escape(_text(row['action']) or '')}</td>"
             "</tr>"
         )
-    return f'<table class="pbx-findings-rows">{head}{"".join(body)}</table>'
+    shown = f"<p>{len(findings)} of {total} finding(s)</p>" if len(findings) < total else ""
+    return f'{shown}<table class="pbx-findings-rows">{head}{"".join(body)}</table>'
 
 
 def _detail_html(finding: pd.Series) -> str:
@@ -308,10 +367,10 @@ def _detail_html(finding: pd.Series) -> str:
 def _evidence_html(messages: pd.DataFrame, events: pd.DataFrame) -> str:
     parts = []
     if len(messages):
-        shown = messages[[c for c in EVIDENCE_COLUMNS if c in messages.columns]]
+        shown = _readable(messages[[c for c in EVIDENCE_COLUMNS if c in messages.columns]])
         parts.append(
             f"<b>Evidence messages ({len(shown)})</b>"
-            + shown.to_html(index=False, na_rep="", classes="pbx-evidence-table", border=0)
+            + shown.to_html(index=False, classes="pbx-evidence-table", border=0)
         )
     if len(events):
         columns = [
@@ -324,9 +383,24 @@ def _evidence_html(messages: pd.DataFrame, events: pd.DataFrame) -> str:
             "source",
             "user_agent",
         ]
-        shown = events[[c for c in columns if c in events.columns]]
+        shown = _readable(events[[c for c in columns if c in events.columns]])
         parts.append(
             f"<b>Evidence log lines ({len(shown)})</b>"
-            + shown.to_html(index=False, na_rep="", classes="pbx-evidence-table", border=0)
+            + shown.to_html(index=False, classes="pbx-evidence-table", border=0)
         )
     return "".join(parts) or "<i>No evidence pointer resolves in the loaded files.</i>"
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as text for a table: file base names, UTC times to the millisecond, blanks."""
+    out = frame.astype(object).where(frame.notna(), "")
+    if "source_file" in out.columns:
+        out["source_file"] = [
+            os.path.basename(str(f)) if f != "" else "" for f in out["source_file"]
+        ]
+    if "ts" in out.columns:
+        out["ts"] = [
+            f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}" if t != "" else ""
+            for t in out["ts"]
+        ]
+    return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pbxlab.extensions import Did, ExtensionStore
+from pbxlab.analysis import Analysis
+from pbxlab.extensions import Did, ExtensionStore, RingGroup
 from pbxlab.widgets import TABS, ExtensionDetail, ExtensionsPage
 
 
@@ -151,10 +152,27 @@ def test_renumber_reports_or_repoints_references(store: ExtensionStore) -> None:
     assert "repointed" in view.message.text
     assert store.get("221").sip_username == "201"  # never changes
     assert "pbx-detail-221" in view._dom_classes and "pbx-detail-201" not in view._dom_classes
-    view.fields["number"].widget.value = "202"  # taken
+    view.fields["name"].widget.value = "Alice Renamed"
+    view.fields["number"].widget.value = "202"  # taken: refused before anything is written
     assert not view.save()
-    assert "202" in view.errors["number"]
-    assert store.exists("221")
+    assert view.errors == {"number": "extension 202 already exists"}
+    assert store.get("221").name == "Alice"
+    view.fields["number"].widget.value = "0221"
+    assert not view.save()
+    assert "digits" in view.errors["number"]
+
+
+def test_a_renumber_the_store_refuses_keeps_the_other_changes(store: ExtensionStore) -> None:
+    store.put_ring_group(RingGroup(number="600", name="Sales"))
+    saved: list[tuple[str, str]] = []
+    view = ExtensionDetail(store, "201", on_saved=lambda old, new: saved.append((old, new)))
+    view.fields["name"].widget.value = "Alice Renamed"
+    view.fields["number"].widget.value = "600"  # a ring group's number
+    assert not view.save()
+    assert "600 is already in use" in view.errors["number"]
+    assert "other changes were saved" in view.message.text
+    assert store.get("201").name == "Alice Renamed"
+    assert saved == [("201", "201")]  # the list reloads the row
 
 
 def test_cancel_discards_edits(store: ExtensionStore) -> None:
@@ -198,3 +216,18 @@ def test_page_opens_saves_and_reloads_the_list(store: ExtensionStore) -> None:
     assert page.list.row("202").voicemail.value is False
     page.detail.close_button.click()
     assert page.detail is None and page.detail_box.children == ()
+
+
+def test_phones_tab_lists_the_registrations_in_the_evidence(
+    store: ExtensionStore, flapping: Analysis
+) -> None:
+    page = ExtensionsPage(store, analysis=flapping)
+    detail = page.open_extension("210")
+    shown = detail.phones.registered.value
+    assert "Registered in the loaded evidence" in shown
+    assert "pbxlab-lab-phone/1.0" in shown
+    assert (
+        "no registration of 201"
+        in ExtensionDetail(store, "201", analysis=flapping).phones.registered.value
+    )
+    assert ExtensionDetail(store, "201").phones.registered.value == ""  # no evidence loaded

@@ -11,7 +11,9 @@ import pytest
 from pbxlab.analysis import Analysis
 from pbxlab.errors import InputError
 from pbxlab.extensions import Extension, ExtensionStore, validated
+from pbxlab.plots import STATE_COLOURS
 from pbxlab.widgets import ExtensionsList, state_label
+from pbxlab.widgets.common import state_html
 
 
 def test_rows_show_the_guides_columns(store: ExtensionStore) -> None:
@@ -22,7 +24,8 @@ def test_rows_show_the_guides_columns(store: ExtensionStore) -> None:
     assert alice.username.value == "201"
     assert alice.voicemail.value is True
     assert alice.phones.value == "1: Yealink T46S (00:15:65:1a:2b:3c)"
-    assert alice.state.value == "– Unknown"  # no evidence loaded
+    assert alice.state_label == "– Unknown"  # no evidence loaded
+    assert alice.state.value == '<span class="pbx-dot" style="color:#57606a">–</span> Unknown'
     assert "pbx-row-201" in alice.box._dom_classes
     assert view.row("202").username.value == "bob202"
 
@@ -85,19 +88,21 @@ def test_status_comes_from_the_analysis_at_the_chosen_time(
 ) -> None:
     view = ExtensionsList(store, analysis=flapping)
     # at the end of the capture 210 is registered, 211 has just unregistered
-    assert view.row("210").state.value == "🟢 Online"
-    assert view.row("211").state.value == "⚫ Offline"
+    assert view.row("210").state_label == "🟢 Online"
+    assert view.row("211").state_label == "⚫ Offline"
+    assert view.row("210").state.value == state_html("online")
+    assert f"color:{STATE_COLOURS['online']}" in state_html("online")
     assert view.row("210").phones.value == "1: pbxlab-lab-phone/1.0"
-    assert view.row("201").state.value == "– Unknown"  # not in this capture
+    assert view.row("201").state_label == "– Unknown"  # not in this capture
     assert view.time_box.layout.display == ""
     # before 210's first REGISTER nothing is known about it
     view.show_status_at(flapping.start)
     assert view.status_time == flapping.start
-    assert view.row("210").state.value in {"– Unknown", "🟢 Online"}
+    assert view.row("210").state_label in {"– Unknown", "🟢 Online"}
     history = flapping.status[flapping.status["extension"] == "211"]
     offline = history[history["state"] == "offline"].iloc[0]
     view.show_status_at(offline["start"] + (offline["end"] - offline["start"]) / 2)
-    assert view.row("211").state.value == "⚫ Offline"
+    assert view.row("211").state_label == "⚫ Offline"
     assert view.time_label.value.endswith("UTC")
 
 
@@ -110,13 +115,15 @@ def test_sort_by_status_follows_the_guides_order(store: ExtensionStore, flapping
 def test_set_status_replaces_or_merges_pushed_states(store: ExtensionStore) -> None:
     view = ExtensionsList(store)
     view.set_status(pd.DataFrame({"extension": ["201", "202"], "state": ["in_use", "ringing"]}))
-    assert view.row("201").state.value == "🔴 In Use"
-    assert view.row("202").state.value == "🟡 Ringing"
+    assert view.row("201").state_label == "🔴 In Use"
+    assert view.row("202").state_label == "🟡 Ringing"
     view.set_status(pd.DataFrame({"extension": ["202"], "state": ["online"]}), merge=True)
-    assert view.row("201").state.value == "🔴 In Use"
-    assert view.row("202").state.value == "🟢 Online"
+    assert view.row("201").state_label == "🔴 In Use"
+    assert view.row("202").state_label == "🟢 Online"
     view.set_status(pd.DataFrame({"extension": ["202"], "state": ["offline"]}))
-    assert view.row("201").state.value == state_label(None)
+    assert view.row("201").state_label == state_label(None)
+    with pytest.raises(InputError, match="lacks column"):
+        view.set_status(pd.DataFrame({"extension": ["201"]}))
     with pytest.raises(InputError, match="unknown state"):
         view.set_status(pd.DataFrame({"extension": ["201"], "state": ["dancing"]}))
 
@@ -228,3 +235,32 @@ def test_bulk_voicemail_on_a_large_selection_reloads_once(store: ExtensionStore)
     assert view.message.text == "Voicemail off for 84 extension(s) (84 changed)."
     assert not view.table["voicemail"].any()
     assert not any(e.voicemail.enabled for e in store.extensions())
+
+
+def test_a_merged_state_only_update_keeps_the_phones_seen(
+    store: ExtensionStore, flapping: Analysis
+) -> None:
+    view = ExtensionsList(store, analysis=flapping)
+    assert view.row("210").phones.value == "1: pbxlab-lab-phone/1.0"
+    pushed = pd.DataFrame(
+        {
+            "extension": ["210", "210"],
+            "state": ["ringing", "in_use"],
+            "start": pd.to_datetime(["2026-11-26T12:40:01Z", "2026-11-26T12:40:00Z"]),
+        }
+    )
+    view.set_status(pushed, merge=True)
+    assert view.row("210").state_label == "🟡 Ringing"  # the later one
+    assert view.row("210").phones.value == "1: pbxlab-lab-phone/1.0"
+    assert view.row("211").state_label == "⚫ Offline"  # untouched
+
+
+def test_changes_keep_the_status_shown(store: ExtensionStore, flapping: Analysis) -> None:
+    view = ExtensionsList(store, analysis=flapping)
+    view.row("210").voicemail.value = False
+    assert view.row("210").state_label == "🟢 Online"
+    view.refresh()
+    assert view.row("211").state_label == "⚫ Offline"
+    view.row("201").delete.click()
+    view.confirm_bar.confirm.click()
+    assert view.row("210").state_label == "🟢 Online"

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from pbxlab.extensions import ExtensionStore
 from pbxlab.widgets import TriageView, Workbench
 from pbxlab.widgets.loading import Evidence
+from pbxlab.widgets.triage import filter_findings
 from tests.widgets.conftest import SAMPLES
 
 
@@ -85,8 +88,44 @@ def test_workbench_feeds_status_and_reliability(store: ExtensionStore) -> None:
     assert bench.tabs.titles == ("Extensions", "Reliability", "Triage")
     bench.triage.load([SAMPLES / "lab-flapping.pcap"])
     row = bench.extensions.list.row("210")
-    assert row.state.value == "🟢 Online"
+    assert row.state_label == "🟢 Online"
     assert set(bench.reliability.extensions.options) == {"210", "211"}
     row.reliability.click()
     assert bench.tabs.selected_index == 1
     assert bench.reliability.extensions.value == ("210",)
+
+
+def test_filters_narrow_the_findings() -> None:
+    view = TriageView(directory=SAMPLES)
+    view.load(sorted(SAMPLES.glob("lab-*.pcap")))
+    assert view.evidence is not None
+    total = len(view.evidence.findings)
+    view.min_severity.value = "critical"
+    shown = view.shown_findings
+    assert set(shown["severity"].astype(str)) == {"critical"}
+    assert [value for _, value in view.findings.options] == list(shown.index)
+    assert view.selected == int(shown.index[0])
+    assert f"of {total} finding(s)" in view.findings_table.value
+    view.min_severity.value = "info"
+    view.filter.value = "flapping"
+    assert set(view.shown_findings["code"].astype(str)) == {"FLAPPING"}
+    view.filter.value = "nothing matches this"
+    assert view.shown_findings.empty
+    assert view.finding is None
+    assert "None of the" in view.findings_table.value
+
+
+@pytest.mark.parametrize(
+    ("severity", "text", "codes"),
+    [
+        ("info", "", {"FLAPPING"}),
+        ("warning", "211", {"FLAPPING"}),
+        ("critical", "", set()),
+        ("info", "expiry", {"FLAPPING"}),
+    ],
+)
+def test_filter_findings(
+    flapping_evidence: Evidence, severity: str, text: str, codes: set[str]
+) -> None:
+    found = filter_findings(flapping_evidence.findings, severity, text)
+    assert set(found["code"].astype(str)) == codes
