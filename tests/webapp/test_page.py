@@ -8,9 +8,8 @@ import pytest
 
 from pbxlab.extensions import ExtensionStore
 from pbxlab.web.config import ENV_DB, ENV_INPUTS, WebConfig
-from pbxlab.web.page import ACTOR_SUFFIX, RELIABILITY, TRIAGE, WebPage, workbench_page
-from pbxlab.widgets.reliability import ReliabilityView
-from pbxlab.widgets.triage import TriageView
+from pbxlab.web.page import ACTOR_SUFFIX, WebPage, workbench_page
+from pbxlab.widgets.workbench import RELIABILITY, Workbench
 from tests.conftest import SAMPLES
 from tests.webapp.conftest import CAPTURE, seed_tenant
 
@@ -28,52 +27,34 @@ def test_the_page_shows_store_evidence_and_the_extensions_with_status(db: Path) 
     assert page.problems == []
     assert f"<b>Store:</b> {db}" in page.header.value
     assert "lab-flapping.pcap — 1 capture(s), 0 log(s)" in page.header.value
-    assert page.extensions is not None
-    table = page.extensions.list.table.set_index("number")
+    assert isinstance(page.workbench, Workbench)
+    assert page.children == (page.header, page.workbench)
+    assert page.workbench.evidence is page.evidence
+    table = page.workbench.extensions.list.table.set_index("number")
     assert table.loc["210", "state"] == "online"
     assert table.loc["211", "state"] == "offline"
-    assert page.tabs.titles == ("Extensions", "Reliability", "Triage")
-
-
-def test_reliability_and_triage_are_built_when_their_tab_opens(db: Path) -> None:
-    page = WebPage(WebConfig.checked(str(db), [CAPTURE]))
-    assert page.reliability is None and page.triage is None
-    page.tabs.selected_index = RELIABILITY
-    assert isinstance(page.reliability, ReliabilityView)
-    assert page.tabs.children[RELIABILITY].children == (page.reliability,)
-    assert page.reliability.extensions.value == ("210", "211")
-    assert [t.name for t in page.reliability.figure.data] == [
-        "FLAPPING",
-        "Online",
-        "Offline",
-        "state change",
-    ]
-    page.tabs.selected_index = TRIAGE
-    assert isinstance(page.triage, TriageView)
-    assert page.triage.evidence is page.evidence
-    built = page.reliability
-    page.tabs.selected_index = RELIABILITY
-    assert page.reliability is built  # once
+    assert page.workbench.tabs.titles == ("Extensions", "Reliability", "Triage")
+    assert page.workbench.built_tabs() == ("Extensions",)  # the rest on first opening
 
 
 def test_a_rows_reliability_button_opens_that_extension(db: Path) -> None:
     page = WebPage(WebConfig.checked(str(db), [CAPTURE]))
-    assert page.extensions is not None
-    page.extensions.list.row("211").reliability.click()
-    assert page.tabs.selected_index == RELIABILITY
-    assert page.reliability is not None
-    assert page.reliability.extensions.value == ("211",)
+    assert page.workbench is not None
+    page.workbench.extensions.list.row("211").reliability.click()
+    assert page.workbench.tabs.selected_index == RELIABILITY
+    assert page.workbench.reliability_view().extensions.value == ("211",)
 
 
 def test_evidence_loaded_in_triage_reaches_the_list_and_the_header(db: Path) -> None:
     page = WebPage(WebConfig.checked(str(db)))
     assert "none given: load a capture or log in the Triage tab" in page.header.value
-    assert page.extensions is not None
-    assert page.extensions.list.table["state"].isna().all()
-    page.triage_view().load([CAPTURE])
+    assert page.workbench is not None and page.evidence is None
+    assert page.workbench.extensions.list.table["state"].isna().all()
+    page.workbench.triage_view().load([CAPTURE])
     assert page.evidence is not None
     assert "lab-flapping.pcap" in page.header.value
-    assert page.extensions.list.table.set_index("number").loc["210", "state"] == "online"
+    table = page.workbench.extensions.list.table.set_index("number")
+    assert table.loc["210", "state"] == "online"
 
 
 def test_edits_are_audited_as_made_on_the_web(db: Path) -> None:
@@ -93,7 +74,7 @@ def test_unreadable_evidence_is_said_on_the_page_and_the_extensions_stay(
     assert page.problems[0].startswith("The capture or log could not be read: ")
     assert "junk.pcap" in page.problems[0]
     assert "<b>Evidence:</b> not loaded" in page.header.value
-    assert page.extensions is not None and len(page.extensions.list.table) == 5
+    assert page.workbench is not None and len(page.workbench.extensions.list.table) == 5
     assert "pbx-web-error" in page.children[1]._dom_classes
 
 
@@ -101,7 +82,7 @@ def test_a_store_that_does_not_open_is_said_on_the_page(tmp_path: Path) -> None:
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a SQLite database" * 100)
     page = WebPage(WebConfig.checked(str(broken), [CAPTURE]))
-    assert page.store is None and page.extensions is None
+    assert page.store is None and page.workbench is None
     assert page.problems[0].startswith("The extensions store could not be opened: ")
     assert [c._dom_classes for c in page.children] == [("pbx-web-header",), ("pbx-web-error",)]
 

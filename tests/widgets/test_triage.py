@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pbxlab.extensions import ExtensionStore
-from pbxlab.widgets import TriageView, Workbench
+from pbxlab.widgets import TriageView
 from pbxlab.widgets.loading import Evidence
 from pbxlab.widgets.triage import filter_findings
 from tests.widgets.conftest import SAMPLES
@@ -81,18 +80,6 @@ def test_a_healthy_capture_has_no_finding() -> None:
     assert view.evidence is not None and view.evidence.findings.empty
     assert "No finding" in view.findings_table.value
     assert view.finding is None
-
-
-def test_workbench_feeds_status_and_reliability(store: ExtensionStore) -> None:
-    bench = Workbench(store, directory=SAMPLES)
-    assert bench.tabs.titles == ("Extensions", "Reliability", "Triage")
-    bench.triage.load([SAMPLES / "lab-flapping.pcap"])
-    row = bench.extensions.list.row("210")
-    assert row.state_label == "🟢 Online"
-    assert set(bench.reliability.extensions.options) == {"210", "211"}
-    row.reliability.click()
-    assert bench.tabs.selected_index == 1
-    assert bench.reliability.extensions.value == ("210",)
 
 
 def test_filters_narrow_the_findings() -> None:
