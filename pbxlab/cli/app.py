@@ -45,6 +45,7 @@ COMMANDS = {
     "diagnose": "pbxlab.cli.diagnose",
     "status": "pbxlab.cli.status",
     "ext": "pbxlab.cli.ext",
+    "watch": "pbxlab.cli.watch",
 }
 _registered: set[str] = set()
 

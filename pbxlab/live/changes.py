@@ -9,9 +9,10 @@ the current state differs from the last reported one, that is a change too.
 The last reported state is therefore always the current state of the
 evidence.  An extension the evidence stops speaking of (the other party of
 a call, never registered, once the call is over) changes to ``unknown`` and
-leaves the snapshot.  The first evaluation reports every extension's current state (a
-change from nothing), not the backlog's history.  Findings are reported when
-a (extension or source, domain, code) first appears or its severity rises.
+leaves the snapshot.  The first evaluation with any evidence reports every
+extension's current state (a change from nothing), not the history of a
+backlog read at start.  Findings are reported when a (extension or source,
+domain, code) first appears or its severity rises.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ class StatusTracker:
         found: list[StatusChange] = []
         now = status_at(history, until)
         if not self._started:
+            if history.empty:
+                return found  # nothing yet: the first evidence gives the first snapshot
             self._started = True
             for row in records(now):
                 found.append(
