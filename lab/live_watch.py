@@ -58,7 +58,12 @@ MAX_STEADY_PHONES = 18  # the registrar's directory is 200-219; 209 calls in the
 
 
 def run_live_watch(
-    plan: str, workdir: Path | str | None = None, *, minutes: float = 1.0, phones: int = 10
+    plan: str,
+    workdir: Path | str | None = None,
+    *,
+    minutes: float = 1.0,
+    phones: int = 10,
+    window_s: float = 300.0,
 ) -> dict[str, Any]:
     """Run ``plan`` ('latency' or 'steady') in a private namespace; returns result.json's content.
 
@@ -90,6 +95,8 @@ def run_live_watch(
         str(minutes),
         "--phones",
         str(phones),
+        "--window",
+        str(window_s),
     ]
     python_path = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(python_path)}
@@ -164,8 +171,10 @@ def _agents(plan: str, phones: int) -> list[Agent]:
     ]
 
 
-def _run_inside(plan: str, workdir: Path, minutes: float, phones: int) -> None:
-    from pbxlab.live import StatusChange, Watcher
+def _run_inside(plan: str, workdir: Path, minutes: float, phones: int, window_s: float) -> None:
+    import pandas as pd
+
+    from pbxlab.live import StatusChange, Watcher, WatchPolicy
 
     _bring_up_loopback()
     processes: list[subprocess.Popen[bytes]] = []
@@ -201,7 +210,8 @@ def _run_inside(plan: str, workdir: Path, minutes: float, phones: int) -> None:
         )
         _wait_until(lambda: _udp_listening(REGISTRAR_IP, PORT), "kamailio", kamailio, kamailio_log)
         write_tone_pcap(workdir / "tone-pcma.pcap", seconds=3.0)
-        watcher = Watcher.capture("lo", "udp", ring_dir=workdir / "ring")
+        policy = WatchPolicy(window=pd.Timedelta(seconds=window_s))
+        watcher = Watcher.capture("lo", "udp", ring_dir=workdir / "ring", policy=policy)
         watcher.subscribe(record)
         watcher.start()
         t0 = time.monotonic()
@@ -243,6 +253,7 @@ def _run_inside(plan: str, workdir: Path, minutes: float, phones: int) -> None:
                     "plan": plan,
                     "seconds": seconds,
                     "phones": len(scenario.agents),
+                    "window_s": window_s,
                     "changes": changes,
                     "marks": marks,
                     "memory": memory,
@@ -265,16 +276,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--phones", type=int, default=10)
+    parser.add_argument("--window", type=float, default=300.0)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         if args.inside:
             if os.getpid() != 1:
                 raise LabError("--inside is only for the namespace worker (PID 1)")
-            _run_inside(args.plan, args.workdir, args.minutes, args.phones)
+            _run_inside(args.plan, args.workdir, args.minutes, args.phones, args.window)
         else:
             result = run_live_watch(
-                args.plan, args.workdir, minutes=args.minutes, phones=args.phones
+                args.plan,
+                args.workdir,
+                minutes=args.minutes,
+                phones=args.phones,
+                window_s=args.window,
             )
             print(json.dumps(result, indent=1))
     except LabError as exc:

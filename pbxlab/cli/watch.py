@@ -38,7 +38,7 @@ _STATE_STYLE = {
 }
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)  # one message, one line: greppable
 
 
 def _clock(ts: pd.Timestamp) -> str:

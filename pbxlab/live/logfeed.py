@@ -7,10 +7,12 @@ by the batch reader's own line framing, parsers and time resolution
 events reading the file whole would.  Formats whose entries span several
 lines (FreeSWITCH's ``Register:`` continuation, wrapped Kamailio lines) get
 their last few lines held back until more text arrives or the file has been
-quiet for ``hold`` seconds.  The format is detected once, from the first
-text the file shows (or forced).  Line numbers restart with each new file
-(after rotation).  Only line formats can be followed: block streams (AMI)
-and snapshot documents (``ul.dump``) are refused with a clear message.
+quiet for ``hold`` seconds; a last line without its newline is taken as
+complete once the file has been quiet for ``partial_after`` seconds.  The
+format is detected once, from the first text the file shows (or forced).
+Line numbers restart with each new file (after rotation).  Only line
+formats can be followed: block streams (AMI) and snapshot documents
+(``ul.dump``) are refused with a clear message.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = ["LogFollower", "LogUpdate"]
 _HELD_LINES = 4  # as the batch reader: room for an entry's continuation lines
 _LOOKBACK_LINES = 200  # as the batch reader: how far back an untimed event looks for a time
 DEFAULT_HOLD_S = 0.5
+DEFAULT_PARTIAL_AFTER_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class LogFollower:
         xlog: XlogMapping | None = None,
         from_start: bool = True,
         hold: float = DEFAULT_HOLD_S,
+        partial_after: float = DEFAULT_PARTIAL_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         check_arguments(format, tz, year)
@@ -113,6 +117,7 @@ class LogFollower:
         self.format: str | None = None if format == "auto" else format
         self.tz, self.year, self.xlog = tz, year, xlog
         self.hold = hold
+        self.partial_after = partial_after
         self._clock = clock
         self._tail = FileTail(path, from_start=from_start)
         self._state = _FileState()
@@ -132,11 +137,19 @@ class LogFollower:
         if read.data:
             self._last_data = now
         state = self._state
+        if read.data and (self.format is None or read.new_file):
+            kind = binary_kind(read.data[:8192])
+            if kind is not None:
+                raise LogFormatError(f"{self.source_file}: {kind}, not a text log")
         text_lines = self._complete_lines(read.data)
+        if state.partial and now - self._last_data >= self.partial_after:
+            # a last line without its newline, quiet for long: the writer has finished it
+            text_lines.append(state.partial.decode("utf-8", errors="replace"))
+            state.partial = b""
         if text_lines and (
             self.format is None or (self._fmt is None and self.format != "generic_csv")
         ):
-            self._choose_format(text_lines[0])
+            self._choose_format()
         lines = state.held + text_lines
         state.held = []
         if self.format == "generic_csv" and state.csv_fields is None and lines:
@@ -170,10 +183,7 @@ class LogFollower:
             return []
         return data[:cut].decode("utf-8", errors="replace").splitlines()
 
-    def _choose_format(self, first_line: str) -> None:
-        kind = binary_kind(first_line.encode("utf-8", errors="replace"))
-        if kind is not None:
-            raise LogFormatError(f"{self.source_file}: {kind}, not a text log")
+    def _choose_format(self) -> None:
         name = self.format or detect_log_format(self.path).format
         if name == "empty":
             return  # nothing recognisable yet: decide on the next text

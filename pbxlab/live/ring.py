@@ -90,6 +90,7 @@ def interface_lost(stderr: str) -> bool:
         words in lowered
         for words in (
             "no longer running",
+            "no longer attached",
             "interface went down",
             "no such device",
             "has been disconnected",
@@ -289,8 +290,16 @@ class CaptureSource:
         restart_every: float = RESTART_EVERY_S,
     ) -> None:
         self._own_dir = ring_dir is None
-        directory = Path(ring_dir) if ring_dir else Path(tempfile.mkdtemp(prefix="pbxlab-watch-"))
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory = (
+                Path(ring_dir) if ring_dir else Path(tempfile.mkdtemp(prefix="pbxlab-watch-"))
+            )
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            where = ring_dir or tempfile.gettempdir()
+            raise InputError(
+                f"--ring-dir: cannot create the capture ring in {where}: {exc.strerror}"
+            ) from exc
         self.directory = directory
         self.interface = interface
         self.description = f"interface {interface}" + (f" (filter {bpf!r})" if bpf else "")
