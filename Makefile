@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test lint typecheck unit bench system clean
+.PHONY: demo test lint typecheck unit bench system clean lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: system lint typecheck unit
+
+# JupyterLab on the notebooks (docs/widgets.md)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: system $(STAMP)
 	$(BIN)/python benchmarks/bench_capture.py

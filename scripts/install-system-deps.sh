@@ -7,8 +7,10 @@
 #   kamailio    the lab's registrar (lab/kamailio.cfg)
 #   iproute2    `ip`, to bring up loopback inside the lab's network namespace
 #   util-linux  `unshare`, to create that namespace
+#   chromium, chromium-driver  headless browser for the web-page tests (driven by
+#               Playwright with executable_path=/usr/bin/chromium; no browser downloads)
 set -euo pipefail
-packages=(tshark postgresql sip-tester kamailio iproute2 util-linux)
+packages=(tshark postgresql sip-tester kamailio iproute2 util-linux chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,9 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = (REPO.parent / "shared" / "corpus").resolve()
 SAMPLES = REPO / "sample_pcaps"
 
+# headless Chromium fixtures (browser, page, console, screenshot) for any test
+pytest_plugins = ["tests.browser"]
+
 
 def corpus_path(relative: str) -> Path:
     """A file of ../shared/corpus; skips the test when the corpus is not beside the repo."""

@@ -49,7 +49,8 @@ def keepalive_events(
     request.  Requests still pending at ``evidence_end`` give no event.
     """
     policy = policy or KeepalivePolicy()
-    decided = keepalives[~is_pending(keepalives, evidence_end, policy)]
+    # a positional index: EVENTS.build aligns Series columns with the list columns
+    decided = keepalives[~is_pending(keepalives, evidence_end, policy)].reset_index(drop=True)
     if decided.empty:
         return EVENTS.empty()
     limit_ms = policy.qualify_timeout.total_seconds() * 1000.0
@@ -94,7 +95,7 @@ def expiry_events(bindings: pd.DataFrame) -> pd.DataFrame:
     They have no frame (``line`` empty): a capture shows the missing refresh,
     not an expiry message.
     """
-    lapsed = bindings[bindings["end_reason"] == "expired"]
+    lapsed = bindings[bindings["end_reason"] == "expired"].reset_index(drop=True)  # see above
     if lapsed.empty:
         return EVENTS.empty()
     return EVENTS.build(

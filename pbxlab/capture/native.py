@@ -118,6 +118,7 @@ class NativeRun:
         self._frames: list[pd.DataFrame] = []
         self._buffered = 0
         self._errors: list[tuple[Any, ...]] = []
+        self.position = 0  # byte offset of the last record read (for progress bars)
 
     # -- public --------------------------------------------------------------
 
@@ -134,6 +135,8 @@ class NativeRun:
             try:
                 for batch in iter_record_batches(self.path):
                     self.stats["frames"] += len(batch)
+                    if batch.offsets:  # progress: bytes (uncompressed) read so far
+                        self.position = batch.offsets[-1]
                     where = self._batch(batch, decoder, tcp)
                     parsers.submit(self._take_pending())
                     self._collect(parsers.ready())

@@ -8,13 +8,13 @@ to hold (the ``pbxlab parse`` command writes those chunks straight to disk).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from pbxlab.capture.backend import Backend, CaptureChunk
+from pbxlab.capture.backend import Backend, CaptureChunk, CaptureRun
 from pbxlab.capture.native import DEFAULT_CHUNK_SIZE, NativeBackend
 from pbxlab.errors import CaptureFormatError, InputError, Location
 from pbxlab.tables import ERRORS, MESSAGES, RTP_STREAMS
@@ -55,6 +55,13 @@ def _as_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[Path]:
     return paths
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 @dataclass
 class CaptureStream:
     """Chunks of one or more captures, read lazily; iterate it once.
@@ -69,14 +76,31 @@ class CaptureStream:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     rtp_parts: list[pd.DataFrame] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
+    _run: CaptureRun | None = field(default=None, repr=False)
+    _bytes_done: int = field(default=0, repr=False)
 
     def __iter__(self) -> Iterator[CaptureChunk]:
         for path in self.paths:
             run = self.backend.open(path, strict=self.strict, chunk_size=self.chunk_size)
+            self._run = run
             yield from run.chunks()
             self.rtp_parts.append(run.rtp_streams())
             self.stats.update(getattr(run, "stats", {}))
             self.stats["files"] += 1
+            self._run = None
+            self._bytes_done += _file_size(path)
+
+    @property
+    def position(self) -> int:
+        """Bytes read so far, for progress: whole files done plus the current file's
+        position when its backend reports one (uncompressed bytes for .gz files)."""
+        current = getattr(self._run, "position", 0) if self._run is not None else 0
+        return self._bytes_done + int(current)
+
+    @property
+    def total_bytes(self) -> int:
+        """The size of every input file (compressed size for .gz files)."""
+        return sum(_file_size(p) for p in self.paths)
 
     @property
     def rtp_streams(self) -> pd.DataFrame:
@@ -151,6 +175,7 @@ def read_capture(
     backend: str = "native",
     strict: bool = False,
     workers: int | None = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Capture:
     """Read one or more pcap/pcapng(.gz) files into a :class:`Capture`.
 
@@ -159,13 +184,17 @@ def read_capture(
     the first one (CaptureFormatError, PacketDecodeError or SipParseError,
     each with file, frame and byte offset).  A missing or non-capture file
     always raises CaptureFormatError.  ``workers``: see :func:`get_backend`.
+    ``progress`` is called after each chunk with (bytes read, bytes in all files).
     """
     stream = iter_capture(path_or_paths, backend=backend, strict=strict, workers=workers)
+    total = stream.total_bytes if progress is not None else 0
     message_parts: list[pd.DataFrame] = []
     error_parts: list[pd.DataFrame] = []
     for chunk in stream:
         message_parts.append(chunk.messages)
         error_parts.append(chunk.errors)
+        if progress is not None:
+            progress(min(stream.position, total), total)
     messages = MESSAGES.concat(message_parts)
     if len(stream.paths) > 1:
         messages = messages.sort_values("ts", kind="stable").reset_index(drop=True)

@@ -11,7 +11,6 @@ reaches ``--fail-on``; bad input exits 2 through the app's error handling.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -22,9 +21,8 @@ from rich.table import Table
 
 from pbxlab.analysis import sip_domains
 from pbxlab.analysis.findings import diagnose as diagnose_findings
-from pbxlab.capture.logs import read_registrar_log
-from pbxlab.capture.reader import read_capture
-from pbxlab.cli.inputs import sort_inputs
+from pbxlab.cli.console import echo_json, progress, say, settings
+from pbxlab.cli.inputs import read_evidence
 from pbxlab.errors import InputError
 from pbxlab.tables import EVENTS, SEVERITIES
 
@@ -41,7 +39,6 @@ JSON_FIELDS = (
     "action",
     "evidence",
 )
-_err = Console(stderr=True)
 
 
 def findings_of(
@@ -58,17 +55,13 @@ def findings_of(
     CaptureFormatError / LogFormatError for a file that is neither a readable
     capture nor a known log.
     """
-    sorted_inputs = sort_inputs(inputs)
-    capture = read_capture(sorted_inputs.captures) if sorted_inputs.captures else None
-    events = (
-        read_registrar_log(sorted_inputs.logs, tz=tz, year=year, xlog=xlog).events
-        if sorted_inputs.logs
-        else EVENTS.empty()
-    )
+    capture, log_events = read_evidence(inputs, tz=tz, year=year, xlog=xlog)
+    events = log_events if log_events is not None else EVENTS.empty()
     if capture is None:
         if domain is not None:
             raise InputError("--domain needs a capture: registrar logs carry no SIP domain")
-        return diagnose_findings(events=events)
+        with progress("diagnosing", unit="items"):
+            return diagnose_findings(events=events)
     if domain is not None:
         domains = [str(d) for d in sip_domains(capture.messages)["domain"]]
         if domain.lower() not in {d.lower() for d in domains}:
@@ -76,9 +69,10 @@ def findings_of(
                 f"--domain: no REGISTER to {domain!r} in the input "
                 f"(domains: {', '.join(domains) or 'none'})"
             )
-    return diagnose_findings(
-        messages=capture.messages, rtp_streams=capture.rtp_streams, events=events, domain=domain
-    )
+    with progress("diagnosing", unit="items"):
+        return diagnose_findings(
+            messages=capture.messages, rtp_streams=capture.rtp_streams, events=events, domain=domain
+        )
 
 
 def to_records(findings: pd.DataFrame) -> list[dict[str, object]]:
@@ -127,22 +121,29 @@ def diagnose(
         help="Only this tenant (SIP domain) of a multi-tenant capture; default: every "
         "tenant separately.",
     ),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bars or summary."),
 ) -> int:
-    """Diagnose extensions: what is wrong, why, the evidence and what to do."""
+    """Diagnose extensions: what is wrong, why, the evidence and what to do.
+
+    Captures and registrar logs are told apart by content and analysed together;
+    a capture of several tenants (SIP domains) is diagnosed tenant by tenant.
+    Findings go to stdout (a table, or JSON / CSV for scripts), the count by
+    severity to stderr.
+    """
     if output_format not in FORMATS:
         raise InputError(f"unknown --format {output_format!r}: use one of {', '.join(FORMATS)}")
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(f"unknown --fail-on {fail_on!r}: use one of {', '.join(SEVERITIES)}")
-    with _err.status("analysing..."):
-        findings = findings_of(inputs, tz=tz, year=year, xlog=xlog, domain=domain)
+    settings.quiet = settings.quiet or quiet
+    findings = findings_of(inputs, tz=tz, year=year, xlog=xlog, domain=domain)
     if output_format == "json":
-        sys.stdout.write(json.dumps(to_records(findings), indent=2) + "\n")
+        echo_json(to_records(findings))
     elif output_format == "csv":
         findings.to_csv(sys.stdout, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
     else:
         _print_table(findings)
     counts = findings["severity"].value_counts()
-    _err.print(
+    say(
         f"{len(findings)} finding(s): "
         + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in reversed(SEVERITIES))
     )
@@ -172,6 +173,16 @@ def _print_table(findings: pd.DataFrame) -> None:
     console.print(table)
 
 
+EXAMPLES = (
+    "[bold]Examples[/bold]\n\n"
+    "  pbxlab diagnose ticket-4711.pcap\n\n"
+    "  pbxlab diagnose node1.pcap.gz /var/log/asterisk/full --domain acme.example.com\n\n"
+    "  pbxlab diagnose *.pcap --format json > findings.json\n\n"
+    "  pbxlab -q diagnose today.pcap --fail-on critical || notify-oncall\n\n"
+    "Exit codes: 0 done (findings or not); 1 a finding reached --fail-on; 2 bad input or usage."
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``diagnose`` to the pbxlab command."""
-    app.command("diagnose")(diagnose)
+    app.command("diagnose", epilog=EXAMPLES)(diagnose)

@@ -29,9 +29,20 @@ from pbxlab.extensions.store import DEFAULT_DB_FILE, ExtensionStore
 
 EXIT_NOT_ACCEPTED = 1
 
+EXAMPLES = (
+    "[bold]Examples[/bold]\n\n"
+    "  pbxlab ext list --search 20 --sort status\n\n"
+    "  pbxlab ext add 201 --name 'Front desk'\n\n"
+    "  pbxlab ext edit 201 --set voicemail.enabled=true --set fmfm.strategy=sequential\n\n"
+    "  pbxlab ext --db postgresql://pbx@db/acme show 201 --format json\n\n"
+    "  pbxlab ext renumber 201 301 --update-references\n\n"
+    "Run 'pbxlab ext ACTION --help' for an action's options."
+)
+
 ext_app = typer.Typer(
     name="ext",
     help="View and edit a tenant's extensions (a SQLite file or any SQLAlchemy URL).",
+    epilog=EXAMPLES,
     no_args_is_help=True,
 )
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbxlab.capture.logs import looks_like_registrar_log
+import pandas as pd
+
+from pbxlab.capture.logs import looks_like_registrar_log, read_registrar_log
+from pbxlab.capture.reader import Capture, read_capture
+from pbxlab.cli.console import progress
 from pbxlab.errors import InputError, Location
 
 
@@ -30,3 +34,28 @@ def sort_inputs(paths: list[Path]) -> SortedInputs:
             raise InputError("is a directory, not a capture or log file", Location(str(path)))
         (logs if looks_like_registrar_log(path) else captures).append(path)
     return SortedInputs(captures, logs)
+
+
+def read_evidence(
+    inputs: list[Path],
+    *,
+    tz: str = "UTC",
+    year: int | None = None,
+    xlog: Path | None = None,
+) -> tuple[Capture | None, pd.DataFrame | None]:
+    """The captures (one :class:`Capture`, None without any) and the log events (None
+    without logs) of ``inputs``, with progress bars on stderr while reading.
+
+    Raises as :func:`sort_inputs`, :func:`pbxlab.read_capture` and
+    :func:`pbxlab.read_registrar_log` do.
+    """
+    sorted_inputs = sort_inputs(inputs)
+    capture = None
+    if sorted_inputs.captures:
+        with progress("reading captures") as bar:
+            capture = read_capture(sorted_inputs.captures, progress=bar.update)
+    events = None
+    if sorted_inputs.logs:
+        with progress("reading logs", unit="items"):
+            events = read_registrar_log(sorted_inputs.logs, tz=tz, year=year, xlog=xlog).events
+    return capture, events

@@ -12,6 +12,7 @@ from rich.table import Table
 from pbxlab.capture.logs import FORMATS, iter_registrar_log
 from pbxlab.capture.native import DEFAULT_CHUNK_SIZE
 from pbxlab.capture.reader import BACKENDS, Capture, iter_capture
+from pbxlab.cli.console import progress, settings
 from pbxlab.cli.inputs import sort_inputs
 from pbxlab.errors import InputError
 from pbxlab.io import TableWriter, output_format
@@ -52,8 +53,10 @@ def parse(
     """Parse SIP captures into the messages table, or registrar logs into the events table.
 
     Captures and logs are told apart by their content.  One run writes one
-    table, so give captures and logs in separate runs.
+    table, so give captures and logs in separate runs.  Files of any size are
+    streamed (memory follows --chunk-size); a summary goes to stderr.
     """
+    quiet = settings.quiet = settings.quiet or quiet
     output_format(output)  # fail on a bad extension before reading anything
     for extra in (errors_out, rtp_out):
         if extra is not None:
@@ -84,8 +87,9 @@ def parse(
     with (
         TableWriter(output, MESSAGES) as writer,
         _maybe_writer(errors_out) as err_writer,
-        _err.status("reading captures...") as status,
+        progress("reading captures") as bar,
     ):
+        total = stream.total_bytes
         for chunk in stream:
             writer.write(chunk.messages)
             if not quiet:  # keep only what the summary needs, not the chunk
@@ -97,7 +101,7 @@ def parse(
             errors_seen.append(chunk.errors)
             if err_writer is not None:
                 err_writer.write(chunk.errors)
-            status.update(f"reading captures... {writer.rows} messages")
+            bar.update(stream.position, total, f"reading captures: {writer.rows} messages")
     if rtp_out is not None:
         with TableWriter(rtp_out, RTP_STREAMS) as rtp_writer:
             rtp_writer.write(stream.rtp_streams)
@@ -131,7 +135,7 @@ def _parse_logs(
     with (
         TableWriter(output, EVENTS) as writer,
         _maybe_writer(errors_out) as err_writer,
-        _err.status("reading logs...") as status,
+        progress("reading logs", unit="items") as bar,
     ):
         for chunk in iter_registrar_log(paths, log_format, tz, year, strict, xlog=xlog):
             writer.write(chunk.events)
@@ -140,7 +144,7 @@ def _parse_logs(
             error_count += len(chunk.errors)
             formats[chunk.source_file] = chunk.format
             skipped[chunk.source_file] = skipped.get(chunk.source_file, 0) + chunk.skipped
-            status.update(f"reading logs... {writer.rows} events")
+            bar.update(writer.rows, None, f"reading logs: {writer.rows} events")
     if quiet:
         return
     _err.print(f"[bold]{writer.rows} registrar events[/bold] from {len(paths)} log(s) -> {output}")
@@ -207,6 +211,15 @@ def _fmt(counts: object) -> str:
     return ", ".join(f"{k} {v}" for k, v in items) or "none"
 
 
+EXAMPLES = (
+    "[bold]Examples[/bold]\n\n"
+    "  pbxlab parse capture.pcapng -o messages.parquet --rtp rtp.parquet --errors errors.csv\n\n"
+    "  pbxlab parse big.pcap.gz -o messages.parquet --workers 2\n\n"
+    "  pbxlab parse /var/log/asterisk/full* -o events.csv --tz Europe/Berlin\n\n"
+    "  pbxlab parse kamailio.log -o events.parquet --xlog xlog-mapping.toml"
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``parse`` to the pbxlab command."""
-    app.command("parse")(parse)
+    app.command("parse", epilog=EXAMPLES)(parse)

@@ -18,14 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pbxlab.analysis import Analysis, analyze, sip_domains, status_at
-from pbxlab.capture.logs import read_registrar_log
-from pbxlab.capture.reader import read_capture
-from pbxlab.cli.inputs import sort_inputs
+from pbxlab.cli.console import progress, say, settings
+from pbxlab.cli.inputs import read_evidence
 from pbxlab.errors import InputError
 
 FORMATS = ("table", "json", "csv")
-
-_err = Console(stderr=True)
 
 
 def iso(ts: Any) -> str | None:
@@ -48,20 +45,25 @@ def parse_time(text: str) -> pd.Timestamp:
     return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
 
 
-def load(inputs: list[Path], domain: str | None = None) -> Analysis:
+def load(
+    inputs: list[Path],
+    domain: str | None = None,
+    *,
+    tz: str = "UTC",
+    year: int | None = None,
+    xlog: Path | None = None,
+) -> Analysis:
     """Read captures and logs (by content) and analyse them together.
 
     Warns on stderr when a capture holds several tenants' SIP domains and no
     ``domain`` was chosen (their extension numbers may collide).
     """
-    sorted_inputs = sort_inputs(inputs)
-    capture = read_capture(sorted_inputs.captures) if sorted_inputs.captures else None
-    events = read_registrar_log(sorted_inputs.logs).events if sorted_inputs.logs else None
+    capture, events = read_evidence(inputs, tz=tz, year=year, xlog=xlog)
     if capture is not None:
         domains = sip_domains(capture.messages)["domain"].tolist()
         if domain is None and len(domains) > 1:
             shown = ", ".join(domains[:5]) + (" ..." if len(domains) > 5 else "")
-            _err.print(
+            say(
                 f"[yellow]the input holds {len(domains)} SIP domains ({shown}); extensions "
                 "with the same number in different domains are merged -- choose one with "
                 "--domain[/yellow]"
@@ -71,7 +73,8 @@ def load(inputs: list[Path], domain: str | None = None) -> Analysis:
                 f"--domain: no REGISTER to {domain!r} in the input "
                 f"(domains: {', '.join(domains) or 'none'})"
             )
-    return analyze(capture=capture, events=events, domain=domain)
+    with progress("analysing", unit="items"):
+        return analyze(capture=capture, events=events, domain=domain)
 
 
 def history_rows(analysis: Analysis, extension: str, at: pd.Timestamp | None) -> pd.DataFrame:
@@ -143,14 +146,24 @@ def status(
     domain: str | None = typer.Option(
         None, "--domain", help="Only this tenant (SIP domain) of a multi-tenant capture."
     ),
+    tz: str = typer.Option("UTC", help="Time zone of log times written without an offset."),
+    year: int | None = typer.Option(None, help="Year of log dates that omit it (syslog)."),
+    xlog: Path | None = typer.Option(None, help="Kamailio/OpenSIPS xlog mapping (TOML)."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bars or notes."),
 ) -> None:
-    """Extension status (online, ringing, in_use, offline) at a moment, or one's history."""
+    """Extension status (online, ringing, in_use, offline) at a moment, or one's history.
+
+    Without --history: every extension's state at --at (default: the end of the
+    evidence), with since when and why.  With --history EXT: that extension's
+    state intervals.  Output on stdout; times are ISO 8601 UTC.
+    """
     if output_format not in FORMATS:
         raise InputError(f"--format: unknown format {output_format!r}; use table, json or csv")
+    settings.quiet = settings.quiet or quiet
     when = parse_time(at) if at is not None else None
-    analysis = load(inputs, domain)
+    analysis = load(inputs, domain, tz=tz, year=year, xlog=xlog)
     if analysis.end is None:
-        _err.print("no SIP messages or registrar events in the input")
+        say("no SIP messages or registrar events in the input")
     if history is not None:
         rows = history_rows(analysis, history, when)
         _emit(rows, output_format, f"status history of {history}")
@@ -161,13 +174,22 @@ def status(
     else:
         rows = snapshot_rows(analysis, moment)
         if rows.empty and len(analysis.status):
-            _err.print(
+            say(
                 f"no extension has evidence at {iso(moment)} "
                 f"(the input covers {iso(analysis.start)} to {iso(analysis.end)})"
             )
     _emit(rows, output_format, f"status at {iso(moment)}")
 
 
+EXAMPLES = (
+    "[bold]Examples[/bold]\n\n"
+    "  pbxlab status capture.pcap\n\n"
+    "  pbxlab status capture.pcap /var/log/asterisk/full --at 2024-05-01T09:30:00Z\n\n"
+    "  pbxlab status capture.pcap --history 201 --format json\n\n"
+    "  pbxlab status node1.pcap --domain acme.example.com --format csv > status.csv"
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``status`` to the pbxlab command."""
-    app.command("status")(status)
+    app.command("status", epilog=EXAMPLES)(status)
