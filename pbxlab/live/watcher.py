@@ -31,11 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from pbxlab.analysis.analyze import Analysis, analyze
 from pbxlab.analysis.calls import calls as calls_table
 from pbxlab.analysis.events import CaptureEvidence, capture_evidence
 from pbxlab.analysis.findings import DiagnosisPolicy, diagnose
 from pbxlab.analysis.sipvalues import TIMER_F
-from pbxlab.analysis.status import status
+from pbxlab.analysis.status import reliability, status, transitions
 from pbxlab.capture.logs.xlog import XlogMapping
 from pbxlab.live.changes import (
     FindingChange,
@@ -216,6 +217,32 @@ class Watcher:
         """Every extension's current state: extension, state, since, reason."""
         with self._lock:
             return self._tracker.snapshot()
+
+    def analysis(self) -> Analysis:
+        """The kept evidence as a :class:`pbxlab.Analysis` up to the last re-derivation
+        (what the Reliability view and plots take); empty before the first."""
+        with self._lock:
+            last, window = self.last, self.window
+            messages, events = window.messages, window.events
+            media = self._media if self._media is not None else RTP_STREAMS.empty()
+        if last is None or last.status.empty:
+            return analyze(events=EVENTS.empty())
+        history = last.status
+        start = history["start"].min()
+        return Analysis(
+            messages=messages,
+            rtp_streams=media,
+            registrations=last.evidence.registrations,
+            events=last.evidence.events if len(last.evidence.events) else events,
+            bindings=last.evidence.bindings,
+            keepalives=last.evidence.keepalives,
+            calls=last.calls,
+            status=history,
+            transitions=transitions(history),
+            reliability=reliability(history, end=last.until),
+            start=start,
+            end=last.until,
+        )
 
     def findings(self) -> pd.DataFrame:
         """The findings of the last classifier run (FINDINGS schema)."""
