@@ -57,8 +57,8 @@ class _Printer:
 
     def __call__(self, change: Change) -> None:
         if isinstance(change, Notice):
-            if change.kind == "opened":
-                return  # the command already said what it follows
+            if change.kind in ("opened", "error"):
+                return  # said by the command itself (what it follows; why it stops)
             style = "yellow" if change.level == "warning" else "dim"
             _err.print(f"[{style}]pbxlab watch: {escape(change.message)}[/{style}]")
             return

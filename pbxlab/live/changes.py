@@ -89,7 +89,7 @@ class FindingChange:
 class Notice:
     """Something the user should know about the sources (a rotated log, a lost interface).
 
-    ``level`` is ``info`` or ``warning``.
+    ``level`` is ``info``, ``warning``, or ``error`` (watching had to stop).
     """
 
     kind: str

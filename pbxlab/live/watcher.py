@@ -22,6 +22,7 @@ Subscribers are called in the watcher's thread with each
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -38,6 +39,7 @@ from pbxlab.analysis.findings import DiagnosisPolicy, diagnose
 from pbxlab.analysis.sipvalues import TIMER_F
 from pbxlab.analysis.status import reliability, status, transitions
 from pbxlab.capture.logs.xlog import XlogMapping
+from pbxlab.errors import PbxlabError
 from pbxlab.live.changes import (
     FindingChange,
     FindingTracker,
@@ -140,6 +142,7 @@ class Watcher:
         self.window = EvidenceWindow(self.policy.window)
         self.changes: deque[Change] = deque(maxlen=self.policy.max_changes)
         self.errors_seen = 0
+        self.error: PbxlabError | None = None  # why watching stopped, if it had to
         self.last: LiveAnalysis | None = None
         self._subscribers: list[Callback] = []
         self._tracker = StatusTracker()
@@ -342,21 +345,38 @@ class Watcher:
         return list(self.changes)[-new:] if new > 0 and not changes else changes
 
     def run(self, duration: float | None = None) -> None:
-        """Watch until :meth:`stop` (or ``duration`` seconds, or Ctrl-C in the caller)."""
+        """Watch until :meth:`stop` (or ``duration`` seconds, or Ctrl-C in the caller).
+
+        Raises the PbxlabError of a source that cannot be watched (also kept in
+        :attr:`error` and published as an ``error`` :class:`Notice`).
+        """
         deadline = None if duration is None else time.monotonic() + duration
         self._stop.clear()
         while not self._stop.is_set():
             started = time.monotonic()
-            self.step()
+            try:
+                self.step()
+            except PbxlabError as exc:  # the source cannot be watched (a binary "log"...)
+                self.error = exc
+                self._publish([Notice("error", str(exc), "error", self.clock())])
+                raise
             if deadline is not None and started >= deadline:
                 break
             self._stop.wait(max(0.0, self.policy.poll - (time.monotonic() - started)))
+
+    def _run_in_thread(self) -> None:
+        # in a notebook nobody sees the thread's traceback: the error is in .error and
+        # was published as a Notice
+        with contextlib.suppress(PbxlabError):
+            self.run()
 
     def start(self) -> Watcher:
         """Watch in a background thread (for notebooks); returns self."""
         if self._thread is not None and self._thread.is_alive():
             return self
-        self._thread = threading.Thread(target=self.run, name="pbxlab-watch", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run_in_thread, name="pbxlab-watch", daemon=True
+        )
         self._thread.start()
         return self
 
