@@ -75,11 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         f"pbxlab watch: {summary['minutes']:g} min, {summary['phones']} phones on lo, "
         f"window {result['window_s']:g} s"
     )
-    print(f"{'t (s)':>7} {'RSS (MiB)':>10} {'kept rows':>10} {'changes':>8}")
+    print(f"{'t (s)':>7} {'RSS (MiB)':>10} {'kept rows':>10} {'changes':>8} {'CPU (s)':>8}")
     for sample in result["memory"]:
         print(
             f"{sample['t_s']:>7.0f} {sample['rss_kib'] / 1024:>10.1f} "
-            f"{sample['kept_rows']:>10} {sample['changes']:>8}"
+            f"{sample['kept_rows']:>10} {sample['changes']:>8} {sample.get('cpu_s', 0):>8.1f}"
         )
     latency = summary["latency_s"]
     if summary["changes"]:

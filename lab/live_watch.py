@@ -237,6 +237,7 @@ def _run_inside(plan: str, workdir: Path, minutes: float, phones: int, window_s:
                     {
                         "t_s": round(now - t0, 1),
                         "rss_kib": _rss_kib(),
+                        "cpu_s": round(os.times().user + os.times().system, 1),
                         "kept_rows": len(watcher.window),
                         "changes": len(changes),
                     }
