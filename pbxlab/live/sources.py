@@ -33,7 +33,7 @@ class SourceUpdate:
     events: pd.DataFrame = field(default_factory=EVENTS.empty)
     errors: pd.DataFrame = field(default_factory=ERRORS.empty)
     notices: tuple[Notice, ...] = ()
-    media: pd.DataFrame | None = None  # RTP_STREAMS so far, when the source tracks media
+    media: pd.DataFrame | None = None  # RTP_STREAMS so far, when fed by hand
 
     @property
     def has_evidence(self) -> bool:
@@ -47,6 +47,10 @@ class Source(Protocol):
 
     def poll(self) -> SourceUpdate:
         """Evidence since the last poll; never blocks for long."""
+        ...
+
+    def media(self) -> pd.DataFrame | None:
+        """RTP_STREAMS of the media seen so far (None when the source has none)."""
         ...
 
     def close(self) -> None:
@@ -77,6 +81,9 @@ class LogSource:
             for n in update.notices
         )
         return SourceUpdate(events=update.events, errors=update.errors, notices=notices)
+
+    def media(self) -> pd.DataFrame | None:
+        return None  # a log reports no media
 
     def close(self) -> None:
         self.follower.close()

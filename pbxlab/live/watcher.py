@@ -227,7 +227,7 @@ class Watcher:
         with self._lock:
             last, window = self.last, self.window
             messages, events = window.messages, window.events
-            media = self._media if self._media is not None else RTP_STREAMS.empty()
+        media = self._current_media()
         if last is None or last.status.empty:
             return analyze(events=EVENTS.empty())
         history = last.status
@@ -247,6 +247,11 @@ class Watcher:
             end=last.until,
         )
 
+    def _current_media(self) -> pd.DataFrame:
+        media = self.source.media() if self.source is not None else None
+        media = media if media is not None else self._media
+        return media if media is not None else RTP_STREAMS.empty()
+
     def findings(self) -> pd.DataFrame:
         """The findings of the last classifier run (FINDINGS schema)."""
         with self._lock:
@@ -255,8 +260,9 @@ class Watcher:
 
     # -- feeding and evaluating (also usable without a source) ---------------------
 
-    def feed(self, update: SourceUpdate) -> None:
-        """Take evidence in (what a source's poll returned)."""
+    def feed(self, update: SourceUpdate) -> list[Change]:
+        """Take evidence in (what a source's poll returned); returns (and publishes) its
+        notices."""
         with self._lock:
             self.window.add_messages(update.messages)
             self.window.add_events(update.events)
@@ -265,9 +271,14 @@ class Watcher:
         self.errors_seen += len(update.errors)
         if update.has_evidence:
             self._dirty = self._findings_dirty = True
-        if update.notices:
-            now = self.clock()
-            self._publish([Notice(n.kind, n.message, n.level, n.at or now) for n in update.notices])
+        if not update.notices:
+            return []
+        now = self.clock()
+        notices: list[Change] = [
+            Notice(n.kind, n.message, n.level, n.at or now) for n in update.notices
+        ]
+        self._publish(notices)
+        return notices
 
     def evaluate(
         self, until: pd.Timestamp | None = None, *, final: bool = False, findings: bool = False
@@ -293,7 +304,7 @@ class Watcher:
         window = self.window
         if not len(window):
             return []
-        media = self._media if self._media is not None else RTP_STREAMS.empty()
+        media = self._current_media()
         found = diagnose(
             messages=window.messages,
             rtp_streams=media,
@@ -319,30 +330,22 @@ class Watcher:
 
     def step(self) -> list[Change]:
         """One turn of the loop: poll the source, re-derive when due; returns the changes."""
-        published_before = len(self.changes)
-        if self.source is not None:
-            update = self.source.poll()
-            media = getattr(self.source, "media", None)
-            if update.has_evidence and callable(media):
-                update = SourceUpdate(
-                    update.messages, update.events, update.errors, update.notices, media()
-                )
-            self.feed(update)
-        now = time.monotonic()
         changes: list[Change] = []
+        if self.source is not None:
+            changes.extend(self.feed(self.source.poll()))
+        now = time.monotonic()
         if self._dirty or now - self._last_eval >= self.policy.tick:
             run_findings = self._findings_dirty and (
                 now - self._last_findings >= self.policy.findings_every
             )
-            changes = self.evaluate(findings=run_findings)
+            changes.extend(self.evaluate(findings=run_findings))
             self._last_eval = now
             if run_findings:
                 self._last_findings = now
         if now - self._last_compact >= self.policy.compact_every:
             self.compact()
             self._last_compact = now
-        new = len(self.changes) - published_before
-        return list(self.changes)[-new:] if new > 0 and not changes else changes
+        return changes
 
     def run(self, duration: float | None = None) -> None:
         """Watch until :meth:`stop` (or ``duration`` seconds, or Ctrl-C in the caller).
