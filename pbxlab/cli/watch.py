@@ -42,7 +42,11 @@ _err = Console(stderr=True, soft_wrap=True)  # one message, one line: greppable
 
 
 def _clock(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").strftime("%H:%M:%S.%f")[:-3]
+    """The time of day; with the date when it is not today (a backlog read at start)."""
+    when = pd.Timestamp(ts).tz_convert("UTC")
+    if when.date() != pd.Timestamp.now(tz="UTC").date():
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+    return when.strftime("%H:%M:%S.%f")[:-3]
 
 
 class _Printer:
