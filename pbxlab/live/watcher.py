@@ -69,7 +69,9 @@ class WatchPolicy:
     runs of the classifiers.  ``window``: evidence older than this is
     dropped unless it still decides a state (see :mod:`pbxlab.live.window`);
     findings are judged over it.  ``compact_every``: seconds between two
-    compactions.  ``max_changes``: changes kept in :attr:`Watcher.changes`.
+    compactions; ``compact_rows``: rows arriving faster than that (a big log
+    read at start) trigger one before deriving.  ``max_changes``: changes
+    kept in :attr:`Watcher.changes`.
     """
 
     poll: float = 0.2
@@ -77,6 +79,7 @@ class WatchPolicy:
     findings_every: float = 10.0
     window: pd.Timedelta = DEFAULT_WINDOW
     compact_every: float = 30.0
+    compact_rows: int = 20_000
     max_changes: int = 10_000
     diagnosis: DiagnosisPolicy = field(default_factory=DiagnosisPolicy)
 
@@ -153,6 +156,7 @@ class Watcher:
         self._last_eval = -float("inf")
         self._last_findings = -float("inf")
         self._last_compact = time.monotonic()
+        self._kept = 0  # rows kept by the last compaction
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -334,6 +338,9 @@ class Watcher:
         if self.source is not None:
             changes.extend(self.feed(self.source.poll()))
         now = time.monotonic()
+        if len(self.window) > 2 * self._kept + self.policy.compact_rows:
+            # a flood (a big log read at start): drop what no longer matters before deriving
+            self._compact_now(now)
         if self._dirty or now - self._last_eval >= self.policy.tick:
             run_findings = self._findings_dirty and (
                 now - self._last_findings >= self.policy.findings_every
@@ -343,9 +350,13 @@ class Watcher:
             if run_findings:
                 self._last_findings = now
         if now - self._last_compact >= self.policy.compact_every:
-            self.compact()
-            self._last_compact = now
+            self._compact_now(now)
         return changes
+
+    def _compact_now(self, now: float) -> None:
+        self.compact()
+        self._kept = len(self.window)
+        self._last_compact = now
 
     def run(self, duration: float | None = None) -> None:
         """Watch until :meth:`stop` (or ``duration`` seconds, or Ctrl-C in the caller).

@@ -222,3 +222,18 @@ def test_compaction_keeps_what_decides_the_current_state(window: str) -> None:
     watcher.evaluate(end, final=True)
     assert dropped > 0
     pd.testing.assert_frame_equal(watcher.status(), before)
+
+
+def test_a_big_backlog_read_at_start_is_compacted_at_once(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    with log.open("w") as sink:
+        for i in range(3_000):
+            kind = "registered" if i < 100 else "refreshed"
+            sink.write(_event(i * 0.5, str(200 + i % 100), kind, "expires 120 s"))
+    watcher = Watcher.follow(log, policy=WatchPolicy(compact_rows=1_000))
+    watcher.step()
+    assert 0 < len(watcher.window) < 500  # the backlog's old rows are gone at once
+    current = watcher.status()
+    assert len(current) == 100 and set(current["state"]) == {"offline"}  # 2024: long expired
+    assert set(current["reason"]) == {"binding expired"}
+    watcher.stop()
