@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pbxlab.capture.logs.xlog import load_mapping
+from pbxlab.cli.console import settings, stderr
 from pbxlab.errors import InputError
 from pbxlab.live import FindingChange, Notice, StatusChange, Watcher, WatchPolicy
 from pbxlab.live.changes import iso
@@ -38,8 +39,6 @@ _STATE_STYLE = {
 }
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 
-_err = Console(stderr=True, soft_wrap=True)  # one message, one line: greppable
-
 
 def _clock(ts: pd.Timestamp) -> str:
     """The time of day; with the date when it is not today (a backlog read at start)."""
@@ -47,6 +46,15 @@ def _clock(ts: pd.Timestamp) -> str:
     if when.date() != pd.Timestamp.now(tz="UTC").date():
         return when.strftime("%Y-%m-%d %H:%M:%S")
     return when.strftime("%H:%M:%S.%f")[:-3]
+
+
+def _tell(message: str, *, warning: bool = False) -> None:
+    """A message on stderr, one line whatever its length (greppable); --quiet keeps
+    only warnings."""
+    if warning:
+        stderr().print(f"[yellow]pbxlab watch: {escape(message)}[/yellow]", soft_wrap=True)
+    elif not settings.quiet:
+        stderr().print(f"[dim]pbxlab watch: {escape(message)}[/dim]", soft_wrap=True)
 
 
 class _Printer:
@@ -63,8 +71,7 @@ class _Printer:
         if isinstance(change, Notice):
             if change.kind in ("opened", "error"):
                 return  # said by the command itself (what it follows; why it stops)
-            style = "yellow" if change.level == "warning" else "dim"
-            _err.print(f"[{style}]pbxlab watch: {escape(change.message)}[/{style}]")
+            _tell(change.message, warning=change.level != "info")
             return
         if self.format == "jsonl":
             sys.stdout.write(json.dumps(change.to_dict()) + "\n")
@@ -160,7 +167,7 @@ def watch(
     printer = _Printer(output_format)
     watcher.subscribe(printer)
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    _err.print(f"[dim]pbxlab watch: {what}; Ctrl-C to stop[/dim]")
+    _tell(f"{what}; Ctrl-C to stop")
     started = pd.Timestamp.now(tz="UTC")
     try:
         watcher.run(duration)
@@ -170,14 +177,20 @@ def watch(
         signal.signal(signal.SIGTERM, previous)
         watcher.stop()
     if watcher.errors_seen:
-        _err.print(
-            f"[yellow]pbxlab watch: {watcher.errors_seen} malformed packet(s)/line(s) "
-            "were skipped[/yellow]"
-        )
-    _err.print(f"[dim]pbxlab watch: stopped (watched since {iso(started)})[/dim]")
+        _tell(f"{watcher.errors_seen} malformed packet(s)/line(s) were skipped", warning=True)
+    _tell(f"stopped (watched since {iso(started)})")
     return 0
+
+
+EXAMPLES = (
+    "[bold]Examples[/bold]\n\n"
+    "  pbxlab watch --interface eth0 --filter 'udp port 5060'\n\n"
+    "  pbxlab watch --follow /var/log/asterisk/full\n\n"
+    "  pbxlab watch --follow /var/log/kamailio.log --xlog kamailio.toml --format jsonl | jq .\n\n"
+    "  pbxlab watch -i any --ring-dir ./ticket-4711-ring --duration 600"
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``watch`` to the pbxlab command."""
-    app.command("watch")(watch)
+    app.command("watch", epilog=EXAMPLES)(watch)

@@ -47,6 +47,19 @@ def test_usage_errors_exit_2(
     assert message in capsys.readouterr().err
 
 
+def test_help_explains_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["watch", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Usage: pbxlab watch" in out and "Examples" in out and "--follow" in out
+
+
+def test_quiet_keeps_only_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "gone.log"
+    assert main(["--quiet", "watch", "--follow", str(log), "--duration", "0.3"]) == 0
+    err = capsys.readouterr().err
+    assert "does not exist; waiting for it" in err and "Ctrl-C" not in err
+
+
 def test_jsonl_lines_carry_ts_extension_state(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
