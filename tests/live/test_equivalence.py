@@ -3,6 +3,7 @@ status :func:`pbxlab.analyze` gives for the whole input (and at points along the
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,7 @@ def _current(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
 
 def _batch_at(messages: pd.DataFrame, t: pd.Timestamp) -> list[tuple[str, str, str]]:
     prefix = messages[messages["ts"] <= t].reset_index(drop=True)
-    capture = Capture(prefix, RTP_STREAMS.empty(), ERRORS.empty(), [], pd.Series(dtype=int))  # type: ignore[arg-type]
+    capture = Capture(prefix, RTP_STREAMS.empty(), ERRORS.empty(), [], Counter())
     analysis = pbxlab.analyze(capture)
     return _current(status_at(analysis.status, t))
 
