@@ -19,8 +19,12 @@ names = st.text(
 ).filter(lambda s: s.strip() == s and s.strip())
 numbers = st.integers(min_value=10, max_value=9_999_999).map(str)
 e164 = st.integers(min_value=10**7, max_value=10**14 - 1).map(lambda n: f"+{n}")
-macs = st.integers(min_value=1, max_value=2**48 - 1).map(
-    lambda n: ":".join(f"{(n & ~(1 << 40)) >> s & 255:02x}" for s in range(40, -8, -8))
+# unicast (multicast bit 40 cleared) and not all zero: the only MACs a phone can have
+macs = (
+    st.integers(min_value=1, max_value=2**48 - 1)
+    .map(lambda n: n & ~(1 << 40))
+    .filter(lambda n: n != 0)
+    .map(lambda n: ":".join(f"{n >> s & 255:02x}" for s in range(40, -8, -8)))
 )
 passwords = st.text(alphabet=string.ascii_letters + "!#$%&*+-.=?@^_", min_size=8, max_size=40)
 emails = st.sampled_from(["a@example.com", "x.y@example.org", "Ünïcode@example.net"])

@@ -12,7 +12,8 @@ from pbxlab.widgets.loading import Evidence
 
 
 def _bar_extensions(figure: go.FigureWidget) -> set[str]:
-    return {str(y) for trace in figure.data if trace.type == "bar" for y in (trace.y or ())}
+    # a trace array may be a tuple or a numpy array (pbxlab.plots passes large ones as arrays)
+    return {str(y) for t in figure.data if t.type == "bar" and t.y is not None for y in t.y}
 
 
 def test_opens_on_the_worst_extensions(flapping_evidence: Evidence) -> None:
