@@ -79,14 +79,14 @@ class _Printer:
             return
         if not self._header:
             self._header = True
-            self.out.print(f"[bold]{'time (UTC)':<12}  {'extension':<12}  {'state':<22}  why[/]")
+            self.out.print(f"[bold]{'time (UTC)':<19}  {'extension':<12}  {'state':<22}  why[/]")
         if isinstance(change, StatusChange):
             style = _STATE_STYLE.get(change.state, "")
             moved = (
                 change.state if change.previous is None else f"{change.previous} → {change.state}"
             )
             self.out.print(
-                f"{_clock(change.ts):<12}  {escape(change.extension):<12}  "
+                f"{_clock(change.ts):<19}  {escape(change.extension):<12}  "
                 f"[{style}]{moved:<22}[/]  {escape(change.reason)}"
             )
         elif isinstance(change, FindingChange):
@@ -95,8 +95,11 @@ class _Printer:
             severity = str(row.get("severity"))
             style = _SEVERITY_STYLE.get(severity, "")
             verb = "finding" if change.new else "escalated"
+            # the evidence's time, like status lines (a backlog's finding is not from now)
+            seen = row.get("last_seen")
+            when = change.detected_at if seen is None or pd.isna(seen) else pd.Timestamp(seen)
             self.out.print(
-                f"{_clock(change.detected_at):<12}  {escape(str(who)):<12}  "
+                f"{_clock(when):<19}  {escape(str(who)):<12}  "
                 f"[{style}]{verb} {row.get('code')} ({severity})[/]  "
                 f"{escape(str(row.get('summary')))}"
             )
