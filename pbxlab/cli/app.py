@@ -84,6 +84,7 @@ COMMANDS = {
     "batch": "pbxlab.cli.batch",
     "web": "pbxlab.cli.web",
     "report": "pbxlab.cli.report",
+    "watch": "pbxlab.cli.watch",
 }
 _registered: set[str] = set()
 

@@ -19,7 +19,7 @@ from tests.conftest import REPO, SAMPLES
 
 CAPTURE = str(SAMPLES / "lab-healthy.pcap")
 FLAPPING = str(SAMPLES / "lab-flapping.pcap")
-COMMANDS = ("parse", "diagnose", "status", "batch", "report", "ext")
+COMMANDS = ("parse", "diagnose", "status", "batch", "report", "ext", "web", "watch")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -32,7 +32,7 @@ from pbxlab.analysis.findings.policy import DiagnosisPolicy
 _URI = re.compile(r"<([^>]+)>")
 _ACTION_OK = "None needed if the customer uses several phones on this extension (both ring)"
 _ACTION_STALE = (
-    f"None needed if both phones are in use; otherwise {mid_sentence(REBOOT)} that keeps "
+    f"None needed if each of these phones is in use; otherwise {mid_sentence(REBOOT)} that keeps "
     "re-registering from new ports, or let the stale bindings expire"
 )
 
