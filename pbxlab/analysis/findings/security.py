@@ -45,7 +45,6 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -226,21 +225,44 @@ def judge_extensions(
 
 
 def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
-    """Rows of sources that failed, probed an account they never logged into, or
-    announce an attack tool; an office's challenge-then-login traffic is skipped."""
-    oks = data[data["outcome"] == "ok"]
-    logged_in = set(zip(oks["source"], oks["target"], strict=True)) | set(
-        zip(oks["source"], oks["account"], strict=True)
+    """Rows of the sources that could make a finding: that announce an attack tool,
+    or have enough failures for a brute force, enough probes for a scan, or a refused
+    call to an outside number (a toll-fraud probe).  A necessary condition of
+    :func:`_source_findings`, counted for all sources at once: most sources (an
+    office's phones) have none of these and are not sliced out."""
+    outcome = data["outcome"]
+    # each distinct User-Agent tested once, not each row
+    codes, agents = pd.factorize(data["user_agent"].astype(object), use_na_sentinel=True)
+    tools = [
+        any(tool in str(agent).lower() for tool in policy.scanner_user_agents) for agent in agents
+    ]
+    tool = np.append(np.asarray(tools, dtype=bool), False)[codes]  # -1 (missing): no tool
+    counts = (
+        pd.DataFrame(
+            {
+                "source": data["source"].to_numpy(),
+                "tool": tool,
+                "failed": outcome.isin(FAILED).to_numpy(),
+                "probed": outcome.isin(PROBED).to_numpy(),
+                "toll": (
+                    (data["method"] == "INVITE").fillna(False).to_numpy(dtype=bool)
+                    & data["external"].fillna(False).astype(bool).to_numpy()
+                    & outcome.isin(
+                        ["forbidden", "rejected", "challenge", "unknown_user"]
+                    ).to_numpy()
+                ),
+            }
+        )
+        .groupby("source", sort=False)[["tool", "failed", "probed", "toll"]]
+        .sum()
     )
-    pairs = pd.Series(
-        [(s, t) in logged_in for s, t in zip(data["source"], data["target"], strict=True)],
-        index=data.index,
+    possible = (
+        (counts["tool"] > 0)
+        | (counts["failed"] >= max(policy.brute_force_min_failures, 1))
+        | (counts["probed"] >= max(policy.scanner_min_accounts, 1))
+        | (counts["toll"] > 0)
     )
-    agents = data["user_agent"].fillna("").astype(str).str.lower()
-    tool = agents.str.contains("|".join(map(re.escape, policy.scanner_user_agents)))
-    suspicious = data["outcome"].isin(FAILED) | (data["outcome"].isin(PROBED) & ~pairs) | tool
-    sources = set(data.loc[suspicious, "source"])
-    return data["source"].isin(sources)
+    return data["source"].isin(set(counts.index[possible]))
 
 
 def best_window(
