@@ -187,7 +187,12 @@ def _diagnose_tenants(
     derived = (
         {}
         if include_logs
-        else tenants_evidence(evidence.messages, rows, {name: _end(tenants[name]) for name in rows})
+        else tenants_evidence(
+            evidence.messages,
+            rows,
+            {name: _end(tenants[name]) for name in rows},
+            registrations=False,  # no rule reads them
+        )
     )
     if not include_logs and len(log_events):
         tenants[None] = derive(Evidence(events=log_events))
