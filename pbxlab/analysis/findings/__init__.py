@@ -224,12 +224,13 @@ def _diagnose_tenants(
         },
         policy,
     )
+    # with the NAT findings and the attempts given, the rules read few transaction columns
+    tenant_tx = tx if include_logs else tx[_TENANT_TX_COLUMNS]
     for domain, (part, in_tenant) in parts.items():
         found = run_classifiers(
             part,
             policy,
-            tx=tx[in_tenant].reset_index(drop=True),
-            nat_flags=flags[in_tenant].reset_index(drop=True),
+            tx=tenant_tx[in_tenant].reset_index(drop=True),
             hostile=hostile,
             # with its log events, a tenant's attempts are not the transactions' alone
             attempts=None if include_logs else from_tx[in_tenant].reset_index(drop=True),
@@ -239,6 +240,10 @@ def _diagnose_tenants(
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else FINDINGS.empty()
 
+
+# what run_classifiers reads of the transactions when given their attempts and NAT findings
+_TENANT_TX_COLUMNS = ["ts", "method", "status", "to_user", "answer_contacts"]
+_TENANT_TX_COLUMNS += ["answer_contact_count", "evidence"]
 
 # what run_classifiers reads of the messages when given the transactions
 _CLASSIFIER_COLUMNS = [
