@@ -458,6 +458,7 @@ def _auth_failures(
     # positions per extension: most extensions' failures are resolved (a stale nonce
     # re-challenged, then a login), so rows are only sliced out for the rest
     groups = failures.groupby("extension", sort=True).indices
+    logins_by_time: _Logins | None = None  # built for the first name that never logs in
     for extension in sorted(groups, key=str):
         positions = groups[extension]
         stamps = failure_times[positions]
@@ -470,10 +471,18 @@ def _auth_failures(
         )
         resolved = later & (next_login <= stamps + grace)
         if not len(logins):  # never logged in: maybe a corrected username typo
+            if logins_by_time is None:
+                logins_by_time = _Logins(oks)
+            rows = failures.iloc[positions]
             resolved = np.array(
                 [
-                    _typo_fixed(r, oks, policy)
-                    for r in failures.iloc[positions].itertuples(index=False)
+                    logins_by_time.typo_fixed(extension, ts, address, contact, policy)
+                    for ts, address, contact in zip(
+                        stamps,
+                        rows["address"].astype(object).tolist(),
+                        rows["contact"].astype(object).tolist(),
+                        strict=True,
+                    )
                 ],
                 dtype=bool,
             )
@@ -528,21 +537,38 @@ def _auth_failures(
         )
 
 
-def _typo_fixed(row: Any, oks: pd.DataFrame, policy: DiagnosisPolicy) -> bool:
-    """Fixed soon after by the same phone logging in under a name one or two keystrokes
-    away (a corrected username typo); for a failing name that never logs in anywhere."""
-    stamps = oks["ts"]  # sorted: the window is a slice
-    first = int(stamps.searchsorted(row.ts, side="right"))
-    last = int(stamps.searchsorted(row.ts + policy.auth_resolution_grace, side="right"))
-    later = oks.iloc[first:last]
-    same_phone = later[later["address"] == row.address]
-    slot = _account_slot(row.contact)
-    return any(
-        _typo_distance(str(row.extension), str(extension)) <= policy.typo_max_edits
-        and (slot is None or _account_slot(contact) in (None, slot))
-        for extension, contact in zip(same_phone["extension"], same_phone["contact"], strict=True)
-        if present(extension)
-    )
+class _Logins:
+    """The successful attempts (sorted by time) as plain arrays, for the typo test."""
+
+    def __init__(self, oks: pd.DataFrame) -> None:
+        self.stamps = oks["ts"].to_numpy(dtype="datetime64[ns]")
+        self.addresses = oks["address"].astype(object).tolist()
+        self.extensions = oks["extension"].astype(object).tolist()
+        self.contacts = oks["contact"].astype(object).tolist()
+
+    def typo_fixed(
+        self,
+        name: object,
+        ts: np.datetime64,
+        address: object,
+        contact: object,
+        policy: DiagnosisPolicy,
+    ) -> bool:
+        """Whether a failure of ``name`` at ``ts`` from ``address`` was fixed soon
+        after by the same phone logging in under a name one or two keystrokes away
+        (a corrected username typo); for a failing name that never logs in anywhere."""
+        first = int(np.searchsorted(self.stamps, ts, side="right"))
+        grace = policy.auth_resolution_grace.to_timedelta64()
+        last = int(np.searchsorted(self.stamps, ts + grace, side="right"))
+        slot = _account_slot(contact)
+        return any(
+            present(self.extensions[i])
+            and present(self.addresses[i])
+            and self.addresses[i] == address
+            and _typo_distance(str(name), str(self.extensions[i])) <= policy.typo_max_edits
+            and (slot is None or _account_slot(self.contacts[i]) in (None, slot))
+            for i in range(first, last)
+        )
 
 
 def _account_slot(contact: object) -> str | None:
