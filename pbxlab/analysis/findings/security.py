@@ -226,10 +226,11 @@ def judge_extensions(
 
 def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
     """Rows of the sources that could make a finding: that announce an attack tool,
-    or have enough failures for a brute force, enough probes for a scan, or a refused
-    call to an outside number (a toll-fraud probe).  A necessary condition of
-    :func:`_source_findings`, counted for all sources at once: most sources (an
-    office's phones) have none of these and are not sliced out."""
+    or have enough failures for a brute force (not counting those on an account the
+    source had logged into before), or, never having logged in, enough probes for a
+    scan or a refused call to an outside number (a toll-fraud probe).  A necessary
+    condition of :func:`_source_findings`, counted for all sources at once: most
+    sources (an office's phones) have none of these and are not sliced out."""
     outcome = data["outcome"]
     # each distinct User-Agent tested once, not each row
     codes, agents = pd.factorize(data["user_agent"].astype(object), use_na_sentinel=True)
@@ -237,12 +238,25 @@ def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
         any(tool in str(agent).lower() for tool in policy.scanner_user_agents) for agent in agents
     ]
     tool = np.append(np.asarray(tools, dtype=bool), False)[codes]  # -1 (missing): no tool
+    ok = (outcome == "ok").to_numpy(dtype=bool)
+    # a failure on an account the source had logged into before is its own phone's
+    # stale credentials, which _brute_window does not count either
+    first_ok = data.loc[ok].groupby(["source", "account"])["ts"].min()
+    failed = outcome.isin(FAILED).to_numpy(dtype=bool, copy=True)
+    keys = pd.MultiIndex.from_arrays([data["source"], data["account"]])[failed]
+    found = first_ok.index.get_indexer(keys)
+    # the last slot, NaT, for the failures without an earlier login (-1): never before
+    first_ok_ts = np.append(first_ok.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    known = first_ok_ts[found] < data["ts"].to_numpy(dtype="datetime64[ns]")[failed]
+    failed[np.flatnonzero(failed)[known]] = False
     counts = (
         pd.DataFrame(
             {
                 "source": data["source"].to_numpy(),
                 "tool": tool,
-                "failed": outcome.isin(FAILED).to_numpy(),
+                # a login naming an account or a target: the source is no stranger
+                "ok": ok & (data["account"].notna() | data["target"].notna()).to_numpy(bool),
+                "failed": failed,
                 "probed": outcome.isin(PROBED).to_numpy(),
                 "toll": (
                     (data["method"] == "INVITE").fillna(False).to_numpy(dtype=bool)
@@ -253,14 +267,16 @@ def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
                 ),
             }
         )
-        .groupby("source", sort=False)[["tool", "failed", "probed", "toll"]]
+        .groupby("source", sort=False)[["tool", "ok", "failed", "probed", "toll"]]
         .sum()
     )
+    # scans and toll-fraud probes are only looked for from sources that never logged in
+    stranger = counts["ok"] == 0
     possible = (
         (counts["tool"] > 0)
         | (counts["failed"] >= max(policy.brute_force_min_failures, 1))
-        | (counts["probed"] >= max(policy.scanner_min_accounts, 1))
-        | (counts["toll"] > 0)
+        | (stranger & (counts["probed"] >= max(policy.scanner_min_accounts, 1)))
+        | (stranger & (counts["toll"] > 0))
     )
     return data["source"].isin(set(counts.index[possible]))
 
