@@ -187,13 +187,19 @@ def _diagnose_tenants(
     derived = (
         {}
         if include_logs
-        else tenants_evidence(evidence.messages, rows, {name: _end(tenants[name]) for name in rows})
+        else tenants_evidence(
+            evidence.messages,
+            rows,
+            {name: _end(tenants[name]) for name in rows},
+            registrations=False,  # no rule reads them
+        )
     )
     if not include_logs and len(log_events):
         tenants[None] = derive(Evidence(events=log_events))
     from_tx = everything.iloc[: len(tx)]  # attempt rows are the transactions', in order
     flags = nat.nat_flags(tx, policy)  # the NAT tests once, not once per tenant
     tx_calls, call_names = pd.factorize(tx["call_id"])
+    parts: dict[str | None, tuple[Evidence, np.ndarray]] = {}
     for domain, tenant in tenants.items():
         if domain is None:
             part = tenant
@@ -207,20 +213,37 @@ def _diagnose_tenants(
         known = call_names.get_indexer(pd.Index(part.messages["call_id"].dropna().unique()))
         chosen = np.zeros(len(call_names) + 1, dtype=bool)  # the last slot: no Call-ID
         chosen[known[known >= 0]] = True
-        in_tenant = chosen[tx_calls]
+        parts[domain] = part, chosen[tx_calls]
+    # the NAT rules of all tenants in one pass
+    nat_found = nat.classify_tenants(
+        tx,
+        flags,
+        {
+            str(domain): (in_tenant, _evidence_end(part))
+            for domain, (part, in_tenant) in parts.items()
+        },
+        policy,
+    )
+    # with the NAT findings and the attempts given, the rules read few transaction columns
+    tenant_tx = tx if include_logs else tx[_TENANT_TX_COLUMNS]
+    for domain, (part, in_tenant) in parts.items():
         found = run_classifiers(
             part,
             policy,
-            tx=tx[in_tenant].reset_index(drop=True),
-            nat_flags=flags[in_tenant].reset_index(drop=True),
+            tx=tenant_tx[in_tenant].reset_index(drop=True),
             hostile=hostile,
             # with its log events, a tenant's attempts are not the transactions' alone
             attempts=None if include_logs else from_tx[in_tenant].reset_index(drop=True),
+            nat_findings=nat_found[str(domain)],
         )
         frames.append(nat.escalate(to_frame(_in_domain(found, domain), policy.max_evidence)))
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else FINDINGS.empty()
 
+
+# what run_classifiers reads of the transactions when given their attempts and NAT findings
+_TENANT_TX_COLUMNS = ["ts", "method", "status", "to_user", "answer_contacts"]
+_TENANT_TX_COLUMNS += ["answer_contact_count", "evidence"]
 
 # what run_classifiers reads of the messages when given the transactions
 _CLASSIFIER_COLUMNS = [
@@ -299,17 +322,17 @@ def run_classifiers(
     nat_flags: pd.DataFrame | None = None,
     hostile: set[str] | None = None,
     attempts: pd.DataFrame | None = None,
+    nat_findings: list[Finding] | None = None,
 ) -> list[Finding]:
     """All findings of all families, unordered.  ``tx`` (transactions), ``nat_flags``
     (:func:`nat.nat_flags` of ``tx``) and ``attempts`` (security attempt rows) of the
-    evidence are derived unless given;
+    evidence are derived unless given, and so are ``nat_findings`` (:func:`nat.classify`);
     with ``hostile`` (sources judged elsewhere) only the findings about extensions
     are made, not those about sources."""
     if tx is None:
         tx = transactions(evidence.messages)
         nat_flags = None  # any given belong to other transactions
-    stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
-    end = stamps.max() if len(stamps) else None
+    end = _evidence_end(evidence)
     probes = sip_probes(evidence.keepalives)  # CRLF pings do not decide reachability
     if end is not None and len(probes):
         # unanswered requests too young at the end of the evidence are pending, not lost
@@ -327,7 +350,7 @@ def run_classifiers(
         ),
     ]
     return [
-        *nat.classify(tx, policy, end, nat_flags),
+        *(nat.classify(tx, policy, end, nat_flags) if nat_findings is None else nat_findings),
         *(
             security.classify(attempts, policy)
             if hostile is None
@@ -339,6 +362,12 @@ def run_classifiers(
         *media.classify(evidence.rtp_streams, evidence.messages, policy),
         *phones.classify(tx, evidence.bindings, policy),
     ]
+
+
+def _evidence_end(evidence: Evidence) -> pd.Timestamp | None:
+    """The time of the last message or event of the evidence, None when there is none."""
+    stamps = pd.concat([evidence.messages["ts"], evidence.events["ts"]], ignore_index=True)
+    return stamps.max() if len(stamps) else None
 
 
 def _registered(tx: pd.DataFrame, evidence: Evidence) -> set[str]:

@@ -45,7 +45,6 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -226,21 +225,60 @@ def judge_extensions(
 
 
 def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
-    """Rows of sources that failed, probed an account they never logged into, or
-    announce an attack tool; an office's challenge-then-login traffic is skipped."""
-    oks = data[data["outcome"] == "ok"]
-    logged_in = set(zip(oks["source"], oks["target"], strict=True)) | set(
-        zip(oks["source"], oks["account"], strict=True)
+    """Rows of the sources that could make a finding: that announce an attack tool,
+    or have enough failures for a brute force (not counting those on an account the
+    source had logged into before), or, never having logged in, enough probes for a
+    scan or a refused call to an outside number (a toll-fraud probe).  A necessary
+    condition of :func:`_source_findings`, counted for all sources at once: most
+    sources (an office's phones) have none of these and are not sliced out."""
+    outcome = data["outcome"]
+    # each distinct User-Agent tested once, not each row
+    codes, agents = pd.factorize(data["user_agent"].astype(object), use_na_sentinel=True)
+    tools = [
+        any(tool in str(agent).lower() for tool in policy.scanner_user_agents) for agent in agents
+    ]
+    tool = np.append(np.asarray(tools, dtype=bool), False)[codes]  # -1 (missing): no tool
+    ok = (outcome == "ok").to_numpy(dtype=bool)
+    # a failure on an account the source had logged into before is its own phone's
+    # stale credentials, which _brute_window does not count either
+    first_ok = data.loc[ok].groupby(["source", "account"])["ts"].min()
+    failed = outcome.isin(FAILED).to_numpy(dtype=bool, copy=True)
+    keys = pd.MultiIndex.from_arrays([data["source"], data["account"]])[failed]
+    found = first_ok.index.get_indexer(keys)
+    # the last slot, NaT, for the failures without an earlier login (-1): never before
+    first_ok_ts = np.append(first_ok.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    known = first_ok_ts[found] < data["ts"].to_numpy(dtype="datetime64[ns]")[failed]
+    failed[np.flatnonzero(failed)[known]] = False
+    counts = (
+        pd.DataFrame(
+            {
+                "source": data["source"].to_numpy(),
+                "tool": tool,
+                # a login naming an account or a target: the source is no stranger
+                "ok": ok & (data["account"].notna() | data["target"].notna()).to_numpy(bool),
+                "failed": failed,
+                "probed": outcome.isin(PROBED).to_numpy(),
+                "toll": (
+                    (data["method"] == "INVITE").fillna(False).to_numpy(dtype=bool)
+                    & data["external"].fillna(False).astype(bool).to_numpy()
+                    & outcome.isin(
+                        ["forbidden", "rejected", "challenge", "unknown_user"]
+                    ).to_numpy()
+                ),
+            }
+        )
+        .groupby("source", sort=False)[["tool", "ok", "failed", "probed", "toll"]]
+        .sum()
     )
-    pairs = pd.Series(
-        [(s, t) in logged_in for s, t in zip(data["source"], data["target"], strict=True)],
-        index=data.index,
+    # scans and toll-fraud probes are only looked for from sources that never logged in
+    stranger = counts["ok"] == 0
+    possible = (
+        (counts["tool"] > 0)
+        | (counts["failed"] >= max(policy.brute_force_min_failures, 1))
+        | (stranger & (counts["probed"] >= max(policy.scanner_min_accounts, 1)))
+        | (stranger & (counts["toll"] > 0))
     )
-    agents = data["user_agent"].fillna("").astype(str).str.lower()
-    tool = agents.str.contains("|".join(map(re.escape, policy.scanner_user_agents)))
-    suspicious = data["outcome"].isin(FAILED) | (data["outcome"].isin(PROBED) & ~pairs) | tool
-    sources = set(data.loc[suspicious, "source"])
-    return data["source"].isin(sources)
+    return data["source"].isin(set(counts.index[possible]))
 
 
 def best_window(
@@ -436,6 +474,7 @@ def _auth_failures(
     # positions per extension: most extensions' failures are resolved (a stale nonce
     # re-challenged, then a login), so rows are only sliced out for the rest
     groups = failures.groupby("extension", sort=True).indices
+    logins_by_time: _Logins | None = None  # built for the first name that never logs in
     for extension in sorted(groups, key=str):
         positions = groups[extension]
         stamps = failure_times[positions]
@@ -448,10 +487,18 @@ def _auth_failures(
         )
         resolved = later & (next_login <= stamps + grace)
         if not len(logins):  # never logged in: maybe a corrected username typo
+            if logins_by_time is None:
+                logins_by_time = _Logins(oks)
+            rows = failures.iloc[positions]
             resolved = np.array(
                 [
-                    _typo_fixed(r, oks, policy)
-                    for r in failures.iloc[positions].itertuples(index=False)
+                    logins_by_time.typo_fixed(extension, ts, address, contact, policy)
+                    for ts, address, contact in zip(
+                        stamps,
+                        rows["address"].astype(object).tolist(),
+                        rows["contact"].astype(object).tolist(),
+                        strict=True,
+                    )
                 ],
                 dtype=bool,
             )
@@ -506,21 +553,38 @@ def _auth_failures(
         )
 
 
-def _typo_fixed(row: Any, oks: pd.DataFrame, policy: DiagnosisPolicy) -> bool:
-    """Fixed soon after by the same phone logging in under a name one or two keystrokes
-    away (a corrected username typo); for a failing name that never logs in anywhere."""
-    stamps = oks["ts"]  # sorted: the window is a slice
-    first = int(stamps.searchsorted(row.ts, side="right"))
-    last = int(stamps.searchsorted(row.ts + policy.auth_resolution_grace, side="right"))
-    later = oks.iloc[first:last]
-    same_phone = later[later["address"] == row.address]
-    slot = _account_slot(row.contact)
-    return any(
-        _typo_distance(str(row.extension), str(extension)) <= policy.typo_max_edits
-        and (slot is None or _account_slot(contact) in (None, slot))
-        for extension, contact in zip(same_phone["extension"], same_phone["contact"], strict=True)
-        if present(extension)
-    )
+class _Logins:
+    """The successful attempts (sorted by time) as plain arrays, for the typo test."""
+
+    def __init__(self, oks: pd.DataFrame) -> None:
+        self.stamps = oks["ts"].to_numpy(dtype="datetime64[ns]")
+        self.addresses = oks["address"].astype(object).tolist()
+        self.extensions = oks["extension"].astype(object).tolist()
+        self.contacts = oks["contact"].astype(object).tolist()
+
+    def typo_fixed(
+        self,
+        name: object,
+        ts: np.datetime64,
+        address: object,
+        contact: object,
+        policy: DiagnosisPolicy,
+    ) -> bool:
+        """Whether a failure of ``name`` at ``ts`` from ``address`` was fixed soon
+        after by the same phone logging in under a name one or two keystrokes away
+        (a corrected username typo); for a failing name that never logs in anywhere."""
+        first = int(np.searchsorted(self.stamps, ts, side="right"))
+        grace = policy.auth_resolution_grace.to_timedelta64()
+        last = int(np.searchsorted(self.stamps, ts + grace, side="right"))
+        slot = _account_slot(contact)
+        return any(
+            present(self.extensions[i])
+            and present(self.addresses[i])
+            and self.addresses[i] == address
+            and _typo_distance(str(name), str(self.extensions[i])) <= policy.typo_max_edits
+            and (slot is None or _account_slot(self.contacts[i]) in (None, slot))
+            for i in range(first, last)
+        )
 
 
 def _account_slot(contact: object) -> str | None:
