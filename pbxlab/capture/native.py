@@ -5,9 +5,12 @@ UDP/TCP segment (:mod:`.decode`, with IP reassembly); UDP payloads are, in
 order of cost, media of an SDP-announced stream (:mod:`.rtp`), a SIP message
 (recognised by its start line on any port), HEP-encapsulated SIP
 (:mod:`.hep`), or a CRLF keepalive; TCP segments go through
-:mod:`.tcp`.  Rows are accumulated as tuples and turned into a typed
-DataFrame every ``chunk_size`` messages, so memory stays bounded by the chunk
-size and the connection/stream state, not by the file size.
+:mod:`.tcp`.  The common case, plain IPv4/UDP SIP that announces no media,
+skips the per-packet loop: a whole batch's such messages are picked out at
+once and merged into the loop's messages in frame order (``_plain_sip``;
+the loop alone is the reference it must equal).  Rows are accumulated as
+tuples and turned into a typed DataFrame every ``chunk_size`` messages, so
+memory stays bounded by the chunk size and the connection/stream state, not by the file size.
 
 Lenient by default: whatever cannot be read becomes a row of the ``errors``
 table (file, frame, byte offset, layer, what, excerpt) and reading goes on;
@@ -28,7 +31,7 @@ import pandas as pd
 
 from pbxlab.capture.backend import CaptureChunk
 from pbxlab.capture.decode import IPPROTO_UDP, PacketDecoder, Segment, ip_text
-from pbxlab.capture.fastpath import Classified, IntArray, classify
+from pbxlab.capture.fastpath import Classified, FastUdp, IntArray, classify
 from pbxlab.capture.framing import RecordBatch, iter_record_batches
 from pbxlab.capture.hep import HEP_PROTO_SIP, decode_hep, is_hep
 from pbxlab.capture.message_columns import mask_uri_password, message_columns
@@ -76,6 +79,17 @@ def _ipv4_text(address: int) -> str:
             _ipv4_cache.clear()
         text = _ipv4_cache[address] = socket.inet_ntoa(address.to_bytes(4, "big"))
     return text
+
+
+def _ipv4_texts(addresses: IntArray) -> list[str]:
+    """Dotted texts of IPv4 addresses given as integers (each distinct one converted once)."""
+    distinct, inverse = np.unique(addresses, return_inverse=True)
+    texts = [_ipv4_text(a) for a in distinct.tolist()]
+    return [texts[j] for j in inverse.tolist()]
+
+
+def _frame_of(packet: Packet) -> int:
+    return int(packet[0][1])
 
 
 def _file_size(path: Path) -> int:
@@ -219,11 +233,14 @@ class NativeRun:
     def _batch(self, batch: RecordBatch, decoder: PacketDecoder, tcp: TcpReassembler) -> _Where:
         """Process one batch; returns where its last frame is (for end-of-file problems)."""
         groups = classify(batch)
+        buf, first_frame, stamps, offsets = batch.buf, batch.first_frame, batch.ts_ns, batch.offsets
+        pending_before = len(self._pending)
+        plain_sip = self._plain_sip(groups.udp, buf, first_frame, stamps, offsets)
         udp, slow = groups.udp, groups.slow
-        # frames that need Python one by one, in frame order: plain UDP and the slow path
+        # frames that need Python one by one, in frame order: the rest of plain UDP
+        # and the slow path
         todo = np.concatenate((udp.index, slow))
         n_udp = udp.index.size
-        buf, first_frame, stamps, offsets = batch.buf, batch.first_frame, batch.ts_ns, batch.offsets
         # plain Python lists: indexing numpy arrays one element at a time is slow
         todo_list = todo.tolist()
         media_done = 0  # fast-path media rows accounted so far
@@ -282,8 +299,51 @@ class NativeRun:
             else:
                 self._tcp(where, record.ts_ns, segment, tcp)
         self._fast_media(groups, media_done, len(batch), stamp_array, first_frame)
+        if plain_sip:  # in frame order among the messages the loop found
+            found = self._pending[pending_before:]
+            del self._pending[pending_before:]
+            self._pending.extend(sorted(found + plain_sip, key=_frame_of) if found else plain_sip)
         last = len(batch) - 1
         return _Where(first_frame + last, offsets[last])
+
+    def _plain_sip(
+        self, udp: FastUdp, buf: bytes, first_frame: int, stamps: list[int], offsets: list[int]
+    ) -> list[Packet]:
+        """The common case of plain UDP, without a Python call per packet: SIP messages
+        that announce no media (the loop must see SDP in frame order, before the media).
+
+        Returns their pending entries, and drops their frames from ``udp``.
+        """
+        if self.strict or udp.index.size == 0:
+            return []
+        payloads = [buf[a:b] for a, b in zip(udp.start.tolist(), udp.stop.tolist(), strict=True)]
+        simple = np.fromiter(
+            ((p[:8] == b"SIP/2.0 " or looks_like_sip(p)) and b"\nm=" not in p for p in payloads),
+            dtype=bool,
+            count=len(payloads),
+        )
+        if not simple.any():
+            return []
+        picked = np.flatnonzero(simple)
+        index = udp.index[picked].tolist()
+        src, dst = _ipv4_texts(udp.src[picked]), _ipv4_texts(udp.dst[picked])
+        entries = [
+            ((stamps[i], first_frame + i, s, sp, d, dp, "udp", "none"), offsets[i], payloads[k])
+            for i, s, sp, d, dp, k in zip(
+                index,
+                src,
+                udp.sport[picked].tolist(),
+                dst,
+                udp.dport[picked].tolist(),
+                picked.tolist(),
+                strict=True,
+            )
+        ]
+        rest = ~simple
+        udp.index, udp.src, udp.dst = udp.index[rest], udp.src[rest], udp.dst[rest]
+        udp.sport, udp.dport = udp.sport[rest], udp.dport[rest]
+        udp.start, udp.stop = udp.start[rest], udp.stop[rest]
+        return entries
 
     def _fast_media(
         self, groups: Classified, done: int, before: int, stamps: IntArray, first_frame: int

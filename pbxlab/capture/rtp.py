@@ -8,6 +8,10 @@ address it learned (symmetric RTP) rather than the private one announced.
 Per direction (source, destination, SSRC) the tracker keeps RFC 3550
 statistics: packets, loss by extended sequence number (A.3) and the
 interarrival jitter estimate (6.4.1), in milliseconds.
+The fast path's packets come a batch at a time and each stream's share is
+accounted with numpy (``_Stream.update_arrays``); the per-packet loop
+(``_Stream.update``) is its reference, and the result must be the same to
+the last bit.
 """
 
 from __future__ import annotations
@@ -136,6 +140,52 @@ class _Stream:
             last_transit = transit
         self.max_seq, self.cycles = max_seq, cycles
         self.jitter, self.max_jitter, self.last_transit = jitter, max_jitter, last_transit
+
+    def update_arrays(self, seqs: IntArray, rtp_stamps: IntArray, arrivals: IntArray) -> None:
+        """:meth:`update` for many packets as arrays, with exactly its result.
+
+        Sequence numbers in order (each within MAX_DROPOUT after the previous one,
+        wraps included: the usual case) are accounted with numpy, the rest by the
+        same loop as :meth:`update`.  The jitter's differences D are computed with
+        numpy, in the same float64 operations as :meth:`update`; only the
+        recurrence itself (J += (|D| - J) / 16, which rounds at each step) stays a
+        Python loop over floats.
+        """
+        count = int(arrivals.size)
+        if count == 0:
+            return
+        self.received += count
+        self.last_ns = int(arrivals[-1])
+        if self.rtcp:
+            return
+        previous = np.empty(count, dtype=np.int64)
+        previous[0] = self.max_seq
+        previous[1:] = seqs[:-1]
+        if bool(np.all((seqs - previous) % SEQ_MOD < MAX_DROPOUT)):
+            # every packet advances max_seq: a wrap wherever the number goes down
+            self.cycles += SEQ_MOD * int(np.count_nonzero(seqs < previous))
+            self.max_seq = int(seqs[-1])
+        else:
+            max_seq, cycles = self.max_seq, self.cycles
+            for seq in seqs.tolist():
+                delta = (seq - max_seq) % SEQ_MOD
+                if delta < MAX_DROPOUT:
+                    if seq < max_seq:
+                        cycles += SEQ_MOD
+                    max_seq = seq
+            self.max_seq, self.cycles = max_seq, cycles
+        transit = arrivals * (self.clock / 1e9) - rtp_stamps
+        if self.last_transit is None:
+            differences = transit[1:] - transit[:-1]
+        else:
+            differences = np.diff(transit, prepend=self.last_transit)
+        d_values = np.abs((differences + TS_HALF) % TS_MOD - TS_HALF).tolist()
+        jitter, max_jitter = self.jitter, self.max_jitter
+        for d in d_values:
+            jitter += (d - jitter) / 16
+            max_jitter = max(max_jitter, jitter)
+        self.jitter, self.max_jitter = jitter, max_jitter
+        self.last_transit = float(transit[-1])
 
 
 def _raw_address(text: str) -> bytes | None:
@@ -320,7 +370,7 @@ class MediaTracker:
                 int(seq[first]),
             )
             if stream is not None:
-                stream.update(seq[rows].tolist(), rtp_ts[rows].tolist(), ts_ns[rows].tolist())
+                stream.update_arrays(seq[rows], rtp_ts[rows], ts_ns[rows])
         return int(hit.sum())
 
     def _ipv4_endpoint_keys(self) -> npt.NDArray[np.int64]:
