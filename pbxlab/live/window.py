@@ -14,7 +14,9 @@ the carried state:
   logs, the last two binding events per contact;
 - per probed address, the keepalive transactions (OPTIONS/NOTIFY) whose
   verdict (answered, or unanswered after the qualify timeout) falls inside
-  the window or is still to come, and the last one before -- from logs, the
+  the window or is still to come, the last one decided before it and the last
+  one sent before it (a newer probe's answer overrules an older probe's
+  later timeout) -- from logs, the
   last reachability event per contact;
 - every message of a call not yet ended (its INVITE, ringing, answer);
   from logs, the last two call-state events per extension;
@@ -193,6 +195,10 @@ def _compact_messages(
         recent = probes[(decided >= horizon).to_numpy(dtype=bool)]
         earlier = probes[(decided < horizon).to_numpy(dtype=bool)].sort_values("_decided")
         chosen |= _keys(recent) | _keys(earlier.groupby("_dst", sort=False).tail(1))
+        # and the one sent last: an answer to a newer probe overrules an older probe's
+        # timeout that comes after it (pbxlab.analysis.events.keepalive_events)
+        last_sent = earlier.sort_values("ts", kind="stable").groupby("_dst", sort=False).tail(1)
+        chosen |= _keys(last_sent)
 
     cseq_method = messages["cseq_method"].astype("string")
     key = messages["call_id"].fillna("") + "\x00" + messages["cseq_num"].astype("string").fillna("")
