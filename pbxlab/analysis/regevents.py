@@ -23,9 +23,10 @@ use too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.registrations import (
@@ -39,84 +40,125 @@ from pbxlab.tables import EVENTS
 __all__ = ["registration_events"]
 
 
-@dataclass
-class _Row:
-    ts: pd.Timestamp
-    extension: str | None
-    contact: str | None
-    source: str | None
-    event: str
-    user_agent: str | None
-    detail: str | None
-    source_file: str | None
-    line: int | None
+_NO_EXPIRY = math.inf
+"""Deadline of a binding granted without a known expiry: bound until told otherwise."""
 
 
-def _result_rows(t: RegisterTransaction, known: dict[tuple[Any, Any], Any]) -> list[_Row]:
-    assert t.final_ts is not None  # only answered transactions get here
+class _Events:
+    """The EVENTS rows being collected (times as UTC nanoseconds)."""
 
-    def row(event: str, contact: str | None, source: str | None, detail: str | None) -> _Row:
-        own = contact_key(contact) == contact_key(t.contact)
-        return _Row(
-            t.final_ts,  # type: ignore[arg-type]
-            t.extension,
-            contact,
-            source,
-            event,
-            t.user_agent if own else None,
-            detail,
-            t.source_file,
-            t.final_frame,
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(
+        self,
+        t: RegisterTransaction,
+        when: int,
+        event: str,
+        contact: str | None,
+        source: str | None,
+        detail: str | None,
+        *,
+        own: bool = True,
+    ) -> None:
+        """One row about ``t``'s answer; ``own``: it concerns ``t``'s contact (its user agent)."""
+        self.rows.append(
+            (
+                when,
+                t.extension,
+                contact,
+                source,
+                event,
+                t.user_agent if own else None,
+                detail,
+                t.source_file,
+                t.final_frame,
+            )
         )
 
-    result = t.result()
-    status = f"{t.final_status}"
-    if result == "challenged":
-        return [row("challenge", t.contact, t.source, f"{status} challenge")]
-    if result in ("auth_failed", "forbidden"):
-        return [row("auth_failed", t.contact, t.source, f"{status} {result.replace('_', ' ')}")]
-    if result != "ok":
-        return []
+    def frame(self) -> pd.DataFrame:
+        """An EVENTS frame of the rows (rtt_ms empty: registrations carry no round trip)."""
+        if not self.rows:
+            return EVENTS.empty()
+        columns: dict[str, Any] = dict(zip(_COLUMNS, zip(*self.rows, strict=True), strict=True))
+        when = np.array(columns["ts"], dtype=np.int64).view("datetime64[ns]")
+        columns["ts"] = pd.Series(when).dt.tz_localize("UTC")
+        return EVENTS.build({**columns, "rtt_ms": [None] * len(when)})
 
-    rows: list[_Row] = []
+
+_COLUMNS = (
+    "ts",
+    "extension",
+    "contact",
+    "source",
+    "event",
+    "user_agent",
+    "detail",
+    "source_file",
+    "line",
+)
+
+
+def _result_rows(
+    t: RegisterTransaction, when: int, known: dict[tuple[Any, Any], float], rows: _Events
+) -> None:
+    """Add the events of ``t``'s final answer (at ``when``, UTC ns) to ``rows``.
+
+    ``known`` holds each (extension, contact key) binding's deadline as the
+    registrar's answers so far granted it (UTC ns; infinite without an expiry).
+    """
+    result = t.result()
+    if result == "challenged":
+        rows.add(t, when, "challenge", t.contact, t.source, f"{t.final_status} challenge")
+        return
+    if result in ("auth_failed", "forbidden"):
+        refused = f"{t.final_status} {result.replace('_', ' ')}"
+        rows.add(t, when, "auth_failed", t.contact, t.source, refused)
+        return
+    if result != "ok":
+        return
+
     own_key = contact_key(t.contact)
-    if t.is_unregister:
-        rows.append(row("unregistered", t.contact, t.source, "expires 0 s"))
+    unregister = t.is_unregister
+    if unregister:
+        rows.add(t, when, "unregistered", t.contact, t.source, "expires 0 s")
         if t.contact == "*":
             for stale in [k for k in known if k[0] == t.extension]:
                 del known[stale]
         else:
             known.pop((t.extension, own_key), None)
-    listed = list(t.listed)
-    if not t.is_unregister and all(contact_key(e.uri) != own_key for e in listed):
+    listed = t.listed
+    keys: list[str | None] = [contact_key(e.uri) for e in listed]
+    if not unregister and own_key not in keys:
         granted = t.granted_expires()
         if listed and granted == 0:
-            rows.append(row("unregistered", t.contact, t.source, "not among the bindings listed"))
+            rows.add(t, when, "unregistered", t.contact, t.source, "not among the bindings listed")
         else:
-            listed.insert(0, ListedContact(t.contact or "", granted, None))
-    for entry in listed:
-        key = contact_key(entry.uri)
-        if key == own_key and t.is_unregister:
+            listed = [ListedContact(t.contact or "", granted, None), *listed]
+            keys.insert(0, contact_key(listed[0].uri))
+    for entry, key in zip(listed, keys, strict=True):
+        own = key == own_key
+        if own and unregister:
             continue
         expires = entry.expires
-        if expires is None and key == own_key:
+        if expires is None and own:
             expires = t.granted_expires()
         if expires == 0:
-            if known.pop((t.extension, key), None) is not None or key == own_key:
-                rows.append(row("unregistered", entry.uri, entry.received, "expires 0 s"))
+            if known.pop((t.extension, key), None) is not None or own:
+                rows.add(t, when, "unregistered", entry.uri, entry.received, "expires 0 s", own=own)
             continue
         deadline = known.get((t.extension, key))
-        bound = deadline is not None and (deadline is pd.NaT or deadline >= t.final_ts)
+        bound = deadline is not None and deadline >= when
         known[(t.extension, key)] = (
-            t.final_ts + pd.Timedelta(seconds=expires) if expires is not None else pd.NaT
+            when + expires * 1_000_000_000 if expires is not None else _NO_EXPIRY
         )
         detail = f"expires {expires} s" if expires is not None else None
-        if key == own_key:
-            rows.append(row("refreshed" if bound else "registered", entry.uri, t.source, detail))
+        if own:
+            event = "refreshed" if bound else "registered"
+            rows.add(t, when, event, entry.uri, t.source, detail)
         elif not bound:
             listed_detail = "listed by the registrar" + (f"; {detail}" if detail else "")
-            rows.append(row("registered", entry.uri, entry.received, listed_detail))
-    return rows
+            rows.add(t, when, "registered", entry.uri, entry.received, listed_detail, own=False)
 
 
 def registration_events(
@@ -131,31 +173,13 @@ def registration_events(
     ``transactions`` (from :func:`register_transactions`) to reuse them.
     Returns an empty EVENTS frame when there is no answered REGISTER.
     """
-    known: dict[tuple[Any, Any], Any] = {}
-    rows: list[_Row] = []
     if transactions is None:
         transactions = register_transactions(messages, policy)
     answered = [t for t in transactions if t.final_ts is not None]
-    for transaction in sorted(answered, key=lambda t: t.final_ts):  # type: ignore[arg-type, return-value]
-        rows.extend(_result_rows(transaction, known))
-    return events_frame(rows)
-
-
-def events_frame(rows: list[_Row]) -> pd.DataFrame:
-    """An EVENTS frame of the rows (rtt_ms empty: registrations carry no round trip)."""
-    if not rows:
-        return EVENTS.empty()
-    return EVENTS.build(
-        {
-            "ts": [r.ts for r in rows],
-            "extension": [r.extension for r in rows],
-            "contact": [r.contact for r in rows],
-            "source": [r.source for r in rows],
-            "event": [r.event for r in rows],
-            "rtt_ms": [None] * len(rows),
-            "user_agent": [r.user_agent for r in rows],
-            "detail": [r.detail for r in rows],
-            "source_file": [r.source_file for r in rows],
-            "line": [r.line for r in rows],
-        }
-    )
+    # in the order the answers arrived (Timestamp.value: UTC nanoseconds)
+    when = np.array([t.final_ts.value for t in answered], dtype=np.int64)  # type: ignore[union-attr]
+    known: dict[tuple[Any, Any], float] = {}
+    rows = _Events()
+    for i in np.argsort(when, kind="stable").tolist():
+        _result_rows(answered[i], int(when[i]), known, rows)
+    return rows.frame()

@@ -28,18 +28,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.sipvalues import (
     TIMER_F,
     ListedContact,
     contact_key,
-    endpoint,
+    endpoints,
     evidence_ref,
     join_evidence,
     listed_contacts,
-    present,
-    records,
+    python_values,
 )
 from pbxlab.tables import REGISTRATIONS
 
@@ -160,58 +160,122 @@ def register_transactions(
     is_register = (messages["method"] == "REGISTER") & messages["is_request"]
     is_answer = (messages["cseq_method"] == "REGISTER") & ~messages["is_request"]
     frame = messages.loc[is_register | is_answer, list(_REGISTER_COLUMNS)]
-    frame = frame.sort_values("ts", kind="stable")
-    transactions: dict[tuple[Any, ...], RegisterTransaction] = {}
-    for row in records(frame):
-        call_id, cseq = present(row.call_id), present(row.cseq_num)
-        if row.is_request:
-            key = (call_id, cseq, present(row.branch) or endpoint(row.src, row.sport))
-            known = transactions.get(key)
-            if known is not None:
-                known.copies += 1
-                continue
-            contact = present(row.contact)
-            requested = present(row.contact_expires)
-            if requested is None:
-                requested = present(row.expires)
-            transactions[key] = RegisterTransaction(
-                ts=row.ts,
-                extension=present(row.to_user),
-                domain=present(row.to_host),
-                contact=contact,
-                source=endpoint(present(row.src), present(row.sport)),
-                requested_expires=None if requested is None else int(requested),
-                user_agent=present(row.user_agent),
-                auth=bool(row.auth),
-                auth_user=present(row.auth_user),
-                call_id=call_id,
-                cseq_num=None if cseq is None else int(cseq),
-                source_file=present(row.source_file),
-                request_frame=present(row.frame),
-            )
-            continue
-        status = present(row.status)
-        if status is None or int(status) < 200:
-            continue
-        key = (call_id, cseq, present(row.branch) or endpoint(row.dst, row.dport))
-        transaction = transactions.get(key)
-        if transaction is None or transaction.final_status is not None:
-            continue  # a response to a request we did not see, or a retransmitted final
-        if row.ts - transaction.ts > policy.transaction_timeout:
-            continue
-        transaction.final_ts = row.ts
-        transaction.final_status = int(status)
-        transaction.final_frame = present(row.frame)
-        expires = present(row.expires)
-        transaction.final_expires = None if expires is None else int(expires)
-        transaction.listed = listed_contacts(present(row.contacts))
-    ordered = sorted(transactions.values(), key=lambda t: t.ts)
-    last_status: dict[Any, int | None] = {}
-    for transaction in ordered:
-        # credentials answer a challenge when the previous REGISTER of this Call-ID got one
-        transaction.answers_challenge = last_status.get(transaction.call_id) in (401, 407)
-        last_status[transaction.call_id] = transaction.final_status
-    return ordered
+    frame = frame.sort_values("ts", kind="stable").reset_index(drop=True)
+    if frame.empty:
+        return []
+    is_request = frame["is_request"].to_numpy(dtype=bool, na_value=False)
+    call_codes = pd.factorize(frame["call_id"])[0]
+    codes = _transaction_codes(frame, is_request, call_codes)
+    first, copies = _first_copies(codes, is_request)
+    ts = frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    final = _final_responses(codes, first, frame["status"], is_request)
+    late = ts[np.maximum(final, 0)] - ts[first] > policy.transaction_timeout.value
+    final = np.where(late, -1, final)
+    answered = final >= 0
+
+    requests = frame.take(first)
+    requested = requests["contact_expires"].where(
+        requests["contact_expires"].notna(), requests["expires"]
+    )
+    answers = frame.take(final[answered])
+    final_status = _spread(answered, python_values(answers["status"]))
+    status_code = np.zeros(len(first), dtype=np.int64)
+    status_code[answered] = answers["status"].to_numpy(dtype=np.int64, na_value=0)
+    challenged = _previous_in_group(call_codes[first], np.isin(status_code, (401, 407)))
+    listed: list[list[ListedContact]] = [[] for _ in first]
+    for position, contacts in zip(
+        np.flatnonzero(answered).tolist(), python_values(answers["contacts"]), strict=True
+    ):
+        listed[position] = listed_contacts(contacts)
+    # positional, in the order the dataclass declares its fields
+    return [
+        RegisterTransaction(*fields)
+        for fields in zip(
+            python_values(requests["ts"]),
+            python_values(requests["to_user"]),
+            python_values(requests["to_host"]),
+            python_values(requests["contact"]),
+            python_values(endpoints(requests["src"], requests["sport"])),
+            python_values(requested),
+            python_values(requests["user_agent"]),
+            requests["auth"].to_numpy(dtype=bool, na_value=False).tolist(),
+            python_values(requests["auth_user"]),
+            python_values(requests["call_id"]),
+            python_values(requests["cseq_num"]),
+            python_values(requests["source_file"]),
+            python_values(requests["frame"]),
+            copies.tolist(),
+            _spread(answered, python_values(answers["ts"])),
+            final_status,
+            _spread(answered, python_values(answers["frame"])),
+            _spread(answered, python_values(answers["expires"])),
+            listed,
+            challenged.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _transaction_codes(
+    frame: pd.DataFrame, is_request: np.ndarray, call_codes: np.ndarray
+) -> np.ndarray:
+    """One integer per message: its transaction key (Call-ID, CSeq, top-Via branch).
+
+    Without a branch the phone's address stands in: the sender of a request,
+    the receiver of a response.
+    """
+    phone_ip = frame["src"].where(is_request, frame["dst"])
+    phone_port = frame["sport"].where(is_request, frame["dport"])
+    branch = frame["branch"].astype("string")
+    has_branch = (branch.notna() & (branch != "")).to_numpy(dtype=bool, na_value=False)
+    via = branch.where(has_branch, endpoints(phone_ip, phone_port))
+    codes = call_codes
+    for column in (frame["cseq_num"], via):
+        other, uniques = pd.factorize(column)
+        # pairwise, so the combined code stays below len(frame) ** 2
+        codes = pd.factorize(codes.astype(np.int64) * (len(uniques) + 1) + other + 1)[0]
+    return codes
+
+
+def _first_copies(codes: np.ndarray, is_request: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of each transaction's first request, in order, and its number of copies."""
+    positions = np.flatnonzero(is_request)
+    _, first, copies = np.unique(codes[positions], return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    return positions[first[order]], copies[order]
+
+
+def _final_responses(
+    codes: np.ndarray, first: np.ndarray, status: pd.Series, is_request: np.ndarray
+) -> np.ndarray:
+    """Per transaction, the position of the first final response after its request (-1: none)."""
+    final = status.to_numpy(dtype=np.int64, na_value=0) >= 200
+    positions = np.flatnonzero(~is_request & final)
+    if not len(positions):
+        return np.full(len(first), -1, dtype=np.int64)
+    width = len(codes) + 1
+    # a response's place: its transaction, then its position (sorted: positions ascend)
+    places = np.sort(codes[positions].astype(np.int64) * width + positions)
+    found = np.searchsorted(places, codes[first].astype(np.int64) * width + first, side="right")
+    candidate = places[np.minimum(found, len(places) - 1)]
+    matches = (found < len(places)) & (candidate // width == codes[first])
+    return np.where(matches, candidate % width, -1)
+
+
+def _previous_in_group(groups: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Per element, ``flags`` of the previous element of the same group (False for a first)."""
+    order = np.argsort(groups, kind="stable")
+    same = groups[order][1:] == groups[order][:-1]
+    previous = np.zeros(len(groups), dtype=bool)
+    previous[order[1:][same]] = flags[order[:-1][same]]
+    return previous
+
+
+def _spread(mask: np.ndarray, values: np.ndarray) -> list[Any]:
+    """``values`` at the True places of ``mask``, None elsewhere (Python objects)."""
+    spread = np.full(len(mask), None, dtype=object)
+    spread[mask] = values
+    return spread.tolist()
 
 
 def registrations(messages: pd.DataFrame, policy: RegistrationPolicy | None = None) -> pd.DataFrame:

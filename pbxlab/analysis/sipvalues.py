@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.capture.sip.fields import parse_name_addr, parse_uri, split_list
@@ -51,12 +52,27 @@ def endpoint(ip: Any, port: Any) -> str | None:
 
 
 def endpoints(ips: pd.Series, ports: pd.Series) -> pd.Series:
-    """Vectorised :func:`endpoint` over two columns."""
-    return pd.Series(
-        [endpoint(ip, port) for ip, port in zip(ips, ports, strict=True)],
-        index=ips.index,
-        dtype="string",
-    )
+    """:func:`endpoint` over two columns at once (a ``string`` Series, NA for no ip)."""
+    ip = ips.astype("string")
+    host = ip.where(~ip.str.contains(":", regex=False).fillna(False), "[" + ip + "]")
+    port = ports.astype("Int64").astype("string").set_axis(ips.index)
+    return (host + ":" + port).where(port.notna(), host).astype("string")
+
+
+def python_values(column: pd.Series) -> np.ndarray:
+    """The values of ``column`` as Python objects (str, int, bool, Timestamp), None when missing.
+
+    Converting a whole column at once costs far less than reading an
+    Arrow-backed or nullable column value by value.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # categories once, then the codes (-1, missing, picks the appended None)
+        lookup = np.empty(len(column.cat.categories) + 1, dtype=object)
+        lookup[:-1] = column.cat.categories.to_numpy(dtype=object)
+        picked: np.ndarray = lookup[column.cat.codes.to_numpy()]
+        return picked
+    values: np.ndarray = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    return values
 
 
 def host_of(address: str | None) -> str | None:
@@ -87,6 +103,8 @@ def contact_key(uri: Any) -> str | None:
 
     ``*`` stays ``*``; a value that is not a SIP URI is compared as written.
     """
+    if type(uri) is str:  # the common case first: this runs once per contact seen
+        return _contact_key(uri)
     if is_missing(uri):
         return None
     return _contact_key(str(uri))
@@ -124,6 +142,12 @@ def listed_contacts(contacts: Any) -> list[ListedContact]:
     """Parse a Contact header value list (the ``contacts`` column) into entries."""
     if is_missing(contacts) or not str(contacts).strip():
         return []
+    return list(_listed_contacts(str(contacts)))
+
+
+@functools.lru_cache(maxsize=65536)
+def _listed_contacts(contacts: str) -> tuple[ListedContact, ...]:
+    # a registrar answers each phone with the same few Contact lists: parse each once
     entries: list[ListedContact] = []
     for item in split_list(str(contacts)):
         if item.strip() == "*":
@@ -138,7 +162,7 @@ def listed_contacts(contacts: Any) -> list[ListedContact]:
             parts = parse_uri(received)
             received = endpoint(parts.host, parts.port) if parts.host else received
         entries.append(ListedContact(name_addr.uri, expires, received or None))
-    return entries
+    return tuple(entries)
 
 
 def expires_from_detail(detail: Any) -> int | None:
