@@ -29,22 +29,23 @@ one extension both stay bound).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.lifecycle import Action, Input, State, next_transition
 from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.sipvalues import (
     contact_key,
-    evidence_ref,
+    evidence_refs,
     expires_from_detail,
     is_missing,
     join_evidence,
-    present_text,
-    records,
+    python_values,
 )
 from pbxlab.tables import BINDINGS
 
@@ -76,13 +77,15 @@ class BindingPolicy:
 
 @dataclass
 class _Binding:
+    """One open binding interval; times are UTC nanoseconds (deadline None: no expiry known)."""
+
     extension: str
     key: str
     contact: str
     source: str | None
     user_agent: str | None
-    start: pd.Timestamp
-    deadline: pd.Timestamp | None
+    start: int
+    deadline: int | None
     granted: int | None
     source_file: str | None
     opened_by: str | None
@@ -111,16 +114,16 @@ class _Walker:
     """Applies life-cycle inputs to the open bindings and collects closed intervals."""
 
     def __init__(self, policy: BindingPolicy) -> None:
-        self.policy = policy
+        self.grace = policy.expiry_grace.value
         self.open: dict[str, dict[str, _Binding]] = {}
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple[Any, ...]] = []
 
     def apply(
         self,
         extension: str,
         key: str,
         event: Input,
-        ts: pd.Timestamp,
+        ts: int,
         *,
         new: _Binding | None = None,
         ref: str | None = None,
@@ -140,29 +143,37 @@ class _Walker:
             del bound[key]
             self._close(current, ts, transition.end_reason or "", ref)
 
-    def _close(self, b: _Binding, end: pd.Timestamp, reason: str, ref: str | None) -> None:
+    def _close(self, b: _Binding, end: int, reason: str, ref: str | None) -> None:
         self.rows.append(
-            {
-                "extension": b.extension,
-                "contact": b.contact,
-                "source": b.source,
-                "user_agent": b.user_agent,
-                "start": b.start,
-                "end": max(end, b.start),
-                "end_reason": reason,
-                "granted_expires": b.granted,
-                "refreshes": b.refreshes,
-                "source_file": b.source_file,
-                "evidence": join_evidence(b.opened_by, b.refreshed_by, ref),
-            }
+            (
+                b.extension,
+                b.contact,
+                b.source,
+                b.user_agent,
+                b.start,
+                max(end, b.start),
+                reason,
+                b.granted,
+                b.refreshes,
+                b.source_file,
+                join_evidence(b.opened_by, b.refreshed_by, ref),
+            )
         )
 
-    def expire_due(self, extension: str, now: pd.Timestamp) -> None:
-        for key, b in list(self.open.get(extension, {}).items()):
-            if b.deadline is not None and b.deadline + self.policy.expiry_grace < now:
-                self.apply(extension, key, Input.EXPIRE, b.deadline)
+    def expire_due(self, extension: str, now: int) -> None:
+        bound = self.open.get(extension)
+        if not bound:
+            return
+        limit = now - self.grace
+        due = [
+            (key, b.deadline)
+            for key, b in bound.items()
+            if b.deadline is not None and b.deadline < limit
+        ]
+        for key, deadline in due:
+            self.apply(extension, key, Input.EXPIRE, deadline)
 
-    def finish(self, until: pd.Timestamp | None, ends: Mapping[str, pd.Timestamp]) -> None:
+    def finish(self, until: int | None, ends: Mapping[str, int]) -> None:
         for extension in list(self.open):
             end = ends.get(extension, until)
             if end is None:
@@ -172,26 +183,41 @@ class _Walker:
                 kind = Input.END if b.deadline is not None else Input.END_UNKNOWN_EXPIRY
                 self.apply(extension, key, kind, end)
 
+    def frame(self) -> pd.DataFrame:
+        """The BINDINGS table of the closed intervals, by extension, start and contact."""
+        if not self.rows:
+            return BINDINGS.empty()
+        columns: dict[str, Any] = dict(
+            zip(BINDINGS.names, zip(*self.rows, strict=True), strict=True)
+        )
+        for name in ("start", "end"):
+            columns[name] = _utc(np.array(columns[name], dtype=np.int64))
+        frame = BINDINGS.build(columns)
+        return frame.sort_values(["extension", "start", "contact"], kind="stable").reset_index(
+            drop=True
+        )
 
-def _opened(
-    row: Any, extension: str, key: str, expires: int | None, ref: str | None, group: int
-) -> _Binding:
-    """A binding opened (or refreshed) by the event ``row``."""
-    contact = present_text(row.contact)
-    source = present_text(row.source)
-    return _Binding(
-        extension=extension,
-        key=key,
-        contact=contact or source or key,
-        source=source,
-        user_agent=present_text(row.user_agent),
-        start=row.ts,
-        deadline=row.ts + pd.Timedelta(seconds=expires) if expires is not None else None,
-        granted=expires,
-        source_file=present_text(row.source_file),
-        opened_by=ref,
-        touched=group,
-    )
+
+def _utc(nanoseconds: np.ndarray) -> pd.Series:
+    return pd.Series(nanoseconds.view("datetime64[ns]")).dt.tz_localize("UTC")
+
+
+def _nanoseconds(times: pd.Series) -> np.ndarray:
+    """UTC nanoseconds since the epoch of a column of times."""
+    utc = pd.to_datetime(times, utc=True).dt.as_unit("ns")
+    values: np.ndarray = utc.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return values
+
+
+def _texts(column: pd.Series) -> list[str | None]:
+    """:func:`present_text` of each value."""
+    return [v if v is None or type(v) is str else str(v) for v in python_values(column)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _detail_expires(detail: str | None) -> int | None:
+    # the same few details ("expires 600 s") on every row: read each once
+    return expires_from_detail(detail)
 
 
 def bindings_from_events(
@@ -214,58 +240,108 @@ def bindings_from_events(
     walker = _Walker(policy)
     kinds = (*BINDING_EVENTS, *QUALIFY_EVENTS)
     relevant = events[events["event"].isin(kinds) & events["extension"].notna()]
-    registering = set(events.loc[events["event"].isin(BINDING_EVENTS), "extension"].dropna())
+    registering = set(
+        python_values(events.loc[events["event"].isin(BINDING_EVENTS), "extension"].dropna())
+    )
     relevant = relevant.sort_values("ts", kind="stable")
     if until is None:
         until = events["ts"].max() if len(events) else None
+    # every column read once, as plain Python values (times: UTC nanoseconds)
+    times = _nanoseconds(relevant["ts"]).tolist()
+    files = python_values(relevant["source_file"]).tolist()
+    lines = python_values(relevant["line"]).tolist()
+    refs = python_values(evidence_refs(relevant["source_file"], relevant["line"])).tolist()
     group = -1
     last_group_key: tuple[Any, ...] | None = None
-    for row in records(relevant):
-        group_key = (row.ts, row.source_file, row.line)
+    for (
+        ts,
+        raw_extension,
+        event,
+        contact,
+        source,
+        user_agent,
+        detail,
+        source_file,
+        line,
+        ref,
+    ) in zip(
+        times,
+        python_values(relevant["extension"]).tolist(),
+        _texts(relevant["event"]),
+        _texts(relevant["contact"]),
+        _texts(relevant["source"]),
+        _texts(relevant["user_agent"]),
+        _texts(relevant["detail"]),
+        files,
+        lines,
+        refs,
+        strict=True,
+    ):
+        group_key = (ts, source_file, line)
         if group_key != last_group_key:
             group, last_group_key = group + 1, group_key
-        extension = str(row.extension)
-        walker.expire_due(extension, row.ts)
-        ref = evidence_ref(row.source_file, row.line)
-        contact = present_text(row.contact)
-        source = present_text(row.source)
-        if row.event in QUALIFY_EVENTS:
-            if row.extension not in registering and not walker.open.get(extension):
-                new = _opened(row, extension, binding_key(contact, source), None, ref, group)
-                walker.apply(extension, new.key, Input.QUALIFY, row.ts, new=new, ref=ref)
+        extension = str(raw_extension)
+        walker.expire_due(extension, ts)
+        if event in QUALIFY_EVENTS:
+            if raw_extension not in registering and not walker.open.get(extension):
+                key = binding_key(contact, source)
+                new = _Binding(
+                    extension,
+                    key,
+                    contact or source or key,
+                    source,
+                    user_agent,
+                    ts,
+                    None,
+                    None,
+                    source_file if source_file is None else str(source_file),
+                    ref,
+                    touched=group,
+                )
+                walker.apply(extension, key, Input.QUALIFY, ts, new=new, ref=ref)
             continue
-        if row.event in ("unregistered", "expired"):
-            inp = Input.UNREGISTER if row.event == "unregistered" else Input.EXPIRE
+        if event in ("unregistered", "expired"):
+            inp = Input.UNREGISTER if event == "unregistered" else Input.EXPIRE
             if contact == "*" or (contact is None and source is None):
                 keys = list(walker.open.get(extension, {}))
             else:
                 keys = [binding_key(contact, source)]
             for key in keys:
-                walker.apply(extension, key, inp, row.ts, ref=ref)
+                walker.apply(extension, key, inp, ts, ref=ref)
             continue
-        expires = expires_from_detail(row.detail)
+        expires = _detail_expires(detail)
         key = binding_key(contact, source)
         if expires == 0:
-            walker.apply(extension, key, Input.UNREGISTER, row.ts, ref=ref)
+            walker.apply(extension, key, Input.UNREGISTER, ts, ref=ref)
             continue
-        new = _opened(row, extension, key, expires, ref, group)
+        new = _Binding(
+            extension,
+            key,
+            contact or source or key,
+            source,
+            user_agent,
+            ts,
+            ts + expires * 1_000_000_000 if expires is not None else None,
+            expires,
+            source_file if source_file is None else str(source_file),
+            ref,
+            touched=group,
+        )
         current = walker.open.get(extension, {}).get(key)
         if current is not None and source and current.source and current.source != source:
-            walker.apply(extension, key, Input.REPLACE, row.ts, ref=ref)  # NAT rebinding
+            walker.apply(extension, key, Input.REPLACE, ts, ref=ref)  # NAT rebinding
         was_bound = key in walker.open.get(extension, {})
-        inp = Input.REGISTER if row.event == "registered" else Input.REFRESH
-        walker.apply(extension, key, inp, row.ts, new=new, ref=ref)
+        inp = Input.REGISTER if event == "registered" else Input.REFRESH
+        walker.apply(extension, key, inp, ts, new=new, ref=ref)
         if policy.replace_same_device and not was_bound:
             for old_key, old in list(walker.open[extension].items()):
                 if old.touched != group and _same_device(new, old):
-                    walker.apply(extension, old_key, Input.REPLACE, row.ts, ref=ref)
-    walker.finish(until, ends or {})
-    if not walker.rows:
-        return BINDINGS.empty()
-    frame = BINDINGS.build({name: [r[name] for r in walker.rows] for name in BINDINGS.names})
-    return frame.sort_values(["extension", "start", "contact"], kind="stable").reset_index(
-        drop=True
+                    walker.apply(extension, old_key, Input.REPLACE, ts, ref=ref)
+    walker.finish(
+        None if until is None else pd.Timestamp(until).value,
+        {extension: pd.Timestamp(end).value for extension, end in (ends or {}).items()},
     )
+    return walker.frame()
 
 
 def bindings(

@@ -24,7 +24,7 @@ from pbxlab.analysis.bindings import bindings_from_events
 from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives, sip_probes
 from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.registrations import register_transactions, registrations_table
-from pbxlab.analysis.sipvalues import evidence_number, is_missing
+from pbxlab.analysis.sipvalues import evidence_numbers, is_missing, python_values
 from pbxlab.tables import EVENTS, KEEPALIVES
 
 __all__ = [
@@ -65,36 +65,43 @@ def keepalive_events(
     # a positional index: EVENTS.build aligns Series columns with the list columns
     decided = decided[~stale].reset_index(drop=True)
     ts, in_time = ts[~stale].reset_index(drop=True), in_time[~stale]
-    frames = [evidence_number(e) for e in decided["evidence"]]
     limit = f"{policy.qualify_timeout.total_seconds():g} s"
-    detail = [
-        f"{m} answered {s if not is_missing(s) else ''}".strip()
-        if ok
-        else (f"{m} answered too late ({r:.0f} ms)" if a else f"{m} unanswered after {limit}")
-        for m, ok, a, s, r in zip(
-            decided["method"],
-            in_time,
-            decided["answered"],
-            decided["status"],
-            decided["rtt_ms"],
-            strict=True,
-        )
-    ]
     events = EVENTS.build(
         {
             "ts": ts,
             "extension": decided["extension"],
             "contact": [None] * len(decided),
             "source": decided["target"],
-            "event": ["reachable" if ok else "unreachable" for ok in in_time],
+            "event": np.where(in_time, "reachable", "unreachable").tolist(),
             "rtt_ms": decided["rtt_ms"],
             "user_agent": [None] * len(decided),
-            "detail": detail,
+            "detail": _probe_details(decided, in_time, limit),
             "source_file": decided["source_file"],
-            "line": frames,
+            "line": evidence_numbers(decided["evidence"]),
         }
     )
     return events.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def _probe_details(decided: pd.DataFrame, in_time: np.ndarray, limit: str) -> pd.Series:
+    """``OPTIONS answered 200``, ``... answered too late (N ms)``, ``... unanswered after 3 s``."""
+    method = pd.Series(python_values(decided["method"]), dtype="string").fillna("nan")
+    status = decided["status"].astype("string")
+    answered = method + " answered"
+    detail = (
+        (answered + " " + status)
+        .fillna(answered)
+        .where(in_time, method + f" unanswered after {limit}")
+    )
+    late = np.flatnonzero(~in_time & decided["answered"].to_numpy(dtype=bool))
+    if len(late):
+        # rare: the round trip formatted as Python formats it
+        rtt = decided["rtt_ms"].to_numpy()[late]
+        detail.iloc[late] = [  # type: ignore[call-overload]
+            f"{m} answered too late ({r:.0f} ms)"
+            for m, r in zip(method.iloc[late], rtt, strict=True)
+        ]
+    return detail
 
 
 def _outdated_losses(decided: pd.DataFrame, known_at: pd.Series, in_time: np.ndarray) -> np.ndarray:

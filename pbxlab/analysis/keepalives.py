@@ -30,8 +30,10 @@ can reach it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.sipvalues import (
@@ -39,7 +41,11 @@ from pbxlab.analysis.sipvalues import (
     contact_address,
     endpoints,
     evidence_ref,
+    evidence_refs,
     join_evidence,
+    join_evidence_pairs,
+    key_codes,
+    python_values,
 )
 from pbxlab.capture.sip.fields import parse_uri
 from pbxlab.tables import KEEPALIVES
@@ -73,12 +79,18 @@ class KeepalivePolicy:
     has failed)."""
 
 
-def _request_user(request_uri: object, to_user: object) -> str | None:
-    if isinstance(to_user, str) and to_user:
-        return to_user
-    if isinstance(request_uri, str):
-        return parse_uri(request_uri).user
-    return None
+def _request_users(request_uris: pd.Series, to_users: pd.Series) -> np.ndarray:
+    """The line each request names: its To user, else its Request-URI user (None: neither)."""
+    users = python_values(to_users)
+    uris = python_values(request_uris)
+    for i in np.flatnonzero(~users.astype(bool)).tolist():  # no To user, or an empty one
+        users[i] = _uri_user(uris[i]) if isinstance(uris[i], str) else None
+    return users
+
+
+@functools.lru_cache(maxsize=4096)
+def _uri_user(uri: str) -> str | None:
+    return parse_uri(uri).user
 
 
 def keepalives(
@@ -167,77 +179,184 @@ def _crlf_pings(
     )
 
 
+_PROBE_COLUMNS = ["ts", "frame", "is_request", "method", "cseq_method", "status", "call_id"]
+_PROBE_COLUMNS += ["cseq_num", "branch", "dst", "dport", "request_uri", "to_user"]
+
+
+@dataclass(frozen=True)
+class _Probes:
+    """Each request towards a phone (first copy) with its answers, as positions in ``messages``.
+
+    ``answer``: its first response within Timer F; ``final``: its first final
+    response, when the first response came within Timer F (-1: none).
+    """
+
+    request: np.ndarray
+    answer: np.ndarray
+    final: np.ndarray
+    method: np.ndarray
+    target: pd.Series
+
+
+def _probe_transactions(messages: pd.DataFrame, policy: KeepalivePolicy) -> _Probes | None:
+    """The probe requests of ``messages`` and their answers (None when there is none).
+
+    A request and its responses share one integer key (Call-ID, CSeq, method,
+    branch): retransmissions of a request are one probe, and its first
+    response and first final response are found by key, in time order.
+    """
+    methods = list(policy.methods)
+    is_request = messages["is_request"]
+    is_probe = (is_request & messages["method"].isin(methods)).to_numpy(bool, na_value=False)
+    if not is_probe.any():
+        return None
+    is_answer = ~is_request & messages["cseq_method"].isin(methods)
+    rows = np.flatnonzero(is_probe | is_answer.to_numpy(bool, na_value=False))
+    part = messages[_PROBE_COLUMNS].take(rows)
+    requested = is_probe[rows]
+    method = np.where(requested, python_values(part["method"]), python_values(part["cseq_method"]))
+    codes = key_codes(part["call_id"], part["cseq_num"], pd.Series(method), part["branch"])
+    ts = part["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    by_time = np.argsort(ts, kind="stable")
+    final = (part["status"].to_numpy(dtype=np.int64, na_value=0) >= 200)[by_time]
+    probe = _first_of_each(codes, by_time[requested[by_time]])
+    answer = _first_of(codes, by_time[~requested[by_time]], codes[probe])
+    final_answer = _first_of(codes, by_time[~requested[by_time] & final], codes[probe])
+    late = (answer >= 0) & (ts[answer] - ts[probe] > policy.answer_timeout.value)
+    answer[late], final_answer[late] = -1, -1
+    return _Probes(
+        request=rows[probe],
+        answer=_spread_positions(rows, answer),
+        final=_spread_positions(rows, final_answer),
+        method=method[probe],
+        target=endpoints(part["dst"].take(probe), part["dport"].take(probe)),
+    )
+
+
 def _request_probes(
     messages: pd.DataFrame, bindings: pd.DataFrame, policy: KeepalivePolicy
 ) -> pd.DataFrame:
     """KEEPALIVES rows of the SIP requests towards bound contacts."""
     if messages.empty or bindings.empty:
         return KEEPALIVES.empty()
-    methods = list(policy.methods)
-    is_probe = messages["is_request"] & messages["method"].isin(methods)
-    request_columns = ["ts", "frame", "source_file", "dst", "dport", "method", "call_id"]
-    request_columns += ["cseq_num", "branch", "request_uri", "to_user"]
-    requests = messages.loc[is_probe, request_columns].copy()
-    if requests.empty:
+    probes = _probe_transactions(messages, policy)
+    if probes is None:
         return KEEPALIVES.empty()
-    requests["method"] = requests["method"].astype("string")
-    requests["target"] = endpoints(requests["dst"], requests["dport"])
-    key = ["call_id", "cseq_num", "method", "branch"]
-    requests = requests.sort_values("ts", kind="stable").drop_duplicates(key, keep="first")
-
-    is_answer = ~messages["is_request"] & messages["cseq_method"].isin(methods)
-    responses = messages.loc[
-        is_answer, ["ts", "frame", "call_id", "cseq_num", "cseq_method", "branch", "status"]
-    ].copy()
-    responses["method"] = responses["cseq_method"].astype("string")
-    responses = responses.sort_values("ts", kind="stable")
-    first = responses.drop_duplicates(key, keep="first")[[*key, "ts", "frame"]].rename(
-        columns={"ts": "answer_ts", "frame": "answer_frame"}
-    )
-    final = (
-        responses[responses["status"] >= 200]
-        .drop_duplicates(key, keep="first")[[*key, "status"]]
-        .rename(columns={"status": "final_status"})
-    )
-    probes = requests.merge(first, on=key, how="left").merge(final, on=key, how="left")
-    late = probes["answer_ts"] - probes["ts"] > policy.answer_timeout
-    probes.loc[late, ["answer_ts", "answer_frame", "final_status"]] = None
-
     addresses = _binding_addresses(bindings)
-    matched = probes.merge(addresses, left_on="target", right_on="address", how="inner")
-    matched = matched[(matched["ts"] >= matched["start"]) & (matched["ts"] <= matched["end"])]
-    if matched.empty:
+    sent_ns = messages["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[probes.request]
+    probe, address = _bound_at(probes.target, sent_ns, addresses)
+    if not len(probe):
         return KEEPALIVES.empty()
-    matched = matched.drop_duplicates(["call_id", "cseq_num", "method", "branch", "extension"])
-    matched["user"] = [
-        _request_user(r, t) for r, t in zip(matched["request_uri"], matched["to_user"], strict=True)
-    ]
-    names_line = matched["user"] == matched["extension"]
-    request_id = matched["frame"].astype("string") + "|" + matched["call_id"].astype("string")
-    has_named = names_line.groupby(request_id).transform("any")
-    matched = matched[names_line | ~has_named].sort_values(["ts", "extension"], kind="stable")
-    matched = matched.reset_index(drop=True)
-    answered = matched["answer_ts"].notna()
-    rtt = (matched["answer_ts"] - matched["ts"]).dt.total_seconds() * 1000.0
-    return KEEPALIVES.build(
+    extension = python_values(addresses["extension"])[address]
+    keep = _names_line(messages, probes.request[probe], extension)
+    probe, extension = probe[keep], extension[keep]
+    at, answered_at = probes.request[probe], probes.answer[probe]
+    answered = pd.Series(answered_at >= 0)
+    sent = messages["ts"].take(at).reset_index(drop=True)
+    rtt = (_at(messages["ts"], answered_at) - sent).dt.total_seconds() * 1000.0
+    source_file = messages["source_file"].take(at).reset_index(drop=True)
+    matched = pd.DataFrame(
         {
-            "ts": matched["ts"],
-            "extension": matched["extension"],
-            "target": matched["target"],
-            "method": matched["method"],
-            "direction": ["to_phone"] * len(matched),
+            "ts": sent,
+            "extension": pd.Series(extension, dtype="string"),
+            "target": probes.target.take(probe).reset_index(drop=True),
+            "method": pd.Series(probes.method[probe], dtype="string"),
             "answered": answered,
-            "status": matched["final_status"],
+            "status": _at(messages["status"], probes.final[probe]),
             "rtt_ms": rtt.where(answered),
-            "source_file": matched["source_file"],
-            "evidence": [
-                join_evidence(evidence_ref(f, a), evidence_ref(f, b))
-                for f, a, b in zip(
-                    matched["source_file"], matched["frame"], matched["answer_frame"], strict=True
-                )
-            ],
+            "source_file": source_file,
+            "evidence": join_evidence_pairs(
+                evidence_refs(source_file, messages["frame"].take(at)),
+                evidence_refs(source_file, _at(messages["frame"], answered_at)),
+            ),
         }
     )
+    matched = matched.sort_values(["ts", "extension"], kind="stable").reset_index(drop=True)
+    matched["direction"] = "to_phone"
+    return KEEPALIVES.build({name: matched[name] for name in KEEPALIVES.names})
+
+
+def _names_line(messages: pd.DataFrame, request: np.ndarray, extension: np.ndarray) -> np.ndarray:
+    """Boolean mask over (request, extension) pairs: the pair counts.
+
+    When one address carries several lines, a request counts for the line
+    its To user (else its Request-URI user) names; when it names none of
+    them, for all of them.
+    """
+    user = _request_users(messages["request_uri"].take(request), messages["to_user"].take(request))
+    names = np.array(
+        [u is not None and u == e for u, e in zip(user, extension, strict=True)], dtype=bool
+    )
+    frame, call_id = messages["frame"].take(request), messages["call_id"].take(request)
+    identified = (frame.notna() & call_id.notna()).to_numpy(dtype=bool)
+    request_id = key_codes(frame, call_id)
+    has_named = np.zeros(int(request_id.max(initial=-1)) + 1, dtype=bool)
+    has_named[request_id[names]] = True
+    # a request without frame or Call-ID cannot be grouped: only its named line counts
+    keep: np.ndarray = names | (identified & ~has_named[request_id])
+    return keep
+
+
+def _at(column: pd.Series, positions: np.ndarray) -> pd.Series:
+    """``column``'s values at ``positions`` (missing at -1), with a fresh positional index."""
+    return pd.Series(column.array.take(positions, allow_fill=True))
+
+
+def _first_of_each(codes: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Of ``positions`` (in order), the first one of each code, in that order."""
+    _, first = np.unique(codes[positions], return_index=True)
+    return positions[np.sort(first)]
+
+
+def _first_of(codes: np.ndarray, positions: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Per code of ``wanted``, the first of ``positions`` (in order) with that code; -1: none."""
+    found = np.full(len(wanted), -1, dtype=np.int64)
+    if not len(positions):
+        return found
+    first = _first_of_each(codes, positions)
+    first_codes = codes[first]
+    order = np.argsort(first_codes)
+    at = np.searchsorted(first_codes[order], wanted)
+    at = np.minimum(at, len(first) - 1)
+    hit = first_codes[order][at] == wanted
+    found[hit] = first[order][at][hit]
+    return found
+
+
+def _spread_positions(rows: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """Positions in ``messages`` of row numbers within ``rows`` (-1 stays -1)."""
+    return np.where(local >= 0, rows[np.maximum(local, 0)], -1)
+
+
+def _bound_at(
+    target: pd.Series, sent: np.ndarray, addresses: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """(request, address row) pairs: the request went to the address while it was bound.
+
+    In request order, then address order: as an inner merge of the two would list them.
+    A request matching one extension through several address rows counts once.
+    """
+    both = pd.concat([target, addresses["address"]], ignore_index=True)
+    codes = pd.factorize(both)[0]
+    request_code, address_code = codes[: len(target)], codes[len(target) :]
+    by_code = np.argsort(address_code, kind="stable")
+    sorted_codes = address_code[by_code]
+    low = np.searchsorted(sorted_codes, request_code, side="left")
+    high = np.searchsorted(sorted_codes, request_code, side="right")
+    high[request_code < 0] = low[request_code < 0]
+    counts = high - low
+    request = np.repeat(np.arange(len(target)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    address = by_code[np.repeat(low, counts) + offsets]
+    start = addresses["start"].to_numpy(dtype="datetime64[ns]").view(np.int64)[address]
+    end = addresses["end"].to_numpy(dtype="datetime64[ns]").view(np.int64)[address]
+    inside = (sent[request] >= start) & (sent[request] <= end)
+    request, address = request[inside], address[inside]
+    extension = pd.factorize(addresses["extension"])[0][address]
+    pairs = request.astype(np.int64) * (extension.max() + 2 if len(extension) else 1) + extension
+    _, first = np.unique(pairs, return_index=True)
+    first = np.sort(first)
+    return request[first], address[first]
 
 
 def _binding_addresses(bindings: pd.DataFrame) -> pd.DataFrame:

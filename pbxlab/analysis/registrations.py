@@ -38,6 +38,7 @@ from pbxlab.analysis.sipvalues import (
     endpoints,
     evidence_ref,
     join_evidence,
+    key_codes,
     listed_contacts,
     python_values,
 )
@@ -123,29 +124,12 @@ class RegisterTransaction:
         return self.requested_expires
 
 
-_REGISTER_COLUMNS = (
-    "ts",
-    "frame",
-    "source_file",
-    "src",
-    "sport",
-    "dst",
-    "dport",
-    "is_request",
-    "status",
-    "call_id",
-    "cseq_num",
-    "to_user",
-    "to_host",
-    "contact",
-    "contact_expires",
-    "contacts",
-    "expires",
-    "branch",
-    "user_agent",
-    "auth",
-    "auth_user",
-)
+# what identifies a message's transaction, what a request and its final answer tell
+_KEY_COLUMNS = ["call_id", "cseq_num", "branch", "src", "sport", "dst", "dport", "is_request"]
+_REQUEST_COLUMNS = ["ts", "to_user", "to_host", "contact", "src", "sport", "contact_expires"]
+_REQUEST_COLUMNS += ["expires", "user_agent", "auth", "auth_user", "call_id", "cseq_num"]
+_REQUEST_COLUMNS += ["source_file", "frame"]
+_ANSWER_COLUMNS = ["ts", "status", "frame", "expires", "contacts"]
 
 
 def register_transactions(
@@ -159,29 +143,33 @@ def register_transactions(
     policy = policy or RegistrationPolicy()
     is_register = (messages["method"] == "REGISTER") & messages["is_request"]
     is_answer = (messages["cseq_method"] == "REGISTER") & ~messages["is_request"]
-    frame = messages.loc[is_register | is_answer, list(_REGISTER_COLUMNS)]
-    frame = frame.sort_values("ts", kind="stable").reset_index(drop=True)
-    if frame.empty:
+    rows = np.flatnonzero((is_register | is_answer).to_numpy(dtype=bool, na_value=False))
+    if not len(rows):
         return []
+    # positions in messages of the REGISTERs and their answers, in time order
+    ts = messages["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[rows]
+    order = np.argsort(ts, kind="stable")
+    rows, ts = rows[order], ts[order]
+    frame = messages[_KEY_COLUMNS].take(rows)
     is_request = frame["is_request"].to_numpy(dtype=bool, na_value=False)
-    call_codes = pd.factorize(frame["call_id"])[0]
-    codes = _transaction_codes(frame, is_request, call_codes)
+    codes = _transaction_codes(frame, is_request)
     first, copies = _first_copies(codes, is_request)
-    ts = frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    final = _final_responses(codes, first, frame["status"], is_request)
+    status = messages["status"].to_numpy(dtype=np.int64, na_value=0)[rows]
+    final = _final_responses(codes, first, status >= 200, is_request)
     late = ts[np.maximum(final, 0)] - ts[first] > policy.transaction_timeout.value
     final = np.where(late, -1, final)
     answered = final >= 0
 
-    requests = frame.take(first)
+    requests = messages[_REQUEST_COLUMNS].take(rows[first])
+    answers = messages[_ANSWER_COLUMNS].take(rows[final[answered]])
     requested = requests["contact_expires"].where(
         requests["contact_expires"].notna(), requests["expires"]
     )
-    answers = frame.take(final[answered])
     final_status = _spread(answered, python_values(answers["status"]))
     status_code = np.zeros(len(first), dtype=np.int64)
     status_code[answered] = answers["status"].to_numpy(dtype=np.int64, na_value=0)
-    challenged = _previous_in_group(call_codes[first], np.isin(status_code, (401, 407)))
+    call_codes = pd.factorize(requests["call_id"])[0]
+    challenged = _previous_in_group(call_codes, np.isin(status_code, (401, 407)))
     listed: list[list[ListedContact]] = [[] for _ in first]
     for position, contacts in zip(
         np.flatnonzero(answered).tolist(), python_values(answers["contacts"]), strict=True
@@ -216,9 +204,7 @@ def register_transactions(
     ]
 
 
-def _transaction_codes(
-    frame: pd.DataFrame, is_request: np.ndarray, call_codes: np.ndarray
-) -> np.ndarray:
+def _transaction_codes(frame: pd.DataFrame, is_request: np.ndarray) -> np.ndarray:
     """One integer per message: its transaction key (Call-ID, CSeq, top-Via branch).
 
     Without a branch the phone's address stands in: the sender of a request,
@@ -229,12 +215,7 @@ def _transaction_codes(
     branch = frame["branch"].astype("string")
     has_branch = (branch.notna() & (branch != "")).to_numpy(dtype=bool, na_value=False)
     via = branch.where(has_branch, endpoints(phone_ip, phone_port))
-    codes = call_codes
-    for column in (frame["cseq_num"], via):
-        other, uniques = pd.factorize(column)
-        # pairwise, so the combined code stays below len(frame) ** 2
-        codes = pd.factorize(codes.astype(np.int64) * (len(uniques) + 1) + other + 1)[0]
-    return codes
+    return key_codes(frame["call_id"], frame["cseq_num"], via)
 
 
 def _first_copies(codes: np.ndarray, is_request: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -246,10 +227,9 @@ def _first_copies(codes: np.ndarray, is_request: np.ndarray) -> tuple[np.ndarray
 
 
 def _final_responses(
-    codes: np.ndarray, first: np.ndarray, status: pd.Series, is_request: np.ndarray
+    codes: np.ndarray, first: np.ndarray, final: np.ndarray, is_request: np.ndarray
 ) -> np.ndarray:
     """Per transaction, the position of the first final response after its request (-1: none)."""
-    final = status.to_numpy(dtype=np.int64, na_value=0) >= 200
     positions = np.flatnonzero(~is_request & final)
     if not len(positions):
         return np.full(len(first), -1, dtype=np.int64)

@@ -30,6 +30,7 @@ TIMER_F = pd.Timedelta(seconds=32)
 DEFAULT_SIP_PORT = 5060  # RFC 3261 19.1.2
 
 _CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
+_EVIDENCE_NUMBER_RE = r":(?:frame|line) (\d+)"
 _EXPIRES_RE = re.compile(r"expires\D{0,3}(\d+)", re.IGNORECASE)
 
 
@@ -52,11 +53,36 @@ def endpoint(ip: Any, port: Any) -> str | None:
 
 
 def endpoints(ips: pd.Series, ports: pd.Series) -> pd.Series:
-    """:func:`endpoint` over two columns at once (a ``string`` Series, NA for no ip)."""
-    ip = ips.astype("string")
-    host = ip.where(~ip.str.contains(":", regex=False).fillna(False), "[" + ip + "]")
-    port = ports.astype("Int64").astype("string").set_axis(ips.index)
-    return (host + ":" + port).where(port.notna(), host).astype("string")
+    """:func:`endpoint` over two columns at once (a ``string`` Series, NA for no ip).
+
+    Phones and servers reuse few addresses: each distinct (ip, port) pair is
+    rendered once and the rows pick theirs by code.
+    """
+    ip_codes, ip_values = pd.factorize(ips)
+    port_codes, port_values = pd.factorize(ports)
+    width = len(port_values) + 1
+    pairs = np.where(ip_codes < 0, -1, ip_codes.astype(np.int64) * width + port_codes + 1)
+    codes, distinct = pd.factorize(pairs)
+    hosts, numbers = list(ip_values), list(port_values)
+    rendered = np.empty(len(distinct), dtype=object)
+    for k, pair in enumerate(distinct.tolist()):
+        ip, port = divmod(pair, width)
+        rendered[k] = None if pair < 0 else endpoint(hosts[ip], numbers[port - 1] if port else None)
+    return pd.Series(rendered[codes], index=ips.index, dtype="string")
+
+
+def key_codes(*columns: pd.Series) -> np.ndarray:
+    """One integer per row naming its combination of values (missing values match each other).
+
+    Equal rows get equal codes, as ``drop_duplicates`` or a merge on these
+    columns would match them; the codes are numbered by first appearance.
+    """
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        other, uniques = pd.factorize(column)
+        # pairwise, so the combined code stays below len(rows) ** 2
+        codes = pd.factorize(codes * (len(uniques) + 1) + other + 1)[0].astype(np.int64)
+    return codes
 
 
 def python_values(column: pd.Series) -> np.ndarray:
@@ -177,8 +203,7 @@ def evidence_ref(source_file: Any, number: Any) -> str | None:
     """``name:frame N`` for a capture, ``name:line N`` for a log; None without a number."""
     if number is None or number is pd.NA or (isinstance(number, float) and pd.isna(number)):
         return None
-    name = "" if source_file is None or source_file is pd.NA else str(source_file)
-    return f"{_evidence_prefix(name)} {int(number)}"
+    return f"{_evidence_prefix(_file_name(source_file))} {int(number)}"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -188,12 +213,44 @@ def _evidence_prefix(name: str) -> str:
     return f"{PurePath(name).name or '?'}:{unit}"
 
 
+def evidence_refs(source_files: pd.Series, numbers: pd.Series) -> pd.Series:
+    """:func:`evidence_ref` over two columns at once (a ``string`` Series, NA without a number)."""
+    files = source_files.to_numpy(dtype=object)
+    codes, names = pd.factorize(files)
+    prefixes = np.array([_evidence_prefix(str(name)) for name in names] + [""], dtype=object)
+    picked = prefixes[codes]
+    for i in np.flatnonzero(codes < 0).tolist():
+        # a missing file reads as evidence_ref reads it (None/NA: "", NaN: "nan")
+        picked[i] = _evidence_prefix(_file_name(files[i]))
+    number = numbers.astype("Int64").astype("string").set_axis(source_files.index)
+    return (pd.Series(picked, index=source_files.index, dtype="string") + " " + number).astype(
+        "string"
+    )
+
+
+def join_evidence_pairs(first: pd.Series, second: pd.Series) -> pd.Series:
+    """:func:`join_evidence` of two ``string`` columns row by row (NA when both are)."""
+    second = second.set_axis(first.index)
+    joined = (first + ";" + second).where(first != second, first)
+    return joined.fillna(first).fillna(second).astype("string")
+
+
+def _file_name(source_file: Any) -> str:
+    return "" if source_file is None or source_file is pd.NA else str(source_file)
+
+
 def evidence_number(evidence: Any) -> int | None:
     """The frame or line number of the first reference in an evidence string."""
     if is_missing(evidence):
         return None
-    match = re.search(r":(?:frame|line) (\d+)", str(evidence))
+    match = re.search(_EVIDENCE_NUMBER_RE, str(evidence))
     return int(match.group(1)) if match else None
+
+
+def evidence_numbers(evidence: pd.Series) -> pd.Series:
+    """:func:`evidence_number` of each value (an ``Int64`` Series, NA where there is none)."""
+    found = evidence.astype("string").str.extract(_EVIDENCE_NUMBER_RE, expand=False)
+    return found.astype("Int64")
 
 
 def join_evidence(*refs: str | None) -> str | None:
