@@ -37,16 +37,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pbxlab.analysis.lifecycle import Action, Input, State, next_transition
+from pbxlab.analysis.lifecycle import Action, Input, State, Transition, next_transition
 from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.sipvalues import (
     contact_key,
-    evidence_refs,
+    evidence_ref,
     expires_from_detail,
     is_missing,
     join_evidence,
     python_values,
 )
+from pbxlab.schema import UTC_NS
 from pbxlab.tables import BINDINGS
 
 __all__ = ["BindingPolicy", "binding_key", "bindings", "bindings_from_events"]
@@ -75,6 +76,23 @@ class BindingPolicy:
     replace_same_device: bool = True
 
 
+Rule = tuple[Transition, Transition]
+"""What one input does to a binding: the transition from UNBOUND and from BOUND."""
+
+
+def _rule(event: Input) -> Rule:
+    return next_transition(State.UNBOUND, event), next_transition(State.BOUND, event)
+
+
+# looked up in the life-cycle table once, not once per event
+_REGISTER, _REFRESH, _UNREGISTER, _EXPIRE = map(
+    _rule, (Input.REGISTER, Input.REFRESH, Input.UNREGISTER, Input.EXPIRE)
+)
+_REPLACE, _QUALIFY, _END, _END_UNKNOWN_EXPIRY = map(
+    _rule, (Input.REPLACE, Input.QUALIFY, Input.END, Input.END_UNKNOWN_EXPIRY)
+)
+
+
 @dataclass
 class _Binding:
     """One open binding interval; times are UTC nanoseconds (deadline None: no expiry known)."""
@@ -96,6 +114,8 @@ class _Binding:
 
 def binding_key(contact: Any, source: Any) -> str:
     """The key one life-cycle is tracked under: the contact, else the source address."""
+    if type(contact) is str and contact.strip():  # the common case first
+        return contact_key(contact) or contact
     if not is_missing(contact) and str(contact).strip():
         return contact_key(str(contact)) or str(contact)
     if not is_missing(source):
@@ -122,7 +142,7 @@ class _Walker:
         self,
         extension: str,
         key: str,
-        event: Input,
+        rule: Rule,
         ts: int,
         *,
         new: _Binding | None = None,
@@ -130,7 +150,7 @@ class _Walker:
     ) -> None:
         bound = self.open.setdefault(extension, {})
         current = bound.get(key)
-        transition = next_transition(State.BOUND if current else State.UNBOUND, event)
+        transition = rule[current is not None]
         if transition.action is Action.OPEN and new is not None:
             bound[key] = new
         elif transition.action is Action.EXTEND and current is not None and new is not None:
@@ -165,13 +185,18 @@ class _Walker:
         if not bound:
             return
         limit = now - self.grace
+        for b in bound.values():
+            if b.deadline is not None and b.deadline < limit:
+                break
+        else:
+            return  # the common case: nothing due
         due = [
             (key, b.deadline)
             for key, b in bound.items()
             if b.deadline is not None and b.deadline < limit
         ]
         for key, deadline in due:
-            self.apply(extension, key, Input.EXPIRE, deadline)
+            self.apply(extension, key, _EXPIRE, deadline)
 
     def finish(self, until: int | None, ends: Mapping[str, int]) -> None:
         for extension in list(self.open):
@@ -180,16 +205,18 @@ class _Walker:
                 continue
             self.expire_due(extension, end)
             for key, b in list(self.open[extension].items()):
-                kind = Input.END if b.deadline is not None else Input.END_UNKNOWN_EXPIRY
+                kind = _END if b.deadline is not None else _END_UNKNOWN_EXPIRY
                 self.apply(extension, key, kind, end)
 
     def frame(self) -> pd.DataFrame:
         """The BINDINGS table of the closed intervals, by extension, start and contact."""
         if not self.rows:
             return BINDINGS.empty()
-        columns: dict[str, Any] = dict(
-            zip(BINDINGS.names, zip(*self.rows, strict=True), strict=True)
-        )
+        # lists, not tuples: the schema converts a list of text to Arrow at once
+        columns: dict[str, Any] = {
+            name: list(values)
+            for name, values in zip(BINDINGS.names, zip(*self.rows, strict=True), strict=True)
+        }
         for name in ("start", "end"):
             columns[name] = _utc(np.array(columns[name], dtype=np.int64))
         frame = BINDINGS.build(columns)
@@ -204,7 +231,7 @@ def _utc(nanoseconds: np.ndarray) -> pd.Series:
 
 def _nanoseconds(times: pd.Series) -> np.ndarray:
     """UTC nanoseconds since the epoch of a column of times."""
-    utc = pd.to_datetime(times, utc=True).dt.as_unit("ns")
+    utc = times if times.dtype == UTC_NS else pd.to_datetime(times, utc=True).dt.as_unit("ns")
     values: np.ndarray = utc.to_numpy(dtype="datetime64[ns]").view(np.int64)
     return values
 
@@ -250,7 +277,9 @@ def bindings_from_events(
     times = _nanoseconds(relevant["ts"]).tolist()
     files = python_values(relevant["source_file"]).tolist()
     lines = python_values(relevant["line"]).tolist()
-    refs = python_values(evidence_refs(relevant["source_file"], relevant["line"])).tolist()
+    # each file as evidence_ref reads it (a missing categorical value is NaN there)
+    raw_files = relevant["source_file"].to_numpy(dtype=object)
+    refs = [evidence_ref(f, n) for f, n in zip(raw_files, lines, strict=True)]
     group = -1
     last_group_key: tuple[Any, ...] | None = None
     for (
@@ -298,10 +327,10 @@ def bindings_from_events(
                     ref,
                     touched=group,
                 )
-                walker.apply(extension, key, Input.QUALIFY, ts, new=new, ref=ref)
+                walker.apply(extension, key, _QUALIFY, ts, new=new, ref=ref)
             continue
         if event in ("unregistered", "expired"):
-            inp = Input.UNREGISTER if event == "unregistered" else Input.EXPIRE
+            inp = _UNREGISTER if event == "unregistered" else _EXPIRE
             if contact == "*" or (contact is None and source is None):
                 keys = list(walker.open.get(extension, {}))
             else:
@@ -312,7 +341,7 @@ def bindings_from_events(
         expires = _detail_expires(detail)
         key = binding_key(contact, source)
         if expires == 0:
-            walker.apply(extension, key, Input.UNREGISTER, ts, ref=ref)
+            walker.apply(extension, key, _UNREGISTER, ts, ref=ref)
             continue
         new = _Binding(
             extension,
@@ -329,14 +358,14 @@ def bindings_from_events(
         )
         current = walker.open.get(extension, {}).get(key)
         if current is not None and source and current.source and current.source != source:
-            walker.apply(extension, key, Input.REPLACE, ts, ref=ref)  # NAT rebinding
+            walker.apply(extension, key, _REPLACE, ts, ref=ref)  # NAT rebinding
         was_bound = key in walker.open.get(extension, {})
-        inp = Input.REGISTER if event == "registered" else Input.REFRESH
+        inp = _REGISTER if event == "registered" else _REFRESH
         walker.apply(extension, key, inp, ts, new=new, ref=ref)
         if policy.replace_same_device and not was_bound:
             for old_key, old in list(walker.open[extension].items()):
                 if old.touched != group and _same_device(new, old):
-                    walker.apply(extension, old_key, Input.REPLACE, ts, ref=ref)
+                    walker.apply(extension, old_key, _REPLACE, ts, ref=ref)
     walker.finish(
         None if until is None else pd.Timestamp(until).value,
         {extension: pd.Timestamp(end).value for extension, end in (ends or {}).items()},

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from pbxlab.analysis.bindings import bindings_from_events
-from pbxlab.analysis.keepalives import KeepalivePolicy, is_pending, keepalives, sip_probes
+from pbxlab.analysis.keepalives import CRLF_METHOD, KeepalivePolicy, is_pending, keepalives
 from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.registrations import register_transactions, registrations_table
-from pbxlab.analysis.sipvalues import evidence_numbers, is_missing, python_values
+from pbxlab.analysis.sipvalues import evidence_numbers, is_missing, key_codes, python_values
 from pbxlab.tables import EVENTS, KEEPALIVES
 
 __all__ = [
@@ -51,52 +51,64 @@ def keepalive_events(
     row of ``keepalives``) give no event.
     """
     policy = policy or KeepalivePolicy()
-    probes = sip_probes(keepalives)  # CRLF pings inform, they do not decide (keepalives.py)
+    # CRLF pings inform, they do not decide (keepalives.py); text columns are read once,
+    # for the events kept, in their final order
+    is_probe = (keepalives["method"] != CRLF_METHOD).to_numpy(dtype=bool)
+    probes = keepalives[["ts", "answered", "rtt_ms", "status"]][is_probe]
     if not isinstance(evidence_end, pd.Timestamp):
-        evidence_end = evidence_end[probes.index]
-    decided = probes[~is_pending(probes, evidence_end, policy)]
-    if decided.empty:
+        aligned = evidence_end.index.equals(keepalives.index)
+        evidence_end = evidence_end[is_probe] if aligned else evidence_end[probes.index]
+    decided = ~is_pending(probes, evidence_end, policy).to_numpy(dtype=bool)
+    if not decided.any():
         return EVENTS.empty()
+    rows = np.flatnonzero(is_probe)[decided]
+    probes = probes[decided]
     limit_ms = policy.qualify_timeout.total_seconds() * 1000.0
-    in_time = (decided["answered"] & (decided["rtt_ms"] <= limit_ms)).to_numpy(dtype=bool)
-    rtt = pd.to_timedelta(decided["rtt_ms"].where(in_time, 0.0), unit="ms")
-    ts = (decided["ts"] + rtt).where(in_time, decided["ts"] + policy.qualify_timeout)
-    stale = _outdated_losses(decided, ts, in_time)
-    # a positional index: EVENTS.build aligns Series columns with the list columns
-    decided = decided[~stale].reset_index(drop=True)
-    ts, in_time = ts[~stale].reset_index(drop=True), in_time[~stale]
+    in_time = (probes["answered"] & (probes["rtt_ms"] <= limit_ms)).to_numpy(dtype=bool)
+    rtt = pd.to_timedelta(probes["rtt_ms"].where(in_time, 0.0), unit="ms")
+    ts = (probes["ts"] + rtt).where(in_time, probes["ts"] + policy.qualify_timeout)
+    contact = key_codes(keepalives["extension"], keepalives["target"])[rows]
+    current = ~_outdated_losses(contact, probes["ts"], ts, in_time)
+    # events in time order (stable: as sorting the built table would)
+    order = np.flatnonzero(current)[
+        np.argsort(ts.to_numpy(dtype="datetime64[ns]")[current], kind="stable")
+    ]
+    rows, in_time, probes = rows[order], in_time[order], probes.iloc[order]
+    kept = keepalives.iloc[rows].reset_index(drop=True)
+    probes = probes.reset_index(drop=True)
     limit = f"{policy.qualify_timeout.total_seconds():g} s"
-    events = EVENTS.build(
+    return EVENTS.build(
         {
-            "ts": ts,
-            "extension": decided["extension"],
-            "contact": [None] * len(decided),
-            "source": decided["target"],
+            "ts": ts.iloc[order].reset_index(drop=True),
+            "extension": kept["extension"],
+            "contact": [None] * len(rows),
+            "source": kept["target"],
             "event": np.where(in_time, "reachable", "unreachable").tolist(),
-            "rtt_ms": decided["rtt_ms"],
-            "user_agent": [None] * len(decided),
-            "detail": _probe_details(decided, in_time, limit),
-            "source_file": decided["source_file"],
-            "line": evidence_numbers(decided["evidence"]),
+            "rtt_ms": probes["rtt_ms"],
+            "user_agent": [None] * len(rows),
+            "detail": _probe_details(kept["method"], probes, in_time, limit),
+            "source_file": kept["source_file"],
+            "line": evidence_numbers(kept["evidence"]),
         }
     )
-    return events.sort_values("ts", kind="stable").reset_index(drop=True)
 
 
-def _probe_details(decided: pd.DataFrame, in_time: np.ndarray, limit: str) -> pd.Series:
+def _probe_details(
+    methods: pd.Series, probes: pd.DataFrame, in_time: np.ndarray, limit: str
+) -> pd.Series:
     """``OPTIONS answered 200``, ``... answered too late (N ms)``, ``... unanswered after 3 s``."""
-    method = pd.Series(python_values(decided["method"]), dtype="string").fillna("nan")
-    status = decided["status"].astype("string")
+    method = pd.Series(python_values(methods), dtype="string").fillna("nan")
+    status = probes["status"].astype("string")
     answered = method + " answered"
     detail = (
         (answered + " " + status)
         .fillna(answered)
         .where(in_time, method + f" unanswered after {limit}")
     )
-    late = np.flatnonzero(~in_time & decided["answered"].to_numpy(dtype=bool))
+    late = np.flatnonzero(~in_time & probes["answered"].to_numpy(dtype=bool))
     if len(late):
         # rare: the round trip formatted as Python formats it
-        rtt = decided["rtt_ms"].to_numpy()[late]
+        rtt = probes["rtt_ms"].to_numpy()[late]
         detail.iloc[late] = [  # type: ignore[call-overload]
             f"{m} answered too late ({r:.0f} ms)"
             for m, r in zip(method.iloc[late], rtt, strict=True)
@@ -104,25 +116,25 @@ def _probe_details(decided: pd.DataFrame, in_time: np.ndarray, limit: str) -> pd
     return detail
 
 
-def _outdated_losses(decided: pd.DataFrame, known_at: pd.Series, in_time: np.ndarray) -> np.ndarray:
+def _outdated_losses(
+    contact: np.ndarray, sent_at: pd.Series, known_at: pd.Series, in_time: np.ndarray
+) -> np.ndarray:
     """Boolean mask: lost requests whose loss becomes known only after a request sent
-    later to the same contact (extension and target) was answered in time.
+    later to the same contact (one code per extension and target) was answered in time.
 
     Outcomes count in the order the requests were sent: the registrar already holds
     the newer, successful answer when the older request times out, so that timeout
     changes nothing (the keepalives table keeps the lost request).
     """
-    extension = pd.factorize(decided["extension"])[0]
-    target = pd.factorize(decided["target"])[0] + 1  # 0: no target
-    sent = decided["ts"].to_numpy(dtype="datetime64[ns]")
+    sent = sent_at.to_numpy(dtype="datetime64[ns]")
     # newest first within each contact, so "sent later" is "earlier in this order"
-    order = np.lexsort((-sent.view(np.int64), target, extension))
+    order = np.lexsort((-sent.view(np.int64), contact))
     known = known_at.to_numpy(dtype="datetime64[ns]")[order]
     answers = pd.Series(np.where(in_time[order], known, np.datetime64("NaT")))
-    contact = pd.Series(extension[order] * (int(target.max()) + 1) + target[order])  # one code
+    by_contact = pd.Series(contact[order])
     # the earliest in-time answer among the requests sent after each one
-    newer = answers.groupby(contact).shift(1).groupby(contact).cummin()
-    outdated = np.zeros(len(decided), dtype=bool)
+    newer = answers.groupby(by_contact).shift(1).groupby(by_contact).cummin()
+    outdated = np.zeros(len(contact), dtype=bool)
     outdated[order] = ~in_time[order] & (newer.to_numpy(dtype="datetime64[ns]") <= known)
     return outdated
 

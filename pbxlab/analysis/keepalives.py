@@ -179,8 +179,8 @@ def _crlf_pings(
     )
 
 
-_PROBE_COLUMNS = ["ts", "frame", "is_request", "method", "cseq_method", "status", "call_id"]
-_PROBE_COLUMNS += ["cseq_num", "branch", "dst", "dport", "request_uri", "to_user"]
+# what keys a request and its responses (the method: a response's CSeq method)
+_KEY_COLUMNS = ["ts", "method", "cseq_method", "status", "call_id", "cseq_num", "branch"]
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def _probe_transactions(messages: pd.DataFrame, policy: KeepalivePolicy) -> _Pro
         return None
     is_answer = ~is_request & messages["cseq_method"].isin(methods)
     rows = np.flatnonzero(is_probe | is_answer.to_numpy(bool, na_value=False))
-    part = messages[_PROBE_COLUMNS].take(rows)
+    part = messages[_KEY_COLUMNS].take(rows)
     requested = is_probe[rows]
     method = np.where(requested, python_values(part["method"]), python_values(part["cseq_method"]))
     codes = key_codes(part["call_id"], part["cseq_num"], pd.Series(method), part["branch"])
@@ -229,7 +229,7 @@ def _probe_transactions(messages: pd.DataFrame, policy: KeepalivePolicy) -> _Pro
         answer=_spread_positions(rows, answer),
         final=_spread_positions(rows, final_answer),
         method=method[probe],
-        target=endpoints(part["dst"].take(probe), part["dport"].take(probe)),
+        target=endpoints(messages["dst"].take(rows[probe]), messages["dport"].take(rows[probe])),
     )
 
 

@@ -80,7 +80,11 @@ class _Events:
         """An EVENTS frame of the rows (rtt_ms empty: registrations carry no round trip)."""
         if not self.rows:
             return EVENTS.empty()
-        columns: dict[str, Any] = dict(zip(_COLUMNS, zip(*self.rows, strict=True), strict=True))
+        # lists, not tuples: the schema converts a list of text to Arrow at once
+        columns: dict[str, Any] = {
+            name: list(values)
+            for name, values in zip(_COLUMNS, zip(*self.rows, strict=True), strict=True)
+        }
         when = np.array(columns["ts"], dtype=np.int64).view("datetime64[ns]")
         columns["ts"] = pd.Series(when).dt.tz_localize("UTC")
         return EVENTS.build({**columns, "rtt_ms": [None] * len(when)})

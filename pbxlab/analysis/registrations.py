@@ -35,7 +35,7 @@ from pbxlab.analysis.sipvalues import (
     TIMER_F,
     ListedContact,
     contact_key,
-    endpoints,
+    endpoint_values,
     evidence_ref,
     join_evidence,
     key_codes,
@@ -124,8 +124,7 @@ class RegisterTransaction:
         return self.requested_expires
 
 
-# what identifies a message's transaction, what a request and its final answer tell
-_KEY_COLUMNS = ["call_id", "cseq_num", "branch", "src", "sport", "dst", "dport", "is_request"]
+# what a request and its final answer tell
 _REQUEST_COLUMNS = ["ts", "to_user", "to_host", "contact", "src", "sport", "contact_expires"]
 _REQUEST_COLUMNS += ["expires", "user_agent", "auth", "auth_user", "call_id", "cseq_num"]
 _REQUEST_COLUMNS += ["source_file", "frame"]
@@ -150,9 +149,8 @@ def register_transactions(
     ts = messages["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[rows]
     order = np.argsort(ts, kind="stable")
     rows, ts = rows[order], ts[order]
-    frame = messages[_KEY_COLUMNS].take(rows)
-    is_request = frame["is_request"].to_numpy(dtype=bool, na_value=False)
-    codes = _transaction_codes(frame, is_request)
+    is_request = messages["is_request"].to_numpy(dtype=bool, na_value=False)[rows]
+    codes = _transaction_codes(messages, rows, is_request)
     first, copies = _first_copies(codes, is_request)
     status = messages["status"].to_numpy(dtype=np.int64, na_value=0)[rows]
     final = _final_responses(codes, first, status >= 200, is_request)
@@ -183,7 +181,7 @@ def register_transactions(
             python_values(requests["to_user"]),
             python_values(requests["to_host"]),
             python_values(requests["contact"]),
-            python_values(endpoints(requests["src"], requests["sport"])),
+            endpoint_values(requests["src"], requests["sport"]),
             python_values(requested),
             python_values(requests["user_agent"]),
             requests["auth"].to_numpy(dtype=bool, na_value=False).tolist(),
@@ -204,18 +202,24 @@ def register_transactions(
     ]
 
 
-def _transaction_codes(frame: pd.DataFrame, is_request: np.ndarray) -> np.ndarray:
-    """One integer per message: its transaction key (Call-ID, CSeq, top-Via branch).
+def _transaction_codes(
+    messages: pd.DataFrame, rows: np.ndarray, is_request: np.ndarray
+) -> np.ndarray:
+    """One integer per message of ``rows``: its transaction key (Call-ID, CSeq, top-Via branch).
 
     Without a branch the phone's address stands in: the sender of a request,
     the receiver of a response.
     """
-    phone_ip = frame["src"].where(is_request, frame["dst"])
-    phone_port = frame["sport"].where(is_request, frame["dport"])
-    branch = frame["branch"].astype("string")
-    has_branch = (branch.notna() & (branch != "")).to_numpy(dtype=bool, na_value=False)
-    via = branch.where(has_branch, endpoints(phone_ip, phone_port))
-    return key_codes(frame["call_id"], frame["cseq_num"], via)
+    via = messages["branch"].take(rows)
+    unbranched = np.flatnonzero((via.fillna("") == "").to_numpy(dtype=bool))
+    if len(unbranched):
+        at, request = rows[unbranched], is_request[unbranched]
+        ip = messages["src"].take(at).where(request, messages["dst"].take(at))
+        port = messages["sport"].take(at).where(request, messages["dport"].take(at))
+        values = python_values(via)
+        values[unbranched] = endpoint_values(ip, port)
+        via = pd.Series(values)
+    return key_codes(messages["call_id"].take(rows), messages["cseq_num"].take(rows), via)
 
 
 def _first_copies(codes: np.ndarray, is_request: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pbxlab.capture.sip.fields import parse_name_addr, parse_uri, split_list
 
@@ -31,6 +33,7 @@ DEFAULT_SIP_PORT = 5060  # RFC 3261 19.1.2
 
 _CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
 _EVIDENCE_NUMBER_RE = r":(?:frame|line) (\d+)"
+_EVIDENCE_NUMBER_GROUP = r":(?:frame|line) (?P<number>\d+)"
 _EXPIRES_RE = re.compile(r"expires\D{0,3}(\d+)", re.IGNORECASE)
 
 
@@ -53,7 +56,12 @@ def endpoint(ip: Any, port: Any) -> str | None:
 
 
 def endpoints(ips: pd.Series, ports: pd.Series) -> pd.Series:
-    """:func:`endpoint` over two columns at once (a ``string`` Series, NA for no ip).
+    """:func:`endpoint` over two columns at once (a ``string`` Series, NA for no ip)."""
+    return pd.Series(endpoint_values(ips, ports), index=ips.index, dtype="string")
+
+
+def endpoint_values(ips: pd.Series, ports: pd.Series) -> np.ndarray:
+    """:func:`endpoint` over two columns at once, as Python values (None for no ip).
 
     Phones and servers reuse few addresses: each distinct (ip, port) pair is
     rendered once and the rows pick theirs by code.
@@ -68,7 +76,8 @@ def endpoints(ips: pd.Series, ports: pd.Series) -> pd.Series:
     for k, pair in enumerate(distinct.tolist()):
         ip, port = divmod(pair, width)
         rendered[k] = None if pair < 0 else endpoint(hosts[ip], numbers[port - 1] if port else None)
-    return pd.Series(rendered[codes], index=ips.index, dtype="string")
+    values: np.ndarray = rendered[codes]
+    return values
 
 
 def key_codes(*columns: pd.Series) -> np.ndarray:
@@ -215,13 +224,17 @@ def _evidence_prefix(name: str) -> str:
 
 def evidence_refs(source_files: pd.Series, numbers: pd.Series) -> pd.Series:
     """:func:`evidence_ref` over two columns at once (a ``string`` Series, NA without a number)."""
-    files = source_files.to_numpy(dtype=object)
-    codes, names = pd.factorize(files)
+    if isinstance(source_files.dtype, pd.CategoricalDtype):
+        codes, names = source_files.cat.codes.to_numpy(), source_files.cat.categories
+    else:
+        codes, names = pd.factorize(source_files)
     prefixes = np.array([_evidence_prefix(str(name)) for name in names] + [""], dtype=object)
     picked = prefixes[codes]
-    for i in np.flatnonzero(codes < 0).tolist():
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
         # a missing file reads as evidence_ref reads it (None/NA: "", NaN: "nan")
-        picked[i] = _evidence_prefix(_file_name(files[i]))
+        files = source_files.iloc[missing].to_numpy(dtype=object)
+        picked[missing] = [_evidence_prefix(_file_name(f)) for f in files]
     number = numbers.astype("Int64").astype("string").set_axis(source_files.index)
     return (pd.Series(picked, index=source_files.index, dtype="string") + " " + number).astype(
         "string"
@@ -249,8 +262,13 @@ def evidence_number(evidence: Any) -> int | None:
 
 def evidence_numbers(evidence: pd.Series) -> pd.Series:
     """:func:`evidence_number` of each value (an ``Int64`` Series, NA where there is none)."""
-    found = evidence.astype("string").str.extract(_EVIDENCE_NUMBER_RE, expand=False)
-    return found.astype("Int64")
+    # Arrow's regex kernel (RE2; the first match, as re.search): no Python call per row
+    text = pa.array(evidence.astype("string").array)
+    found = pc.struct_field(pc.extract_regex(text, _EVIDENCE_NUMBER_GROUP), [0])
+    number = pc.cast(found, pa.int64())
+    values = np.asarray(number.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    missing = np.asarray(number.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    return pd.Series(pd.arrays.IntegerArray(values, missing), index=evidence.index)
 
 
 def join_evidence(*refs: str | None) -> str | None:
