@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,25 +96,41 @@ def keepalive_events(
 
 def _probe_details(
     methods: pd.Series, probes: pd.DataFrame, in_time: np.ndarray, limit: str
-) -> pd.Series:
-    """``OPTIONS answered 200``, ``... answered too late (N ms)``, ``... unanswered after 3 s``."""
-    method = pd.Series(python_values(methods), dtype="string").fillna("nan")
-    status = probes["status"].astype("string")
-    answered = method + " answered"
-    detail = (
-        (answered + " " + status)
-        .fillna(answered)
-        .where(in_time, method + f" unanswered after {limit}")
-    )
-    late = np.flatnonzero(~in_time & probes["answered"].to_numpy(dtype=bool))
-    if len(late):
-        # rare: the round trip formatted as Python formats it
-        rtt = probes["rtt_ms"].to_numpy()[late]
-        detail.iloc[late] = [  # type: ignore[call-overload]
-            f"{m} answered too late ({r:.0f} ms)"
-            for m, r in zip(method.iloc[late], rtt, strict=True)
-        ]
-    return detail
+) -> list[str]:
+    """``OPTIONS answered 200``, ``... answered too late (N ms)``, ``... unanswered after 3 s``.
+
+    Few (method, status, outcome) combinations repeat over thousands of
+    probes: each is worded once.
+    """
+    worded: dict[tuple[Any, ...], str] = {}
+    details = []
+    for method, status, ok, answered, rtt in zip(
+        python_values(methods),
+        python_values(probes["status"]),
+        in_time.tolist(),
+        probes["answered"].to_numpy(dtype=bool).tolist(),
+        probes["rtt_ms"].to_numpy(dtype=float).tolist(),
+        strict=True,
+    ):
+        if not ok and answered:  # rare: the round trip itself is in the wording
+            details.append(f"{_text(method)} answered too late ({rtt:.0f} ms)")
+            continue
+        key = (method, status, ok)
+        detail = worded.get(key)
+        if detail is None:
+            m = _text(method)
+            detail = worded[key] = (
+                f"{m} answered {'' if status is None else status}".strip()
+                if ok
+                else f"{m} unanswered after {limit}"
+            )
+        details.append(detail)
+    return details
+
+
+def _text(method: Any) -> str:
+    # a missing method reads "nan", as formatting the categorical's NaN would
+    return "nan" if method is None else str(method)
 
 
 def _outdated_losses(
