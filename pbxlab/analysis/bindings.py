@@ -46,6 +46,7 @@ from pbxlab.analysis.sipvalues import (
     is_missing,
     join_evidence,
     python_values,
+    utc_column,
 )
 from pbxlab.schema import UTC_NS
 from pbxlab.tables import BINDINGS
@@ -218,15 +219,11 @@ class _Walker:
             for name, values in zip(BINDINGS.names, zip(*self.rows, strict=True), strict=True)
         }
         for name in ("start", "end"):
-            columns[name] = _utc(np.array(columns[name], dtype=np.int64))
+            columns[name] = utc_column(columns[name])
         frame = BINDINGS.build(columns)
         return frame.sort_values(["extension", "start", "contact"], kind="stable").reset_index(
             drop=True
         )
-
-
-def _utc(nanoseconds: np.ndarray) -> pd.Series:
-    return pd.Series(nanoseconds.view("datetime64[ns]")).dt.tz_localize("UTC")
 
 
 def _nanoseconds(times: pd.Series) -> np.ndarray:

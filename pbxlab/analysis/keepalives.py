@@ -40,9 +40,7 @@ from pbxlab.analysis.sipvalues import (
     TIMER_F,
     contact_address,
     endpoints,
-    evidence_ref,
     evidence_refs,
-    join_evidence,
     join_evidence_pairs,
     key_codes,
     python_values,
@@ -169,12 +167,10 @@ def _crlf_pings(
             "status": [None] * len(matched),
             "rtt_ms": rtt.where(answered),
             "source_file": matched["source_file"],
-            "evidence": [
-                join_evidence(evidence_ref(f, a), evidence_ref(f, b))
-                for f, a, b in zip(
-                    matched["source_file"], matched["frame"], matched["pong_frame"], strict=True
-                )
-            ],
+            "evidence": join_evidence_pairs(
+                evidence_refs(matched["source_file"], matched["frame"]),
+                evidence_refs(matched["source_file"], matched["pong_frame"]),
+            ),
         }
     )
 

@@ -34,7 +34,7 @@ from pbxlab.analysis.registrations import (
     RegistrationPolicy,
     register_transactions,
 )
-from pbxlab.analysis.sipvalues import ListedContact, contact_key
+from pbxlab.analysis.sipvalues import ListedContact, contact_key, utc_column
 from pbxlab.tables import EVENTS
 
 __all__ = ["registration_events"]
@@ -85,9 +85,8 @@ class _Events:
             name: list(values)
             for name, values in zip(_COLUMNS, zip(*self.rows, strict=True), strict=True)
         }
-        when = np.array(columns["ts"], dtype=np.int64).view("datetime64[ns]")
-        columns["ts"] = pd.Series(when).dt.tz_localize("UTC")
-        return EVENTS.build({**columns, "rtt_ms": [None] * len(when)})
+        columns["ts"] = utc_column(columns["ts"])
+        return EVENTS.build({**columns, "rtt_ms": [None] * len(self.rows)})
 
 
 _COLUMNS = (

@@ -41,6 +41,7 @@ from pbxlab.analysis.sipvalues import (
     key_codes,
     listed_contacts,
     python_values,
+    utc_column,
 )
 from pbxlab.tables import REGISTRATIONS
 
@@ -113,12 +114,14 @@ class RegisterTransaction:
         if self.is_unregister:
             return 0
         own = contact_key(self.contact)
-        for entry in self.listed:
-            if own is not None and contact_key(entry.uri) == own and entry.expires is not None:
-                return entry.expires
-        if self.listed and own is not None and all(contact_key(e.uri) != own for e in self.listed):
-            # the registrar answered with the AOR's bindings and ours is not among them
-            return 0
+        if own is not None and self.listed:
+            keys = [contact_key(entry.uri) for entry in self.listed]
+            for entry, key in zip(self.listed, keys, strict=True):
+                if key == own and entry.expires is not None:
+                    return entry.expires
+            if own not in keys:
+                # the registrar answered with the AOR's bindings and ours is not among them
+                return 0
         if self.final_expires is not None:
             return self.final_expires
         return self.requested_expires
@@ -275,30 +278,61 @@ def registrations_table(transactions: list[RegisterTransaction]) -> pd.DataFrame
     """The REGISTRATIONS table of already collected transactions."""
     if not transactions:
         return REGISTRATIONS.empty()
-    return REGISTRATIONS.build(
-        {
-            "ts": [t.ts for t in transactions],
-            "extension": [t.extension for t in transactions],
-            "domain": [t.domain for t in transactions],
-            "contact": [t.contact for t in transactions],
-            "source": [t.source for t in transactions],
-            "requested_expires": [t.requested_expires for t in transactions],
-            "granted_expires": [t.granted_expires() for t in transactions],
-            "result": [t.result() for t in transactions],
-            "status": [t.final_status for t in transactions],
-            "user_agent": [t.user_agent for t in transactions],
-            "auth_user": [t.auth_user for t in transactions],
-            "call_id": [t.call_id for t in transactions],
-            "cseq_num": [t.cseq_num for t in transactions],
-            "retransmissions": [t.copies - 1 for t in transactions],
-            "answered_ts": [t.final_ts for t in transactions],
-            "source_file": [t.source_file for t in transactions],
-            "evidence": [
-                join_evidence(
-                    evidence_ref(t.source_file, t.request_frame),
-                    evidence_ref(t.source_file, t.final_frame),
-                )
-                for t in transactions
-            ],
-        }
+    rows = [
+        (
+            t.extension,
+            t.domain,
+            t.contact,
+            t.source,
+            t.requested_expires,
+            t.granted_expires(),
+            t.result(),
+            t.final_status,
+            t.user_agent,
+            t.auth_user,
+            t.call_id,
+            t.cseq_num,
+            t.copies - 1,
+            t.source_file,
+            _evidence(t),
+        )
+        for t in transactions
+    ]
+    # lists, not tuples: the schema converts a list of text to Arrow at once
+    columns: dict[str, Any] = {
+        name: list(values)
+        for name, values in zip(_TABLE_COLUMNS, zip(*rows, strict=True), strict=True)
+    }
+    columns["ts"] = utc_column([t.ts.value for t in transactions])
+    columns["answered_ts"] = utc_column(
+        [None if t.final_ts is None else t.final_ts.value for t in transactions]
     )
+    return REGISTRATIONS.build(columns)
+
+
+def _evidence(t: RegisterTransaction) -> str | None:
+    """The frames (or lines) of the request and of its final answer."""
+    if t.final_frame is None or t.final_frame == t.request_frame:
+        return evidence_ref(t.source_file, t.request_frame)
+    return join_evidence(
+        evidence_ref(t.source_file, t.request_frame), evidence_ref(t.source_file, t.final_frame)
+    )
+
+
+_TABLE_COLUMNS = [
+    "extension",
+    "domain",
+    "contact",
+    "source",
+    "requested_expires",
+    "granted_expires",
+    "result",
+    "status",
+    "user_agent",
+    "auth_user",
+    "call_id",
+    "cseq_num",
+    "retransmissions",
+    "source_file",
+    "evidence",
+]

@@ -94,6 +94,24 @@ def key_codes(*columns: pd.Series) -> np.ndarray:
     return codes
 
 
+def utc_column(nanoseconds: Any) -> pd.Series:
+    """A UTC time column from nanoseconds since the epoch (``None``: NaT).
+
+    The derivation keeps times as integers while it walks the evidence;
+    this turns them back into the tables' time dtype at once.
+    """
+    values = np.array(
+        [_NAT if v is None else v for v in nanoseconds]
+        if isinstance(nanoseconds, list)
+        else nanoseconds,
+        dtype=np.int64,
+    )
+    return pd.Series(values.view("datetime64[ns]")).dt.tz_localize("UTC")
+
+
+_NAT = np.iinfo(np.int64).min  # how datetime64 stores NaT
+
+
 def python_values(column: pd.Series) -> np.ndarray:
     """The values of ``column`` as Python objects (str, int, bool, Timestamp), None when missing.
 
