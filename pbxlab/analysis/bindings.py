@@ -25,6 +25,10 @@ life-cycle inputs:
 
 Several contacts per extension are independent life-cycles (two phones on
 one extension both stay bound).
+
+The walk is a state machine, so it stays a loop, but over plain Python
+values read from the columns once (times as integer UTC nanoseconds), with
+each input's transitions looked up in the table once.
 """
 
 from __future__ import annotations

@@ -19,6 +19,10 @@ Timeouts and other errors produce no registrar event: the registrar did
 nothing (they remain visible in the ``registrations`` table).  The expiry
 granted travels in ``detail`` as ``expires N s``, the form the log readers
 use too.
+
+Whether a contact is still bound depends on every earlier answer, so the
+answers are read in order, one by one, with times as integer nanoseconds
+and the rows collected as tuples turned into columns at the end.
 """
 
 from __future__ import annotations

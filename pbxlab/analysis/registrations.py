@@ -21,6 +21,11 @@ first final (>= 200) response decides the result:
 A challenged REGISTER followed by the same phone's re-sent REGISTER with
 credentials shows up as two rows (``challenged`` then ``ok``), in time order,
 which is how a support engineer reads a SIP ladder.
+
+The matching works on whole columns: each message's key becomes one integer
+(:func:`pbxlab.analysis.sipvalues.key_codes`), a transaction's first copy and
+copy count come from ``np.unique``, and its final answer is the first final
+response of the same key after it (``np.searchsorted`` on key-then-position).
 """
 
 from __future__ import annotations
