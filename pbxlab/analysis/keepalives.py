@@ -283,9 +283,7 @@ def _names_line(messages: pd.DataFrame, request: np.ndarray, extension: np.ndarr
     them, for all of them.
     """
     user = _request_users(messages["request_uri"].take(request), messages["to_user"].take(request))
-    names = np.array(
-        [u is not None and u == e for u, e in zip(user, extension, strict=True)], dtype=bool
-    )
+    names = np.asarray((user == extension) & (user != None), dtype=bool)  # noqa: E711
     frame, call_id = messages["frame"].take(request), messages["call_id"].take(request)
     identified = (frame.notna() & call_id.notna()).to_numpy(dtype=bool)
     request_id = key_codes(frame, call_id)
