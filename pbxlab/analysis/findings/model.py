@@ -1,7 +1,11 @@
 """What every classifier shares: the finding record, evidence pointers, addresses.
 
 A classifier appends :class:`Finding` s to a list; :func:`to_frame` turns the
-list into the ``findings`` table (FINDINGS schema).  Evidence is a list of
+list into the ``findings`` table (FINDINGS schema).  The classifiers may judge
+all tenants of a capture at once: their keys (extension, Call-ID) then carry the
+tenant as a tag (``'3\x00201'``, see :mod:`pbxlab.analysis.tenant_evidence`),
+so every rule that groups by extension or call is per tenant by construction;
+:func:`plain` gives the name a summary shows, :func:`tenant_tag` the tag.  Evidence is a list of
 ``'file:frame N'`` / ``'file:line N'`` strings, cut to the policy's maximum
 (first and last occurrences kept, since those bound the problem in time).
 """
@@ -24,6 +28,23 @@ RESET_PASSWORD = "Reset the SIP password"
 FIX_NAT = "Fix the NAT/firewall"
 SHORTEN_INTERVAL = "Shorten the registration interval"
 ENABLE_KEEPALIVES = "Enable keepalives"
+
+
+# between a tenant's tag and a key, as in pbxlab.analysis.tenant_evidence: never part of a
+# SIP user or Call-ID (RFC 3261 25.1 allows no control characters)
+TENANT_SEPARATOR = "\x00"
+
+
+def plain(key: object) -> str:
+    """The name a key stands for: ``'3\x00201'`` -> ``'201'``; an untagged key as text."""
+    return str(key).split(TENANT_SEPARATOR, 1)[-1]
+
+
+def tenant_tag(key: object) -> str:
+    """The tenant tag of a key, separator included (``'3\x00'``); ``''`` when untagged."""
+    text = str(key)
+    cut = text.find(TENANT_SEPARATOR)
+    return text[: cut + 1] if cut >= 0 else ""
 
 
 @dataclass(frozen=True, slots=True)

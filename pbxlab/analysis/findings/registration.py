@@ -54,10 +54,13 @@ from pbxlab.analysis.findings.model import (
     Finding,
     evidence_ref,
     fmt_duration,
+    host_of,
     mid_sentence,
+    plain,
     plural,
     present,
     split_evidence,
+    tenant_tag,
 )
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 
@@ -220,7 +223,7 @@ def flapping(episodes: list[Episode], policy: DiagnosisPolicy) -> list[Finding]:
                 code="FLAPPING",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} went offline {plural(len(items), 'time')} "
+                    f"Extension {plain(extension)} went offline {plural(len(items), 'time')} "
                     f"(up to {densest} within {fmt_duration(policy.flapping_window)}{regular}; "
                     f"{fmt_duration(offline)} offline in all): {PATTERNS[cause]}."
                 ),
@@ -280,7 +283,7 @@ def reachability(
                     code="NAT_INBOUND_BLOCKED",
                     severity="critical",
                     summary=(
-                        f"Extension {extension} is registered, but none of the "
+                        f"Extension {plain(extension)} is registered, but none of the "
                         f"{len(rows)} requests the platform sent to it ({methods}) got an "
                         "answer: it shows online but calls cannot ring."
                     ),
@@ -310,7 +313,7 @@ def reachability(
                 code="KEEPALIVE_DROPPED",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} registers fine, but {int((~answered).sum())} of "
+                    f"Extension {plain(extension)} registers fine, but {int((~answered).sum())} of "
                     f"{len(rows)} requests to it ({methods}) went unanswered, up to {longest} "
                     "in a row: the platform sees it offline although it is registered."
                 ),
@@ -342,7 +345,7 @@ def _unreachable_from_logs(
             code="KEEPALIVE_DROPPED",
             severity="warning",
             summary=(
-                f"Extension {extension} registers, but the registrar marked it unreachable "
+                f"Extension {plain(extension)} registers, but the registrar marked it unreachable "
                 f"{plural(len(rows), 'time')}: its keepalives get dropped, so it shows offline "
                 "although it is registered."
             ),
@@ -373,9 +376,15 @@ def _first(values: pd.Series) -> str | None:
 
 
 def binding_timeout(
-    keepalives: pd.DataFrame, messages: pd.DataFrame, policy: DiagnosisPolicy
+    keepalives: pd.DataFrame,
+    messages: pd.DataFrame,
+    policy: DiagnosisPolicy,
+    *,
+    tenants: np.ndarray | None = None,
 ) -> list[Finding]:
-    """NAT_BINDING_TIMEOUT findings (see the module rule)."""
+    """NAT_BINDING_TIMEOUT findings (see the module rule).  With tenant-tagged
+    keepalives (all tenants judged at once), ``tenants`` holds each message's tenant
+    tag: a phone's packets are then those of its own tenant's messages."""
     if keepalives.empty or messages.empty:
         return []
     # only extensions with enough unanswered requests for the episodes can qualify
@@ -385,16 +394,11 @@ def binding_timeout(
     keepalives = keepalives[enough.to_numpy() & keepalives["target"].notna().to_numpy()]
     if keepalives.empty:
         return []
-    sent = messages.dropna(subset=["src", "sport"])
-    address = _address(sent["src"], sent["sport"])
-    outbound = {
-        key: np.sort(group.to_numpy(dtype="datetime64[ns]"))
-        for key, group in sent["ts"].dt.tz_convert(None).groupby(address.to_numpy())
-    }
+    outbound = _phone_packets(messages, tenants, set(keepalives["target"].astype(str)))
     findings: list[Finding] = []
     for extension, rows in _by_extension(keepalives[keepalives["target"].notna()]):
         target = str(rows["target"].iloc[0])
-        phone = outbound.get(target)
+        phone = outbound.get(tenant_tag(extension) + target)
         if phone is None:
             continue
         answered = rows["answered"].fillna(False).astype(bool).to_numpy()
@@ -428,8 +432,9 @@ def binding_timeout(
                 code="NAT_BINDING_TIMEOUT",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} became unreachable {plural(len(starts), 'time')}, "
-                    f"each time about {_seconds(median)} after its last packet: the router in "
+                    f"Extension {plain(extension)} became unreachable "
+                    f"{plural(len(starts), 'time')}, each time about {_seconds(median)} after "
+                    "its last packet: the router in "
                     f"front of it forgets the connection after {bound} of silence."
                 ),
                 action=(
@@ -450,6 +455,26 @@ def binding_timeout(
 def _seconds(value: float) -> str:
     """'70 s', or '1.8 s' below 10 s, where whole seconds would blur 1.8 and 2.0 into one."""
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def _phone_packets(
+    messages: pd.DataFrame, tenants: np.ndarray | None, targets: set[str]
+) -> dict[str, np.ndarray]:
+    """The sorted times of the packets sent from each of ``targets`` (addresses),
+    keyed by the address behind its message's tenant tag (none without ``tenants``)."""
+    sent = messages["src"].notna().to_numpy(bool) & messages["sport"].notna().to_numpy(bool)
+    # only the phones' hosts: building the address of every message costs more
+    hosts = {host_of(t) for t in targets}
+    sent &= messages["src"].isin(hosts).to_numpy(bool)
+    chosen = np.flatnonzero(sent)
+    address = _address(messages["src"].take(chosen), messages["sport"].take(chosen))
+    keys = address.to_numpy(dtype=object)
+    if tenants is not None:
+        keys = tenants[chosen].astype(object) + keys
+    stamps = messages["ts"].take(chosen).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    order = np.argsort(stamps, kind="stable")
+    groups = pd.Series(keys[order]).groupby(keys[order], sort=False).indices
+    return {str(key): stamps[order][positions] for key, positions in groups.items()}
 
 
 def _address(hosts: pd.Series, ports: pd.Series) -> pd.Series:

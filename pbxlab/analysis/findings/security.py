@@ -59,10 +59,12 @@ from pbxlab.analysis.findings.model import (
     host_of,
     is_private,
     mid_sentence,
+    plain,
     plural,
     present,
     site_of,
     split_evidence,
+    tenant_tag,
 )
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 
@@ -533,7 +535,7 @@ def _auth_failures(
             code="AUTH_FAILURE",
             severity="warning",
             summary=(
-                f"Extension {extension}'s login was refused {plural(len(best), 'time')} "
+                f"Extension {plain(extension)}'s login was refused {plural(len(best), 'time')} "
                 f"({statuses}){_over(best)}{never}: {cause}."
             ),
             action=(
@@ -554,13 +556,28 @@ def _auth_failures(
 
 
 class _Logins:
-    """The successful attempts (sorted by time) as plain arrays, for the typo test."""
+    """The successful attempts as plain lists per source address, in time order,
+    for the typo test: only the logins of the failing phone's address are read."""
 
     def __init__(self, oks: pd.DataFrame) -> None:
-        self.stamps = oks["ts"].to_numpy(dtype="datetime64[ns]")
-        self.addresses = oks["address"].astype(object).tolist()
-        self.extensions = oks["extension"].astype(object).tolist()
-        self.contacts = oks["contact"].astype(object).tolist()
+        stamps = oks["ts"].to_numpy(dtype="datetime64[ns]")
+        addresses = oks["address"].astype(object).tolist()
+        extensions = oks["extension"].astype(object).tolist()
+        contacts = oks["contact"].astype(object).tolist()
+        rows: dict[object, list[int]] = {}
+        for i, (address, extension) in enumerate(zip(addresses, extensions, strict=True)):
+            if present(extension) and present(plain(extension)) and present(address):
+                rows.setdefault(address, []).append(i)
+        # per address: times, tenant tags, plain names and account slots of its logins
+        self.by_address = {
+            address: (
+                stamps[positions],
+                [tenant_tag(extensions[i]) for i in positions],
+                [plain(extensions[i]) for i in positions],
+                [_account_slot(contacts[i]) for i in positions],
+            )
+            for address, positions in rows.items()
+        }
 
     def typo_fixed(
         self,
@@ -572,17 +589,21 @@ class _Logins:
     ) -> bool:
         """Whether a failure of ``name`` at ``ts`` from ``address`` was fixed soon
         after by the same phone logging in under a name one or two keystrokes away
-        (a corrected username typo); for a failing name that never logs in anywhere."""
-        first = int(np.searchsorted(self.stamps, ts, side="right"))
+        (a corrected username typo); for a failing name that never logs in anywhere.
+        Tenant-tagged names compare only with the logins of their own tenant."""
+        logins = self.by_address.get(address) if present(address) else None
+        if logins is None:
+            return False
+        stamps, tags, numbers, slots = logins
+        first = int(np.searchsorted(stamps, ts, side="right"))
         grace = policy.auth_resolution_grace.to_timedelta64()
-        last = int(np.searchsorted(self.stamps, ts + grace, side="right"))
+        last = int(np.searchsorted(stamps, ts + grace, side="right"))
         slot = _account_slot(contact)
+        tag, number = tenant_tag(name), plain(name)
         return any(
-            present(self.extensions[i])
-            and present(self.addresses[i])
-            and self.addresses[i] == address
-            and _typo_distance(str(name), str(self.extensions[i])) <= policy.typo_max_edits
-            and (slot is None or _account_slot(self.contacts[i]) in (None, slot))
+            tags[i] == tag
+            and _typo_distance(number, numbers[i]) <= policy.typo_max_edits
+            and (slot is None or slots[i] in (None, slot))
             for i in range(first, last)
         )
 
@@ -640,7 +661,7 @@ def _concurrent_sites(data: pd.DataFrame, policy: DiagnosisPolicy) -> Iterable[F
                 code="CREDENTIAL_LEAK_SUSPECTED",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} registered from {row['source']} "
+                    f"Extension {plain(extension)} registered from {row['source']} "
                     f"({row['user_agent'] if present(row['user_agent']) else 'unknown phone'}) "
                     f"while its usual phone ({usual_ua or 'unknown'}) was registered from "
                     f"{usual['source']}: if the customer does not recognise the second device, "
