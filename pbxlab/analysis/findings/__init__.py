@@ -301,11 +301,10 @@ def _all_tenants(
     in_calls = messages["call_id"].isin(one_way).to_numpy(dtype=bool)[stack.rows]
     call_messages = messages[_CLASSIFIER_COLUMNS].take(stack.rows[in_calls]).reset_index(drop=True)
     call_messages["call_id"] = tag_keys(call_messages["call_id"], stack.owner[in_calls], tags)
-    sent = messages[["ts", "src", "sport"]].take(stack.rows).reset_index(drop=True)
     log_events = _tenants_log_events(messages, stack, derived.events, event_owner)
     found = _extension_rules(
         Evidence(
-            messages=sent,
+            messages=messages,
             rtp_streams=call_streams,
             events=derived.events,
             bindings=derived.bindings,
@@ -317,7 +316,7 @@ def _all_tenants(
         hostile=hostile,
         log_events=log_events,
         ends=_row_ends(derived.keepalives, evidence_ends),
-        message_tenants=tags[stack.owner],
+        message_tenants=(stack.rows, tags[stack.owner]),
         call_messages=call_messages,
     )
     return _split_findings(found, stack.names, nat_found, policy)
@@ -442,15 +441,15 @@ def _extension_rules(
     hostile: set[str] | None,
     log_events: pd.DataFrame,
     ends: pd.Timestamp | pd.Series | None,
-    message_tenants: np.ndarray | None = None,
+    message_tenants: tuple[np.ndarray, np.ndarray] | None = None,
     call_messages: pd.DataFrame | None = None,
 ) -> list[tuple[str, Finding]]:
     """The findings of every family but NAT's, each with the tenant tag of its key.
 
     The tables may be one tenant's or all tenants' stacked with tagged keys (see
     :mod:`.stacking`); then ``ends`` holds each keepalive row's end of evidence,
-    ``message_tenants`` each message's tag (the messages are then the phones'
-    packets only) and ``call_messages`` the messages of the calls with media.
+    ``message_tenants`` the tenants' messages stacked (positions in the messages,
+    tags) and ``call_messages`` the stacked messages of the calls with media.
     """
     probes = sip_probes(evidence.keepalives)  # CRLF pings do not decide reachability
     if ends is not None and len(probes):
@@ -464,7 +463,7 @@ def _extension_rules(
         *registration.episodes_from_bindings(evidence.bindings, policy),
         *registration.episodes_from_keepalives(probes, policy),
         *registration.episodes_from_events(
-            log_events[~log_events["extension"].isin(set(probes["extension"]))]
+            log_events[~log_events["extension"].isin(probes["extension"].unique())]
         ),
     ]
     by_extension = [
@@ -556,16 +555,18 @@ def _evidence_end(evidence: Evidence) -> pd.Timestamp | None:
 
 def _registered(tx: pd.DataFrame, evidence: Evidence) -> set[str]:
     """Extensions with evidence of a successful registration."""
-    names: set[str] = set(evidence.bindings["extension"].dropna().astype(str))
+    # distinct names first: iterating a whole arrow column in Python is slow
+    names: set[str] = {str(e) for e in evidence.bindings["extension"].dropna().unique()}
     kinds = evidence.events["event"].astype(str)
-    names |= set(
-        evidence.events.loc[kinds.isin(["registered", "refreshed"]), "extension"]
+    names |= {
+        str(e)
+        for e in evidence.events.loc[kinds.isin(["registered", "refreshed"]), "extension"]
         .dropna()
-        .astype(str)
-    )
+        .unique()
+    }
     if not tx.empty:
         ok = (tx["method"] == "REGISTER") & tx["status"].fillna(0).astype(int).between(200, 299)
-        names |= set(tx.loc[ok, "to_user"].dropna().astype(str))
+        names |= {str(e) for e in tx.loc[ok, "to_user"].dropna().unique()}
     return names
 
 

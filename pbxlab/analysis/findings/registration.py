@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -96,30 +97,38 @@ def episodes_from_bindings(bindings: pd.DataFrame, policy: DiagnosisPolicy) -> l
     # only extensions with a binding that lapsed or was given up can have a gap
     lapsing = bindings["end_reason"].astype(str).isin(["expired", "unregistered"])
     bindings = bindings[bindings["extension"].isin(set(bindings.loc[lapsing, "extension"]))]
-    for extension, rows in bindings.sort_values("start", kind="stable").groupby(
-        "extension", sort=True
-    ):
-        covered_until: pd.Timestamp | None = None
-        closing: pd.Series | None = None
-        for _, row in rows.iterrows():
-            if covered_until is not None and closing is not None:
-                gap = row["start"] - covered_until
-                cause = {"expired": "expiry", "unregistered": "unregister"}.get(
-                    str(closing["end_reason"])
-                )
-                if gap >= policy.flapping_min_gap and cause is not None:
+    ordered = bindings.sort_values("start", kind="stable")
+    # plain arrays walked per extension: a row-by-row pandas walk costs far more
+    starts, ends = ordered["start"], ordered["end"]
+    start_ns = starts.to_numpy(dtype="datetime64[ns]")
+    end_ns = ends.to_numpy(dtype="datetime64[ns]")
+    reasons = ordered["end_reason"].astype(str).tolist()
+    evidence = ordered["evidence"].tolist()
+    min_gap = policy.flapping_min_gap.to_timedelta64()
+    groups: dict[str, np.ndarray] = {
+        str(k): np.asarray(v) for k, v in ordered.groupby("extension", sort=True).indices.items()
+    }
+    for extension in sorted(groups):
+        closing: int | None = None  # the row whose end the coverage reaches
+        for row in groups[extension].tolist():
+            if closing is not None:
+                cause = _GAP_CAUSES.get(reasons[closing])
+                if cause is not None and start_ns[row] - end_ns[closing] >= min_gap:
                     out.append(
                         Episode(
-                            str(extension),
-                            covered_until,
-                            row["start"],
+                            extension,
+                            cast(pd.Timestamp, ends.iat[closing]),
+                            cast(pd.Timestamp, starts.iat[row]),
                             cause,
-                            tuple(split_evidence([closing["evidence"], row["evidence"]])),
+                            tuple(split_evidence([evidence[closing], evidence[row]])),
                         )
                     )
-            if covered_until is None or row["end"] >= covered_until:
-                covered_until, closing = row["end"], row
+            if closing is None or end_ns[row] >= end_ns[closing]:
+                closing = row
     return out
+
+
+_GAP_CAUSES = {"expired": "expiry", "unregistered": "unregister"}
 
 
 def _streaks(unanswered: np.ndarray) -> list[tuple[int, int]]:
@@ -380,11 +389,12 @@ def binding_timeout(
     messages: pd.DataFrame,
     policy: DiagnosisPolicy,
     *,
-    tenants: np.ndarray | None = None,
+    tenants: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Finding]:
     """NAT_BINDING_TIMEOUT findings (see the module rule).  With tenant-tagged
-    keepalives (all tenants judged at once), ``tenants`` holds each message's tenant
-    tag: a phone's packets are then those of its own tenant's messages."""
+    keepalives (all tenants judged at once), ``tenants`` holds the tenants' messages
+    stacked: positions in ``messages`` and their tenant tags; a phone's packets are
+    then those of its own tenant's messages."""
     if keepalives.empty or messages.empty:
         return []
     # only extensions with enough unanswered requests for the episodes can qualify
@@ -458,20 +468,23 @@ def _seconds(value: float) -> str:
 
 
 def _phone_packets(
-    messages: pd.DataFrame, tenants: np.ndarray | None, targets: set[str]
+    messages: pd.DataFrame, tenants: tuple[np.ndarray, np.ndarray] | None, targets: set[str]
 ) -> dict[str, np.ndarray]:
     """The sorted times of the packets sent from each of ``targets`` (addresses),
     keyed by the address behind its message's tenant tag (none without ``tenants``)."""
     sent = messages["src"].notna().to_numpy(bool) & messages["sport"].notna().to_numpy(bool)
     # only the phones' hosts: building the address of every message costs more
-    hosts = {host_of(t) for t in targets}
-    sent &= messages["src"].isin(hosts).to_numpy(bool)
-    chosen = np.flatnonzero(sent)
-    address = _address(messages["src"].take(chosen), messages["sport"].take(chosen))
+    sent &= messages["src"].isin({host_of(t) for t in targets}).to_numpy(bool)
+    if tenants is None:
+        rows, tags = np.flatnonzero(sent), None
+    else:
+        kept = sent[tenants[0]]
+        rows, tags = tenants[0][kept], tenants[1][kept]
+    address = _address(messages["src"].take(rows), messages["sport"].take(rows))
     keys = address.to_numpy(dtype=object)
-    if tenants is not None:
-        keys = tenants[chosen].astype(object) + keys
-    stamps = messages["ts"].take(chosen).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    if tags is not None:
+        keys = tags.astype(object) + keys
+    stamps = messages["ts"].take(rows).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
     order = np.argsort(stamps, kind="stable")
     groups = pd.Series(keys[order]).groupby(keys[order], sort=False).indices
     return {str(key): stamps[order][positions] for key, positions in groups.items()}
