@@ -290,8 +290,10 @@ def _all_tenants(
     # with the NAT findings and the attempts given, the rules read few transaction columns
     tenant_tx = tx[_TENANT_TX_COLUMNS].take(tx_rows).reset_index(drop=True)
     tenant_tx["to_user"] = tag_keys(tenant_tx["to_user"], tx_owner, tags)
-    attempts = from_tx.take(tx_rows).reset_index(drop=True)
-    attempts["extension"] = tag_keys(attempts["extension"], tx_owner, tags)
+    # the attempts judge_extensions reads, before stacking them
+    judged = from_tx["outcome"].isin(security.JUDGED).to_numpy(dtype=bool)[tx_rows]
+    attempts = from_tx.take(tx_rows[judged]).reset_index(drop=True)
+    attempts["extension"] = tag_keys(attempts["extension"], tx_owner[judged], tags)
     one_way = media.one_way_calls(streams, policy)
     call_owner, call_rows = stack.by_call(
         streams["call_id"].where(streams["call_id"].isin(one_way))

@@ -84,6 +84,8 @@ ATTEMPT_COLUMNS = [
     "evidence",
 ]
 FAILED = ("failed", "forbidden")
+JUDGED = ("ok", *FAILED)
+"""The outcomes :func:`judge_extensions` reads."""
 PROBED = ("failed", "forbidden", "unknown_user", "rejected", "challenge", "timeout")
 
 _BLOCK = (
@@ -189,6 +191,7 @@ def classify(attempts: pd.DataFrame, policy: DiagnosisPolicy) -> list[Finding]:
 
 
 def _prepared(attempts: pd.DataFrame) -> pd.DataFrame:
+    """The attempts with a source, in time order."""
     data = attempts.sort_values("ts", kind="stable").reset_index(drop=True)
     return data[data["source"].notna()]
 
@@ -219,10 +222,21 @@ def judge_extensions(
     counting the attempts of ``hostile`` sources as failures."""
     if attempts.empty:
         return []
-    data = _prepared(attempts)
+    # logins and failed logins, in time order (as _prepared sorts them): positions
+    # only, since few of the rows (the failures, a few extensions' logins) are sliced
+    usable = attempts["source"].notna().to_numpy(dtype=bool)
+    order = np.argsort(attempts["ts"].to_numpy(dtype="datetime64[ns]"), kind="stable")
+    ok = (attempts["outcome"] == "ok").to_numpy(dtype=bool) & usable
+    failed = (
+        attempts["outcome"].isin(FAILED).to_numpy(dtype=bool)
+        & usable
+        & attempts["extension"].notna().to_numpy(dtype=bool)
+        & ~attempts["source"].isin(hostile).to_numpy(dtype=bool)
+    )
+    logins = order[ok[order]]
     return [
-        *_auth_failures(data[~data["source"].isin(hostile)], data, policy),
-        *_concurrent_sites(data, policy),
+        *_auth_failures(attempts, logins, order[failed[order]], policy),
+        *_concurrent_sites(attempts, logins, policy),
     ]
 
 
@@ -461,16 +475,22 @@ def _cracked(
 
 
 def _auth_failures(
-    data: pd.DataFrame, everything: pd.DataFrame, policy: DiagnosisPolicy
+    attempts: pd.DataFrame, login_rows: np.ndarray, failed: np.ndarray, policy: DiagnosisPolicy
 ) -> Iterable[Finding]:
-    oks = everything[everything["outcome"] == "ok"]
-    failures = data[data["outcome"].isin(FAILED) & data["extension"].notna()]
+    """AUTH_FAILURE findings from the attempts at positions ``failed`` (failures not
+    from hostile sources), resolved by those at ``login_rows`` (both in time order)."""
+    failures = attempts[["ts", "outcome", "extension", "address", "contact", "evidence"]]
+    failures = failures.take(failed)
     # the logins of the failing extensions only: most extensions never fail
-    named_oks = oks[oks["extension"].isin(failures["extension"].unique())]
-    ok_stamps = named_oks["ts"].to_numpy(dtype="datetime64[ns]")
+    extensions = attempts["extension"]
+    failing = extensions.isin(failures["extension"].unique()).to_numpy(dtype=bool)
+    named = login_rows[failing[login_rows]]
+    ok_stamps = attempts["ts"].to_numpy(dtype="datetime64[ns]")[named]
     ok_times: dict[object, np.ndarray[Any, Any]] = {
         extension: ok_stamps[positions]
-        for extension, positions in named_oks.groupby("extension", sort=False).indices.items()
+        for extension, positions in extensions.take(named)
+        .groupby(extensions.take(named).to_numpy(), sort=False)
+        .indices.items()
     }
     grace = policy.auth_resolution_grace.to_timedelta64()
     failure_times = failures["ts"].to_numpy(dtype="datetime64[ns]")
@@ -491,7 +511,7 @@ def _auth_failures(
         resolved = later & (next_login <= stamps + grace)
         if not len(logins):  # never logged in: maybe a corrected username typo
             if logins_by_time is None:
-                logins_by_time = _Logins(oks)
+                logins_by_time = _Logins(attempts, login_rows)
             rows = failures.iloc[positions]
             resolved = np.array(
                 [
@@ -560,11 +580,11 @@ class _Logins:
     """The successful attempts (sorted by time) by source address, for the typo test:
     only the logins from the failing phone's address are read."""
 
-    def __init__(self, oks: pd.DataFrame) -> None:
-        self.stamps = oks["ts"].to_numpy(dtype="datetime64[ns]")
-        self.extensions = oks["extension"].astype(object).to_numpy()
-        self.contacts = oks["contact"].astype(object).to_numpy()
-        codes, addresses = pd.factorize(oks["address"])
+    def __init__(self, attempts: pd.DataFrame, logins: np.ndarray) -> None:
+        self.stamps = attempts["ts"].to_numpy(dtype="datetime64[ns]")[logins]
+        self.extensions = attempts["extension"].take(logins).astype(object).to_numpy()
+        self.contacts = attempts["contact"].take(logins).astype(object).to_numpy()
+        codes, addresses = pd.factorize(attempts["address"].take(logins))
         self.codes = {address: code for code, address in enumerate(addresses)}
         self.order = np.argsort(codes, kind="stable")  # each address's logins in time order
         self.bounds = np.searchsorted(codes[self.order], np.arange(len(addresses) + 1))
@@ -634,12 +654,23 @@ def _outcome_words(rows: pd.DataFrame) -> str:
     return ", ".join(words)
 
 
-def _concurrent_sites(data: pd.DataFrame, policy: DiagnosisPolicy) -> Iterable[Finding]:
-    oks = data[
-        (data["outcome"] == "ok") & (data["method"] == "REGISTER") & data["extension"].notna()
-    ]
-    several = oks.groupby("extension")["source"].transform("nunique") > 1
-    for extension, rows in oks[several].groupby("extension", sort=True):
+def _concurrent_sites(
+    attempts: pd.DataFrame, logins: np.ndarray, policy: DiagnosisPolicy
+) -> Iterable[Finding]:
+    """CREDENTIAL_LEAK_SUSPECTED (warning) from the logins at positions ``logins`` (in
+    time order) of the extensions that register from several sources."""
+    registers = (attempts["method"] == "REGISTER").fillna(False).to_numpy(dtype=bool) & attempts[
+        "extension"
+    ].notna().to_numpy(dtype=bool)
+    chosen = logins[registers[logins]]
+    if not len(chosen):
+        return
+    names, _ = pd.factorize(attempts["extension"].take(chosen))
+    sources, _ = pd.factorize(attempts["source"].take(chosen))
+    pairs = np.unique(np.stack([names, sources]), axis=1)
+    several = np.flatnonzero(np.bincount(pairs[0], minlength=names.max(initial=-1) + 1) > 1)
+    oks = attempts.take(chosen[np.isin(names, several)])
+    for extension, rows in oks.groupby("extension", sort=True):
         usual = rows.iloc[0]
         usual_site = _site(usual["source"], policy)
         usual_ua = _ua(usual["user_agent"])
