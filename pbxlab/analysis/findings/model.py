@@ -107,13 +107,15 @@ def split_evidence(values: Iterable[object]) -> list[str]:
 
 def join_evidence(evidence: Sequence[str], limit: int) -> str:
     """Unique pointers in order, at most ``limit`` (the first ones and the last one)."""
-    unique = list(dict.fromkeys(e for e in evidence if e))
+    unique = [e for e in dict.fromkeys(evidence) if e]
     if len(unique) > limit >= 2:
         unique = [*unique[: limit - 1], unique[-1]]
     return ";".join(unique[:limit])
 
 
 def _present(value: object) -> bool:
+    if type(value) is str:  # the common case first: no NA checks needed
+        return True
     return (
         value is not None
         and not (isinstance(value, float) and pd.isna(value))
@@ -123,6 +125,8 @@ def _present(value: object) -> bool:
 
 def present(value: object) -> bool:
     """True for a real value (not None / NA / NaN / NaT / '')."""
+    if type(value) is str:  # the common case first: no NA checks needed
+        return value != ""
     return _present(value) and value != ""
 
 

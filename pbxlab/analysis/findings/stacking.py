@@ -70,7 +70,7 @@ class TenantRows:
     def by_call(self, call_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Tenant codes and positions of the rows of a table (its Call-ID column given)
         whose Call-ID occurs in the tenant's messages: tenant by tenant, in row order."""
-        codes = self.calls.get_indexer(pd.Index(call_ids.astype(object)))
+        codes = self.calls.get_indexer(pd.Index(call_ids))
         codes[call_ids.isna().to_numpy(dtype=bool)] = -1
         order = np.argsort(codes, kind="stable")  # the rows of each call together
         ordered = codes[order]
@@ -81,8 +81,10 @@ class TenantRows:
         # position k of the run of pair p: starts[p] + k
         offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         found = order[np.repeat(starts, lengths) + offsets]
-        chosen = np.lexsort((found, owner))
-        return owner[chosen], found[chosen]
+        # row order within each tenant: one sort of (tenant, row) packed in an integer
+        size = max(len(codes), 1)
+        packed = np.sort(owner * size + found)
+        return packed // size, packed % size
 
     def mask(self, owner: np.ndarray, rows: np.ndarray, size: int, tenant: int) -> np.ndarray:
         """Boolean mask over a table of ``size`` rows: the rows of one tenant."""
