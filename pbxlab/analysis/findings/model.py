@@ -17,7 +17,9 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.tables import FINDINGS
@@ -86,6 +88,18 @@ def to_frame(findings: Iterable[Finding], max_evidence: int) -> pd.DataFrame:
 
 def _stamp(value: pd.Timestamp | None) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
+
+
+def positions_by_value(values: pd.Series) -> dict[Any, np.ndarray]:
+    """The positions (ascending) of each distinct value of ``values``, missing ones
+    left out: ``groupby(values).indices`` without pandas' per-group costs."""
+    codes, distinct = pd.factorize(values)  # -1: missing
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(distinct) + 1))
+    return {
+        value: order[bounds[code] : bounds[code + 1]]
+        for code, value in enumerate(distinct.tolist())
+    }
 
 
 def evidence_ref(source_file: object, number: object, unit: str = "frame") -> str | None:

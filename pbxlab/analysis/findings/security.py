@@ -46,7 +46,6 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +60,7 @@ from pbxlab.analysis.findings.model import (
     mid_sentence,
     plain,
     plural,
+    positions_by_value,
     present,
     site_of,
     split_evidence,
@@ -485,33 +485,35 @@ def _auth_failures(
     extensions = attempts["extension"]
     failing = extensions.isin(failures["extension"].unique()).to_numpy(dtype=bool)
     named = login_rows[failing[login_rows]]
+    names = pd.Index(failures["extension"].unique())
+    login_names = names.get_indexer(extensions.take(named))
     ok_stamps = attempts["ts"].to_numpy(dtype="datetime64[ns]")[named]
-    ok_times: dict[object, np.ndarray[Any, Any]] = {
-        extension: ok_stamps[positions]
-        for extension, positions in extensions.take(named)
-        .groupby(extensions.take(named).to_numpy(), sort=False)
-        .indices.items()
-    }
-    grace = policy.auth_resolution_grace.to_timedelta64()
     failure_times = failures["ts"].to_numpy(dtype="datetime64[ns]")
-    # positions per extension: most extensions' failures are resolved (a stale nonce
-    # re-challenged, then a login), so rows are only sliced out for the rest
-    groups = failures.groupby("extension", sort=True).indices
+    failure_names = names.get_indexer(failures["extension"])
+    # each failure's extension's next login, for all failures at once: most are
+    # resolved (a stale nonce re-challenged, then a login) and need no more work
+    later, next_login = _next_login(failure_names, failure_times, login_names, ok_stamps)
+    grace = policy.auth_resolution_grace.to_timedelta64()
+    settled = later & (next_login <= failure_times + grace)
+    logging_in = np.zeros(len(names) + 1, dtype=bool)
+    logging_in[login_names] = True
+    open_names = set(failure_names[~settled].tolist())
+    groups = positions_by_value(failures["extension"])
     logins_by_time: _Logins | None = None  # built for the first name that never logs in
+    code_of = {name: code for code, name in enumerate(names.tolist())}
     for extension in sorted(groups, key=str):
+        code = code_of[extension]
+        if code not in open_names:
+            continue
         positions = groups[extension]
         stamps = failure_times[positions]
-        logins = ok_times.get(extension, np.array([], "datetime64[ns]"))
-        # the extension's next login after each failure (oks are sorted by time)
-        following = np.searchsorted(logins, stamps, side="right")
-        later = following < len(logins)
-        next_login = (
-            logins[np.minimum(following, max(len(logins) - 1, 0))] if len(logins) else stamps
-        )
-        resolved = later & (next_login <= stamps + grace)
-        if not len(logins):  # never logged in: maybe a corrected username typo
+        resolved = settled[positions]
+        if not logging_in[code]:  # never logged in: maybe a corrected username typo
             if logins_by_time is None:
-                logins_by_time = _Logins(attempts, login_rows)
+                # only the logins from where names that never log in failed are read
+                strangers = ~logging_in[failure_names]
+                wanted = attempts["address"].isin(failures["address"][strangers].unique())
+                logins_by_time = _Logins(attempts, login_rows[wanted.to_numpy(bool)[login_rows]])
             rows = failures.iloc[positions]
             resolved = np.array(
                 [
@@ -527,9 +529,12 @@ def _auth_failures(
             )
         if resolved.all():
             continue
+        logins = ok_stamps[login_names == code]
         rows = failures.iloc[positions]
         unresolved = rows[~resolved]
-        stuck = unresolved[(unresolved["outcome"] == "forbidden").to_numpy() & ~later[~resolved]]
+        stuck = unresolved[
+            (unresolved["outcome"] == "forbidden").to_numpy() & ~later[positions][~resolved]
+        ]
         ordered = unresolved.reset_index(drop=True)
         found = best_window(
             ordered["ts"], policy.auth_window, policy.auth_failure_min_attempts, lambda i, j: True
@@ -574,6 +579,35 @@ def _auth_failures(
             last_seen=best["ts"].max(),
             evidence=split_evidence(best["evidence"]),
         )
+
+
+def _next_login(
+    failure_names: np.ndarray,
+    failure_times: np.ndarray,
+    login_names: np.ndarray,
+    login_times: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each failure (name code, time): whether its name logs in strictly later, and
+    the time of that next login (the failure's own time when none)."""
+    count = len(login_names)
+    names = np.concatenate([login_names, failure_names])
+    times = np.concatenate([login_times, failure_times])
+    # a login at the very time of a failure sorts before it: it does not follow it
+    kinds = np.concatenate([np.zeros(count, dtype=np.int8), np.ones(len(failure_names), np.int8)])
+    order = np.lexsort((kinds, times, names))
+    size = len(order)
+    # the first login at or after each sorted position
+    marks = np.where(kinds[order] == 0, np.arange(size), size)
+    following = np.minimum.accumulate(marks[::-1])[::-1]
+    clipped = np.minimum(following, max(size - 1, 0))
+    same = (following < size) & (names[order][clipped] == names[order])
+    chosen = kinds[order] == 1
+    later = np.zeros(len(failure_names), dtype=bool)
+    next_login = failure_times.copy()
+    rows = order[chosen] - count
+    later[rows] = same[chosen]
+    next_login[rows[same[chosen]]] = times[order][clipped][chosen & same]
+    return later, next_login
 
 
 class _Logins:
