@@ -21,6 +21,7 @@ from pandas.testing import assert_frame_equal
 
 from pbxlab import read_capture
 from pbxlab.analysis import diagnose
+from pbxlab.analysis.events import capture_evidence
 from pbxlab.analysis.findings.model import plain, positions_by_value, tenant_tag
 from pbxlab.analysis.findings.security import _next_login
 from pbxlab.analysis.findings.stacking import (
@@ -30,7 +31,9 @@ from pbxlab.analysis.findings.stacking import (
     tenant_codes,
     tenant_tags,
 )
-from pbxlab.tables import MESSAGES, RTP_STREAMS
+from pbxlab.analysis.tenant_evidence import tenants_evidence
+from pbxlab.analysis.tenants import tenants_rows
+from pbxlab.tables import EVENTS, MESSAGES, RTP_STREAMS
 from tests.conftest import SAMPLES
 
 TENANTS = {
@@ -180,3 +183,19 @@ def test_the_next_login_is_strictly_later_and_of_the_same_name() -> None:
     # a login at the very time of a failure does not follow it
     assert later.tolist() == [True, True, False, True, False]
     assert following.tolist() == at(30, 30, 40, 5, 3).tolist()
+
+
+@pytest.mark.parametrize("table", ["bindings", "keepalives", "events"])
+def test_each_tenants_split_tables_equal_its_own_derivation(table: str) -> None:
+    messages, _ = tenants_capture()
+    rows = tenants_rows(messages, list(TENANTS))
+    ends = {name: messages["ts"].take(positions).max() for name, positions in rows.items()}
+    derived = tenants_evidence(messages, rows, ends)
+    for name, positions in rows.items():
+        own = capture_evidence(
+            messages.take(positions).reset_index(drop=True), EVENTS.empty(), until=ends[name]
+        )
+        expected = getattr(own, table)
+        if table == "events":  # events of no extension belong to no tenant
+            expected = expected[expected["extension"].notna()].reset_index(drop=True)
+        assert_frame_equal(getattr(derived[name], table), expected, check_categorical=False)
