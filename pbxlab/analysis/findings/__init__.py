@@ -287,22 +287,8 @@ def _all_tenants(
         },
         policy,
     )
-    # with the NAT findings and the attempts given, the rules read few transaction columns
-    tenant_tx = tx[_TENANT_TX_COLUMNS].take(tx_rows).reset_index(drop=True)
-    tenant_tx["to_user"] = tag_keys(tenant_tx["to_user"], tx_owner, tags)
-    # the attempts judge_extensions reads, before stacking them
-    judged = from_tx["outcome"].isin(security.JUDGED).to_numpy(dtype=bool)[tx_rows]
-    attempts = from_tx.take(tx_rows[judged]).reset_index(drop=True)
-    attempts["extension"] = tag_keys(attempts["extension"], tx_owner[judged], tags)
-    one_way = media.one_way_calls(streams, policy)
-    call_owner, call_rows = stack.by_call(
-        streams["call_id"].where(streams["call_id"].isin(one_way))
-    )
-    call_streams = streams.take(call_rows).reset_index(drop=True)
-    call_streams["call_id"] = tag_keys(call_streams["call_id"], call_owner, tags)
-    in_calls = messages["call_id"].isin(one_way).to_numpy(dtype=bool)[stack.rows]
-    call_messages = messages[_CLASSIFIER_COLUMNS].take(stack.rows[in_calls]).reset_index(drop=True)
-    call_messages["call_id"] = tag_keys(call_messages["call_id"], stack.owner[in_calls], tags)
+    tenant_tx, attempts = _stacked_transactions(tx, from_tx, tx_owner, tx_rows, tags)
+    call_streams, call_messages = _one_way_calls(messages, streams, stack, tags, policy)
     log_events = _tenants_log_events(messages, stack, derived.events, event_owner)
     found = _extension_rules(
         Evidence(
@@ -324,24 +310,48 @@ def _all_tenants(
     return _split_findings(found, stack.names, nat_found, policy)
 
 
+def _stacked_transactions(
+    tx: pd.DataFrame, from_tx: pd.DataFrame, owner: np.ndarray, rows: np.ndarray, tags: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tenants' transactions (``rows`` of ``tx``, tenants ``owner``) stacked with
+    their To user tagged, and their attempt rows (``from_tx``) that
+    :func:`security.judge_extensions` reads, with their extension tagged."""
+    # with the NAT findings and the attempts given, the rules read few transaction columns
+    stacked = tx[_TENANT_TX_COLUMNS].take(rows).reset_index(drop=True)
+    stacked["to_user"] = tag_keys(stacked["to_user"], owner, tags)
+    judged = from_tx["outcome"].isin(security.JUDGED).to_numpy(dtype=bool)[rows]
+    attempts = from_tx.take(rows[judged]).reset_index(drop=True)
+    attempts["extension"] = tag_keys(attempts["extension"], owner[judged], tags)
+    return stacked, attempts
+
+
+def _one_way_calls(
+    messages: pd.DataFrame,
+    streams: pd.DataFrame,
+    stack: TenantRows,
+    tags: np.ndarray,
+    policy: DiagnosisPolicy,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The media streams and messages of the calls with one-way media, stacked per
+    tenant with tagged Call-IDs: whether a call is one-way does not depend on the
+    tenant (a tenant holds all the streams of its calls), so only those are stacked."""
+    one_way = media.one_way_calls(streams, policy)
+    owner, rows = stack.by_call(streams["call_id"].where(streams["call_id"].isin(one_way)))
+    call_streams = streams.take(rows).reset_index(drop=True)
+    call_streams["call_id"] = tag_keys(call_streams["call_id"], owner, tags)
+    held = messages["call_id"].isin(one_way).to_numpy(dtype=bool)[stack.rows]
+    call_messages = messages[_CALL_COLUMNS].take(stack.rows[held]).reset_index(drop=True)
+    call_messages["call_id"] = tag_keys(call_messages["call_id"], stack.owner[held], tags)
+    return call_streams, call_messages
+
+
 # what run_classifiers reads of the transactions when given their attempts and NAT findings
 _TENANT_TX_COLUMNS = ["ts", "method", "status", "to_user", "answer_contacts"]
 _TENANT_TX_COLUMNS += ["answer_contact_count", "evidence"]
 
-# what run_classifiers reads of the messages when given the transactions
-_CLASSIFIER_COLUMNS = [
-    "ts",
-    "source_file",
-    "frame",
-    "src",
-    "sport",
-    "is_request",
-    "method",
-    "call_id",
-    "from_user",
-    "to_user",
-    "sdp_connection",
-]
+# what the ONE_WAY_AUDIO rule reads of a call's messages
+_CALL_COLUMNS = ["call_id", "frame", "is_request", "method", "from_user", "to_user"]
+_CALL_COLUMNS += ["sdp_connection"]
 
 
 def _end(evidence: Evidence) -> pd.Timestamp | None:
