@@ -37,7 +37,7 @@ from pbxlab.analysis.regevents import registration_events
 from pbxlab.analysis.registrations import register_transactions, registrations_table
 from pbxlab.capture.sip.fields import parse_uri
 
-__all__ = ["tenants_evidence"]
+__all__ = ["stacked_tenants_evidence", "tenants_evidence"]
 
 # never part of a SIP user or Call-ID (RFC 3261 25.1 allows no control characters)
 _SEPARATOR = "\x00"
@@ -89,6 +89,26 @@ def tenants_evidence(
     ``registrations`` are left empty.  Raises KeyError for a tenant of ``rows``
     missing from ``ends``.
     """
+    derived, tags = stacked_tenants_evidence(
+        messages, rows, ends, keepalive_policy, registrations=registrations
+    )
+    return _tenant_parts(derived, tags)
+
+
+def stacked_tenants_evidence(
+    messages: pd.DataFrame,
+    rows: Mapping[str, np.ndarray],
+    ends: Mapping[str, pd.Timestamp | None],
+    keepalive_policy: KeepalivePolicy | None = None,
+    *,
+    registrations: bool = True,
+) -> tuple[CaptureEvidence, dict[str, str]]:
+    """:func:`tenants_evidence` before the split: all tenants' tables in one, their
+    keys (extension, Call-ID) prefixed with the tenant's tag; returns the tables
+    and each tenant's tag (``'0\x00'``, ``'1\x00'``... in the order of ``rows``).
+    A tenant's rows are its rows of :func:`tenants_evidence`, in the same order
+    (interleaved with the other tenants'); registrar events without an extension
+    belong to no tenant."""
     policy = keepalive_policy or KeepalivePolicy()
     names = list(rows)
     positions = [np.asarray(rows[name], dtype=np.int64) for name in names]
@@ -116,7 +136,7 @@ def tenants_evidence(
         bindings=bound,
         keepalives=probes,
     )
-    return _tenant_parts(derived, dict(zip(names, prefix, strict=True)))
+    return derived, dict(zip(names, prefix, strict=True))
 
 
 def _line_user(stacked: pd.DataFrame, policy: KeepalivePolicy) -> pd.Series:
@@ -173,14 +193,18 @@ def _split(
 ) -> dict[str, pd.DataFrame]:
     """Per tenant, the rows whose first key column starts with its tag, every key
     column without it; the table is grouped by tag once, not scanned once per tenant."""
-    keys = table[columns[0]].astype(object)
-    owners = [
-        str(k).split(_SEPARATOR, 1)[0] + _SEPARATOR if isinstance(k, str) else "" for k in keys
-    ]
-    groups = pd.Series(owners, dtype=object).groupby(owners, sort=False).indices
+    # each distinct key's tag once, not each row's
+    codes, keys = pd.factorize(table[columns[0]].astype(object))
+    key_tags = [_tag(k) if isinstance(k, str) else "" for k in keys]
+    tag_codes = {tag: code for code, tag in enumerate(tags.values())}
+    owner_of_key = np.array([tag_codes.get(t, -1) for t in key_tags] + [-1], dtype=np.int64)
+    owners = owner_of_key[codes]  # a missing key (-1) takes the last slot: no tenant
+    order = np.argsort(owners, kind="stable")
+    bounds = np.searchsorted(owners[order], np.arange(len(tag_codes) + 1))
     parts: dict[str, pd.DataFrame] = {}
     for name, tag in tags.items():
-        positions = np.asarray(groups.get(tag, []), dtype=np.int64)
+        code = tag_codes[tag]
+        positions = order[bounds[code] : bounds[code + 1]]
         part = table.take(positions).reset_index(drop=True)
         for column in columns:
             part[column] = part[column].str.slice(len(tag))

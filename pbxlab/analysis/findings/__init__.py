@@ -22,11 +22,18 @@ import pandas as pd
 
 from pbxlab.analysis.events import capture_evidence
 from pbxlab.analysis.findings import media, nat, phones, registration, security
-from pbxlab.analysis.findings.model import Finding, to_frame
+from pbxlab.analysis.findings.model import Finding, plain, tenant_tag, to_frame
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
+from pbxlab.analysis.findings.stacking import (
+    TenantRows,
+    latest,
+    tag_keys,
+    tenant_codes,
+    tenant_tags,
+)
 from pbxlab.analysis.findings.transactions import transactions
 from pbxlab.analysis.keepalives import sip_probes
-from pbxlab.analysis.tenant_evidence import tenants_evidence
+from pbxlab.analysis.tenant_evidence import stacked_tenants_evidence
 from pbxlab.analysis.tenants import sip_domains, tenants_rows
 from pbxlab.tables import BINDINGS, EVENTS, FINDINGS, KEEPALIVES, MESSAGES, RTP_STREAMS
 
@@ -172,93 +179,179 @@ def _diagnose_tenants(
     source_findings, hostile = security.judge_sources(everything, policy)
     frames = [to_frame(source_findings, policy.max_evidence)]
     rows = tenants_rows(evidence.messages, domains)
-    # the classifiers read few message columns: slicing only those keeps each tenant cheap
-    # (a tenant with log events derives from its whole messages)
-    chosen_columns = evidence.messages if include_logs else evidence.messages[_CLASSIFIER_COLUMNS]
-    tenants: dict[str | None, Evidence] = {}
-    for name, positions in rows.items():
-        messages = chosen_columns.take(positions).reset_index(drop=True)
-        calls = set(messages["call_id"].dropna().unique())
-        media = evidence.rtp_streams[evidence.rtp_streams["call_id"].isin(calls)]
-        events = log_events if include_logs else EVENTS.empty()
-        tenants[name] = Evidence(
-            messages=messages, rtp_streams=media.reset_index(drop=True), events=events
-        )
-    derived = (
-        {}
-        if include_logs
-        else tenants_evidence(
-            evidence.messages,
-            rows,
-            {name: _end(tenants[name]) for name in rows},
-            registrations=False,  # no rule reads them
-        )
-    )
-    if not include_logs and len(log_events):
-        tenants[None] = derive(Evidence(events=log_events))
     from_tx = everything.iloc[: len(tx)]  # attempt rows are the transactions', in order
-    flags = nat.nat_flags(tx, policy)  # the NAT tests once, not once per tenant
-    tx_calls, call_names = pd.factorize(tx["call_id"])
-    parts: dict[str | None, tuple[Evidence, np.ndarray]] = {}
-    for domain, tenant in tenants.items():
-        if domain is None:
-            part = tenant
-        elif include_logs:
-            part = derive(tenant)  # its log events join its bindings
-        else:
-            own = derived[domain]
-            part = replace(
-                tenant, events=own.events, bindings=own.bindings, keepalives=own.keepalives
+    if include_logs:
+        frames.extend(
+            _with_logs(evidence, name, positions, tx, log_events, hostile, policy)
+            for name, positions in rows.items()
+        )
+    else:
+        frames.append(_all_tenants(evidence, rows, tx, from_tx, hostile, policy))
+        if len(log_events):
+            # the log events on their own: no messages, hence no transactions or attempts
+            found = run_classifiers(
+                derive(Evidence(events=log_events)),
+                policy,
+                tx=tx[_TENANT_TX_COLUMNS].iloc[:0],
+                hostile=hostile,
+                attempts=from_tx.iloc[:0],
+                nat_findings=[],
             )
-        known = call_names.get_indexer(pd.Index(part.messages["call_id"].dropna().unique()))
-        chosen = np.zeros(len(call_names) + 1, dtype=bool)  # the last slot: no Call-ID
-        chosen[known[known >= 0]] = True
-        parts[domain] = part, chosen[tx_calls]
-    # the NAT rules of all tenants in one pass
+            frames.append(nat.escalate(to_frame(found, policy.max_evidence)))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else FINDINGS.empty()
+
+
+def _with_logs(
+    evidence: Evidence,
+    domain: str,
+    positions: np.ndarray,
+    tx: pd.DataFrame,
+    log_events: pd.DataFrame,
+    hostile: set[str],
+    policy: DiagnosisPolicy,
+) -> pd.DataFrame:
+    """The findings of one tenant whose evidence includes the registrar-log events
+    (its attempts then include the logs' too, so they are derived here)."""
+    messages = evidence.messages.take(positions).reset_index(drop=True)
+    calls = set(messages["call_id"].dropna().unique())
+    media = evidence.rtp_streams[evidence.rtp_streams["call_id"].isin(calls)]
+    part = derive(  # its log events join its bindings
+        Evidence(messages=messages, rtp_streams=media.reset_index(drop=True), events=log_events)
+    )
+    in_tenant = tx["call_id"].isin(calls).to_numpy(dtype=bool)
+    flags = nat.nat_flags(tx, policy)
+    nat_found = nat.classify_tenants(tx, flags, {domain: (in_tenant, _evidence_end(part))}, policy)
+    found = run_classifiers(
+        part,
+        policy,
+        tx=tx[in_tenant].reset_index(drop=True),
+        hostile=hostile,
+        nat_findings=nat_found[domain],
+    )
+    return nat.escalate(to_frame(_in_domain(found, domain), policy.max_evidence))
+
+
+def _all_tenants(
+    evidence: Evidence,
+    rows: dict[str, np.ndarray],
+    tx: pd.DataFrame,
+    from_tx: pd.DataFrame,
+    hostile: set[str],
+    policy: DiagnosisPolicy,
+) -> pd.DataFrame:
+    """The findings about the extensions of every tenant of ``rows``, judged at once.
+
+    Every table is stacked, a row once per tenant it belongs to, with the tenant
+    in its keys (see :mod:`.stacking`): the rules run once and their findings are
+    split back to (domain, extension); each tenant's are those its own evidence
+    gives, in the order a tenant-by-tenant run gives them.
+    """
+    messages, streams = evidence.messages, evidence.rtp_streams
+    stack = TenantRows.of(messages, rows)
+    count = len(stack.names)
+    tags = tenant_tags(count)
+    tx_owner, tx_rows = stack.by_call(tx["call_id"])
+    media_owner, media_rows = stack.by_call(streams["call_id"])
+    message_ts = messages["ts"].take(stack.rows)
+    # each tenant's end of evidence: its messages and media (for the derivation), ...
+    ends = latest(
+        [
+            (stack.owner, message_ts),
+            (media_owner, streams["last_ts"].take(media_rows)),
+            (media_owner, streams["first_ts"].take(media_rows)),
+        ],
+        count,
+        missing_is_none=True,
+    )
+    derived, _ = stacked_tenants_evidence(
+        messages,
+        rows,
+        dict(zip(stack.names, ends, strict=True)),
+        registrations=False,  # no rule reads them
+    )
+    event_owner = tenant_codes(derived.events["extension"], count)
+    # ... and its messages and derived events (for the rules)
+    evidence_ends = latest(
+        [(stack.owner, message_ts), (event_owner, derived.events["ts"])],
+        count,
+        missing_is_none=False,
+    )
+    flags = nat.nat_flags(tx, policy)  # the NAT tests once, not once per tenant
     nat_found = nat.classify_tenants(
         tx,
         flags,
         {
-            str(domain): (in_tenant, _evidence_end(part))
-            for domain, (part, in_tenant) in parts.items()
+            name: (stack.mask(tx_owner, tx_rows, len(tx), code), evidence_ends[code])
+            for code, name in enumerate(stack.names)
         },
         policy,
     )
+    tenant_tx, attempts = _stacked_transactions(tx, from_tx, tx_owner, tx_rows, tags)
+    call_streams, call_messages = _one_way_calls(messages, streams, stack, tags, policy)
+    log_events = _tenants_log_events(messages, stack, derived.events, event_owner)
+    found = _extension_rules(
+        Evidence(
+            messages=messages,
+            rtp_streams=call_streams,
+            events=derived.events,
+            bindings=derived.bindings,
+            keepalives=derived.keepalives,
+        ),
+        policy,
+        tx=tenant_tx,
+        attempts=attempts,
+        hostile=hostile,
+        log_events=log_events,
+        ends=_row_ends(derived.keepalives, evidence_ends),
+        message_tenants=(stack.rows, tags[stack.owner]),
+        call_messages=call_messages,
+    )
+    return _split_findings(found, stack.names, nat_found, policy)
+
+
+def _stacked_transactions(
+    tx: pd.DataFrame, from_tx: pd.DataFrame, owner: np.ndarray, rows: np.ndarray, tags: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tenants' transactions (``rows`` of ``tx``, tenants ``owner``) stacked with
+    their To user tagged, and their attempt rows (``from_tx``) that
+    :func:`security.judge_extensions` reads, with their extension tagged."""
     # with the NAT findings and the attempts given, the rules read few transaction columns
-    tenant_tx = tx if include_logs else tx[_TENANT_TX_COLUMNS]
-    for domain, (part, in_tenant) in parts.items():
-        found = run_classifiers(
-            part,
-            policy,
-            tx=tenant_tx[in_tenant].reset_index(drop=True),
-            hostile=hostile,
-            # with its log events, a tenant's attempts are not the transactions' alone
-            attempts=None if include_logs else from_tx[in_tenant].reset_index(drop=True),
-            nat_findings=nat_found[str(domain)],
-        )
-        frames.append(nat.escalate(to_frame(_in_domain(found, domain), policy.max_evidence)))
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else FINDINGS.empty()
+    stacked = tx[_TENANT_TX_COLUMNS].take(rows).reset_index(drop=True)
+    stacked["to_user"] = tag_keys(stacked["to_user"], owner, tags)
+    judged = from_tx["outcome"].isin(security.JUDGED).to_numpy(dtype=bool)[rows]
+    attempts = from_tx.take(rows[judged]).reset_index(drop=True)
+    attempts["extension"] = tag_keys(attempts["extension"], owner[judged], tags)
+    return stacked, attempts
+
+
+def _one_way_calls(
+    messages: pd.DataFrame,
+    streams: pd.DataFrame,
+    stack: TenantRows,
+    tags: np.ndarray,
+    policy: DiagnosisPolicy,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The media streams and messages of the calls with one-way media, stacked per
+    tenant with tagged Call-IDs: whether a call is one-way does not depend on the
+    tenant (a tenant holds all the streams of its calls), so only those are stacked."""
+    one_way = media.one_way_calls(streams, policy)
+    owner, rows = stack.by_call(streams["call_id"].where(streams["call_id"].isin(one_way)))
+    call_streams = streams.take(rows).reset_index(drop=True)
+    call_streams["call_id"] = tag_keys(call_streams["call_id"], owner, tags)
+    held = messages["call_id"].isin(one_way).to_numpy(dtype=bool)[stack.rows]
+    call_messages = messages[_CALL_COLUMNS].take(stack.rows[held]).reset_index(drop=True)
+    call_messages["call_id"] = tag_keys(call_messages["call_id"], stack.owner[held], tags)
+    return call_streams, call_messages
 
 
 # what run_classifiers reads of the transactions when given their attempts and NAT findings
 _TENANT_TX_COLUMNS = ["ts", "method", "status", "to_user", "answer_contacts"]
 _TENANT_TX_COLUMNS += ["answer_contact_count", "evidence"]
 
-# what run_classifiers reads of the messages when given the transactions
-_CLASSIFIER_COLUMNS = [
-    "ts",
-    "source_file",
-    "frame",
-    "src",
-    "sport",
-    "is_request",
-    "method",
-    "call_id",
-    "from_user",
-    "to_user",
-    "sdp_connection",
-]
+# what the ONE_WAY_AUDIO rule reads of a call's messages
+_CALL_COLUMNS = ["call_id", "frame", "is_request", "method", "from_user", "to_user"]
+_CALL_COLUMNS += ["sdp_connection"]
 
 
 def _end(evidence: Evidence) -> pd.Timestamp | None:
@@ -333,24 +426,59 @@ def run_classifiers(
         tx = transactions(evidence.messages)
         nat_flags = None  # any given belong to other transactions
     end = _evidence_end(evidence)
-    probes = sip_probes(evidence.keepalives)  # CRLF pings do not decide reachability
-    if end is not None and len(probes):
-        # unanswered requests too young at the end of the evidence are pending, not lost
-        young = probes["ts"] + policy.keepalive_answer_timeout > end
-        probes = probes[~(young & ~probes["answered"].fillna(False).astype(bool))]
     log_events = _log_events(evidence)
     if attempts is None:
         attempts = _attempts(tx, log_events, policy)
+    found = _extension_rules(
+        evidence,
+        policy,
+        tx=tx,
+        attempts=attempts,
+        hostile=hostile,
+        log_events=log_events,
+        ends=end,
+    )
+    return [
+        *(nat.classify(tx, policy, end, nat_flags) if nat_findings is None else nat_findings),
+        *(finding for _, finding in found),
+    ]
+
+
+def _extension_rules(
+    evidence: Evidence,
+    policy: DiagnosisPolicy,
+    *,
+    tx: pd.DataFrame,
+    attempts: pd.DataFrame,
+    hostile: set[str] | None,
+    log_events: pd.DataFrame,
+    ends: pd.Timestamp | pd.Series | None,
+    message_tenants: tuple[np.ndarray, np.ndarray] | None = None,
+    call_messages: pd.DataFrame | None = None,
+) -> list[tuple[str, Finding]]:
+    """The findings of every family but NAT's, each with the tenant tag of its key.
+
+    The tables may be one tenant's or all tenants' stacked with tagged keys (see
+    :mod:`.stacking`); then ``ends`` holds each keepalive row's end of evidence,
+    ``message_tenants`` the tenants' messages stacked (positions in the messages,
+    tags) and ``call_messages`` the stacked messages of the calls with media.
+    """
+    probes = sip_probes(evidence.keepalives)  # CRLF pings do not decide reachability
+    if ends is not None and len(probes):
+        if isinstance(ends, pd.Series):
+            ends = ends[probes.index]
+        # unanswered requests too young at the end of the evidence are pending, not lost
+        young = probes["ts"] + policy.keepalive_answer_timeout > ends
+        probes = probes[~(young & ~probes["answered"].fillna(False).astype(bool))]
     registered = _registered(tx, evidence)
     episodes = [
         *registration.episodes_from_bindings(evidence.bindings, policy),
         *registration.episodes_from_keepalives(probes, policy),
         *registration.episodes_from_events(
-            log_events[~log_events["extension"].isin(set(probes["extension"]))]
+            log_events[~log_events["extension"].isin(probes["extension"].unique())]
         ),
     ]
-    return [
-        *(nat.classify(tx, policy, end, nat_flags) if nat_findings is None else nat_findings),
+    by_extension = [
         *(
             security.classify(attempts, policy)
             if hostile is None
@@ -358,10 +486,77 @@ def run_classifiers(
         ),
         *registration.flapping(episodes, policy),
         *registration.reachability(probes, log_events, registered, policy),
-        *registration.binding_timeout(probes, evidence.messages, policy),
-        *media.classify(evidence.rtp_streams, evidence.messages, policy),
-        *phones.classify(tx, evidence.bindings, policy),
+        *registration.binding_timeout(probes, evidence.messages, policy, tenants=message_tenants),
     ]
+    calls = media.classify_calls(
+        evidence.rtp_streams,
+        evidence.messages if call_messages is None else call_messages,
+        policy,
+    )
+    return [
+        *((_tag_of(f.extension), f) for f in by_extension),
+        *((tenant_tag(call), f) for call, f in calls),
+        *((_tag_of(f.extension), f) for f in phones.classify(tx, evidence.bindings, policy)),
+    ]
+
+
+def _tag_of(key: str | None) -> str:
+    return "" if key is None else tenant_tag(key)
+
+
+def _row_ends(keepalives: pd.DataFrame, ends: list[pd.Timestamp | None]) -> pd.Series:
+    """The end of evidence of each keepalive row's tenant (NaT for none)."""
+    codes = tenant_codes(keepalives["extension"], len(ends))
+    stamps = pd.DatetimeIndex([pd.NaT if e is None else e for e in [*ends, None]])
+    return pd.Series(stamps.take(codes), index=keepalives.index)
+
+
+def _tenants_log_events(
+    messages: pd.DataFrame, stack: TenantRows, events: pd.DataFrame, owner: np.ndarray
+) -> pd.DataFrame:
+    """The stacked events that :func:`_log_events` of their tenant would keep: those
+    not from the tenant's own capture files (events of no tenant left out)."""
+    files, names = pd.factorize(messages["source_file"])
+    names_index = pd.Index([str(n) for n in names])
+    held = files[stack.rows]
+    width = len(names) + 1
+    pairs = np.unique(stack.owner[held >= 0] * width + held[held >= 0])
+    event_files = names_index.get_indexer(pd.Index(events["source_file"].astype(str)))
+    own = (event_files >= 0) & np.isin(owner * width + event_files, pairs)
+    chosen: pd.DataFrame = events[(owner >= 0) & ~own]
+    return chosen
+
+
+def _split_findings(
+    found: list[tuple[str, Finding]],
+    names: list[str],
+    nat_found: dict[str, list[Finding]],
+    policy: DiagnosisPolicy,
+) -> pd.DataFrame:
+    """The findings of stacked tenants as the concatenation of each tenant's table:
+    tenant by tenant, NAT findings first, each with its plain extension and domain."""
+    tags = tenant_tags(len(names))
+    code_of = {str(tag): code for code, tag in enumerate(tags)}
+    buckets: list[list[tuple[str | None, Finding]]] = [
+        [(None if f.extension is None else tags[code] + f.extension, f) for f in nat_found[name]]
+        for code, name in enumerate(names)
+    ]
+    for tag, finding in found:
+        buckets[code_of[tag]].append((finding.extension, finding))
+    ordered = [pair for bucket in buckets for pair in bucket]
+    if not ordered:
+        return FINDINGS.empty()
+    frame = to_frame([f for _, f in ordered], policy.max_evidence)
+    keys = [key for key, _ in ordered]
+    # escalation is per tenant: the tagged extensions keep the tenants apart
+    frame["extension"] = pd.Series(keys, dtype=frame["extension"].dtype)
+    frame = nat.escalate(frame)
+    domains = [None if key is None else names[code_of[tenant_tag(key)]] for key in keys]
+    frame["extension"] = pd.Series(
+        [None if key is None else plain(key) for key in keys], dtype=frame["extension"].dtype
+    )
+    frame["domain"] = pd.Series(domains, dtype=frame["domain"].dtype)
+    return frame
 
 
 def _evidence_end(evidence: Evidence) -> pd.Timestamp | None:
@@ -372,16 +567,18 @@ def _evidence_end(evidence: Evidence) -> pd.Timestamp | None:
 
 def _registered(tx: pd.DataFrame, evidence: Evidence) -> set[str]:
     """Extensions with evidence of a successful registration."""
-    names: set[str] = set(evidence.bindings["extension"].dropna().astype(str))
+    # distinct names first: iterating a whole arrow column in Python is slow
+    names: set[str] = {str(e) for e in evidence.bindings["extension"].dropna().unique()}
     kinds = evidence.events["event"].astype(str)
-    names |= set(
-        evidence.events.loc[kinds.isin(["registered", "refreshed"]), "extension"]
+    names |= {
+        str(e)
+        for e in evidence.events.loc[kinds.isin(["registered", "refreshed"]), "extension"]
         .dropna()
-        .astype(str)
-    )
+        .unique()
+    }
     if not tx.empty:
         ok = (tx["method"] == "REGISTER") & tx["status"].fillna(0).astype(int).between(200, 299)
-        names |= set(tx.loc[ok, "to_user"].dropna().astype(str))
+        names |= {str(e) for e in tx.loc[ok, "to_user"].dropna().unique()}
     return names
 
 

@@ -13,6 +13,10 @@ between private and public addresses; ``info`` otherwise (both ends on the same
 address realm: the silent side most likely sent no audio -- muted, a headset,
 or a test tool that plays none).  Calls whose media the capture does not hold
 are not judged.
+
+The Call-IDs may carry a tenant tag (all tenants judged at once, see
+:mod:`pbxlab.analysis.findings.model`): a call is then judged once per tenant
+that holds it, with that tenant's messages, and the extension carries the tag.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from pbxlab.analysis.findings.model import (
     evidence_ref,
     is_private,
     mid_sentence,
+    plain,
     present,
+    tenant_tag,
 )
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 
@@ -35,10 +41,31 @@ def classify(
     rtp_streams: pd.DataFrame, messages: pd.DataFrame, policy: DiagnosisPolicy
 ) -> list[Finding]:
     """ONE_WAY_AUDIO findings, one per call with media in one direction only."""
+    return [finding for _, finding in classify_calls(rtp_streams, messages, policy)]
+
+
+def one_way_calls(rtp_streams: pd.DataFrame, policy: DiagnosisPolicy) -> set[str]:
+    """The Call-IDs of the calls :func:`classify` looks at: those with a one-way stream."""
+    streams = _rtp(rtp_streams)
+    return set(streams.loc[_in_one_way_call(streams, policy), "call_id"].astype(str))
+
+
+def _rtp(rtp_streams: pd.DataFrame) -> pd.DataFrame:
     streams = rtp_streams[rtp_streams["kind"].astype(str) == "rtp"]
-    streams = streams[streams["call_id"].notna()]
+    return streams[streams["call_id"].notna()]
+
+
+def classify_calls(
+    rtp_streams: pd.DataFrame, messages: pd.DataFrame, policy: DiagnosisPolicy
+) -> list[tuple[str, Finding]]:
+    """:func:`classify`'s findings, each with the Call-ID (as given) of its call."""
+    streams = _rtp(rtp_streams)
     streams = streams[_in_one_way_call(streams, policy)]
-    findings: list[Finding] = []
+    if streams.empty:
+        return []
+    # the messages of those calls only: the table may be large
+    messages = messages[messages["call_id"].isin(set(streams["call_id"]))]
+    findings: list[tuple[str, Finding]] = []
     for (source_file, call_id), rows in streams.groupby(
         [streams["source_file"].astype(str), "call_id"], sort=True
     ):
@@ -58,15 +85,16 @@ def classify(
         )
         call = messages[messages["call_id"] == call_id]
         first = one_way.iloc[0]
-        extension = _announcer(call, str(first["src"]))
+        announcer = _announcer(call, str(first["src"]))
+        extension = tenant_tag(call_id) + announcer if announcer is not None else None
         packets = int(one_way["packets"].sum())
         direction = f"{first['src']}:{first['sport']} to {first['dst']}:{first['dport']}"
-        who = f"extension {extension}" if extension else "the caller"
+        who = f"extension {announcer}" if announcer else "the caller"
         if nat:
             summary = (
-                f"In call {call_id}, audio went only from {direction} ({packets} packets) and "
-                f"nothing came back, so {who} heard silence: the platform cannot reach the "
-                "phone's RTP port through its NAT."
+                f"In call {plain(call_id)}, audio went only from {direction} ({packets} "
+                f"packets) and nothing came back, so {who} heard silence: the platform "
+                "cannot reach the phone's RTP port through its NAT."
             )
             action = (
                 f"{FIX_NAT}: allow inbound UDP to the phone's RTP ports and disable the "
@@ -74,7 +102,7 @@ def classify(
             )
         else:
             summary = (
-                f"In call {call_id}, audio went only from {direction} ({packets} packets); "
+                f"In call {plain(call_id)}, audio went only from {direction} ({packets} packets); "
                 f"the other side sent none although both are on the same network, so it most "
                 "likely sent no audio (muted, headset, or media disabled)."
             )
@@ -82,25 +110,28 @@ def classify(
                 f"Check the silent phone's audio settings; {mid_sentence(REBOOT)} if it persists"
             )
         findings.append(
-            Finding(
-                code="ONE_WAY_AUDIO",
-                severity="warning" if nat else "info",
-                summary=summary,
-                action=action,
-                extension=extension,
-                first_seen=one_way["first_ts"].min(),
-                last_seen=one_way["last_ts"].max(),
-                evidence=[
-                    ref
-                    for ref in (
-                        *(
-                            evidence_ref(source_file, f)
-                            for f in call[call["sdp_connection"].notna()]["frame"].head(2)
-                        ),
-                        *(evidence_ref(source_file, f) for f in one_way["first_frame"]),
-                    )
-                    if ref
-                ],
+            (
+                str(call_id),
+                Finding(
+                    code="ONE_WAY_AUDIO",
+                    severity="warning" if nat else "info",
+                    summary=summary,
+                    action=action,
+                    extension=extension,
+                    first_seen=one_way["first_ts"].min(),
+                    last_seen=one_way["last_ts"].max(),
+                    evidence=[
+                        ref
+                        for ref in (
+                            *(
+                                evidence_ref(source_file, f)
+                                for f in call[call["sdp_connection"].notna()]["frame"].head(2)
+                            ),
+                            *(evidence_ref(source_file, f) for f in one_way["first_frame"]),
+                        )
+                        if ref
+                    ],
+                ),
             )
         )
     return findings

@@ -1,7 +1,11 @@
 """What every classifier shares: the finding record, evidence pointers, addresses.
 
 A classifier appends :class:`Finding` s to a list; :func:`to_frame` turns the
-list into the ``findings`` table (FINDINGS schema).  Evidence is a list of
+list into the ``findings`` table (FINDINGS schema).  The classifiers may judge
+all tenants of a capture at once: their keys (extension, Call-ID) then carry the
+tenant as a tag (``'3\x00201'``, see :mod:`pbxlab.analysis.tenant_evidence`),
+so every rule that groups by extension or call is per tenant by construction;
+:func:`plain` gives the name a summary shows, :func:`tenant_tag` the tag.  Evidence is a list of
 ``'file:frame N'`` / ``'file:line N'`` strings, cut to the policy's maximum
 (first and last occurrences kept, since those bound the problem in time).
 """
@@ -13,7 +17,9 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pbxlab.tables import FINDINGS
@@ -24,6 +30,23 @@ RESET_PASSWORD = "Reset the SIP password"
 FIX_NAT = "Fix the NAT/firewall"
 SHORTEN_INTERVAL = "Shorten the registration interval"
 ENABLE_KEEPALIVES = "Enable keepalives"
+
+
+# between a tenant's tag and a key, as in pbxlab.analysis.tenant_evidence: never part of a
+# SIP user or Call-ID (RFC 3261 25.1 allows no control characters)
+TENANT_SEPARATOR = "\x00"
+
+
+def plain(key: object) -> str:
+    """The name a key stands for: ``'3\x00201'`` -> ``'201'``; an untagged key as text."""
+    return str(key).split(TENANT_SEPARATOR, 1)[-1]
+
+
+def tenant_tag(key: object) -> str:
+    """The tenant tag of a key, separator included (``'3\x00'``); ``''`` when untagged."""
+    text = str(key)
+    cut = text.find(TENANT_SEPARATOR)
+    return text[: cut + 1] if cut >= 0 else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +90,18 @@ def _stamp(value: pd.Timestamp | None) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
+def positions_by_value(values: pd.Series) -> dict[Any, np.ndarray]:
+    """The positions (ascending) of each distinct value of ``values``, missing ones
+    left out: ``groupby(values).indices`` without pandas' per-group costs."""
+    codes, distinct = pd.factorize(values)  # -1: missing
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(distinct) + 1))
+    return {
+        value: order[bounds[code] : bounds[code + 1]]
+        for code, value in enumerate(distinct.tolist())
+    }
+
+
 def evidence_ref(source_file: object, number: object, unit: str = "frame") -> str | None:
     """``'file:frame N'`` (or ``'file:line N'``), None when the number is unknown."""
     if not present(number):
@@ -86,13 +121,15 @@ def split_evidence(values: Iterable[object]) -> list[str]:
 
 def join_evidence(evidence: Sequence[str], limit: int) -> str:
     """Unique pointers in order, at most ``limit`` (the first ones and the last one)."""
-    unique = list(dict.fromkeys(e for e in evidence if e))
+    unique = [e for e in dict.fromkeys(evidence) if e]
     if len(unique) > limit >= 2:
         unique = [*unique[: limit - 1], unique[-1]]
     return ";".join(unique[:limit])
 
 
 def _present(value: object) -> bool:
+    if type(value) is str:  # the common case first: no NA checks needed
+        return True
     return (
         value is not None
         and not (isinstance(value, float) and pd.isna(value))
@@ -102,6 +139,8 @@ def _present(value: object) -> bool:
 
 def present(value: object) -> bool:
     """True for a real value (not None / NA / NaN / NaT / '')."""
+    if type(value) is str:  # the common case first: no NA checks needed
+        return value != ""
     return _present(value) and value != ""
 
 

@@ -22,6 +22,7 @@ from pbxlab.analysis.findings.model import (
     REBOOT,
     Finding,
     mid_sentence,
+    plain,
     plural,
     present,
     split_evidence,
@@ -137,7 +138,7 @@ def _finding(
         code="MULTIPLE_PHONES",
         severity="info",
         summary=(
-            f"Extension {extension} has {plural(len(uris), 'phone')} registered at once "
+            f"Extension {plain(extension)} has {plural(len(uris), 'phone')} registered at once "
             f"({who} {shown}){note}; all of them ring on incoming calls."
         ),
         action=_ACTION_STALE if stale else _ACTION_OK,

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -54,10 +55,13 @@ from pbxlab.analysis.findings.model import (
     Finding,
     evidence_ref,
     fmt_duration,
+    host_of,
     mid_sentence,
+    plain,
     plural,
     present,
     split_evidence,
+    tenant_tag,
 )
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 
@@ -93,30 +97,38 @@ def episodes_from_bindings(bindings: pd.DataFrame, policy: DiagnosisPolicy) -> l
     # only extensions with a binding that lapsed or was given up can have a gap
     lapsing = bindings["end_reason"].astype(str).isin(["expired", "unregistered"])
     bindings = bindings[bindings["extension"].isin(set(bindings.loc[lapsing, "extension"]))]
-    for extension, rows in bindings.sort_values("start", kind="stable").groupby(
-        "extension", sort=True
-    ):
-        covered_until: pd.Timestamp | None = None
-        closing: pd.Series | None = None
-        for _, row in rows.iterrows():
-            if covered_until is not None and closing is not None:
-                gap = row["start"] - covered_until
-                cause = {"expired": "expiry", "unregistered": "unregister"}.get(
-                    str(closing["end_reason"])
-                )
-                if gap >= policy.flapping_min_gap and cause is not None:
+    ordered = bindings.sort_values("start", kind="stable")
+    # plain arrays walked per extension: a row-by-row pandas walk costs far more
+    starts, ends = ordered["start"], ordered["end"]
+    start_ns = starts.to_numpy(dtype="datetime64[ns]")
+    end_ns = ends.to_numpy(dtype="datetime64[ns]")
+    reasons = ordered["end_reason"].astype(str).tolist()
+    evidence = ordered["evidence"].tolist()
+    min_gap = policy.flapping_min_gap.to_timedelta64()
+    groups: dict[str, np.ndarray] = {
+        str(k): np.asarray(v) for k, v in ordered.groupby("extension", sort=True).indices.items()
+    }
+    for extension in sorted(groups):
+        closing: int | None = None  # the row whose end the coverage reaches
+        for row in groups[extension].tolist():
+            if closing is not None:
+                cause = _GAP_CAUSES.get(reasons[closing])
+                if cause is not None and start_ns[row] - end_ns[closing] >= min_gap:
                     out.append(
                         Episode(
-                            str(extension),
-                            covered_until,
-                            row["start"],
+                            extension,
+                            cast(pd.Timestamp, ends.iat[closing]),
+                            cast(pd.Timestamp, starts.iat[row]),
                             cause,
-                            tuple(split_evidence([closing["evidence"], row["evidence"]])),
+                            tuple(split_evidence([evidence[closing], evidence[row]])),
                         )
                     )
-            if covered_until is None or row["end"] >= covered_until:
-                covered_until, closing = row["end"], row
+            if closing is None or end_ns[row] >= end_ns[closing]:
+                closing = row
     return out
+
+
+_GAP_CAUSES = {"expired": "expiry", "unregistered": "unregister"}
 
 
 def _streaks(unanswered: np.ndarray) -> list[tuple[int, int]]:
@@ -220,7 +232,7 @@ def flapping(episodes: list[Episode], policy: DiagnosisPolicy) -> list[Finding]:
                 code="FLAPPING",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} went offline {plural(len(items), 'time')} "
+                    f"Extension {plain(extension)} went offline {plural(len(items), 'time')} "
                     f"(up to {densest} within {fmt_duration(policy.flapping_window)}{regular}; "
                     f"{fmt_duration(offline)} offline in all): {PATTERNS[cause]}."
                 ),
@@ -266,12 +278,11 @@ def reachability(
 ) -> list[Finding]:
     """NAT_INBOUND_BLOCKED and KEEPALIVE_DROPPED for registered extensions."""
     findings: list[Finding] = []
-    probed: set[str] = set(keepalives["extension"].dropna().astype(str)) & registered
+    # distinct names first: iterating a whole arrow column in Python is slow
+    probed = {str(e) for e in keepalives["extension"].dropna().unique()} & registered
     lost = keepalives[~keepalives["answered"].fillna(False).astype(bool)]
-    troubled = set(lost["extension"].dropna().astype(str))
+    troubled = {str(e) for e in lost["extension"].dropna().unique()} & registered
     for extension, rows in _by_extension(keepalives[keepalives["extension"].isin(troubled)]):
-        if extension not in registered:
-            continue
         answered = rows["answered"].fillna(False).astype(bool)
         methods = _method_counts(rows)
         if not answered.any() and len(rows) >= policy.inbound_min_unanswered:
@@ -280,7 +291,7 @@ def reachability(
                     code="NAT_INBOUND_BLOCKED",
                     severity="critical",
                     summary=(
-                        f"Extension {extension} is registered, but none of the "
+                        f"Extension {plain(extension)} is registered, but none of the "
                         f"{len(rows)} requests the platform sent to it ({methods}) got an "
                         "answer: it shows online but calls cannot ring."
                     ),
@@ -310,7 +321,7 @@ def reachability(
                 code="KEEPALIVE_DROPPED",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} registers fine, but {int((~answered).sum())} of "
+                    f"Extension {plain(extension)} registers fine, but {int((~answered).sum())} of "
                     f"{len(rows)} requests to it ({methods}) went unanswered, up to {longest} "
                     "in a row: the platform sees it offline although it is registered."
                 ),
@@ -342,7 +353,7 @@ def _unreachable_from_logs(
             code="KEEPALIVE_DROPPED",
             severity="warning",
             summary=(
-                f"Extension {extension} registers, but the registrar marked it unreachable "
+                f"Extension {plain(extension)} registers, but the registrar marked it unreachable "
                 f"{plural(len(rows), 'time')}: its keepalives get dropped, so it shows offline "
                 "although it is registered."
             ),
@@ -373,9 +384,16 @@ def _first(values: pd.Series) -> str | None:
 
 
 def binding_timeout(
-    keepalives: pd.DataFrame, messages: pd.DataFrame, policy: DiagnosisPolicy
+    keepalives: pd.DataFrame,
+    messages: pd.DataFrame,
+    policy: DiagnosisPolicy,
+    *,
+    tenants: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Finding]:
-    """NAT_BINDING_TIMEOUT findings (see the module rule)."""
+    """NAT_BINDING_TIMEOUT findings (see the module rule).  With tenant-tagged
+    keepalives (all tenants judged at once), ``tenants`` holds the tenants' messages
+    stacked: positions in ``messages`` and their tenant tags; a phone's packets are
+    then those of its own tenant's messages."""
     if keepalives.empty or messages.empty:
         return []
     # only extensions with enough unanswered requests for the episodes can qualify
@@ -385,16 +403,11 @@ def binding_timeout(
     keepalives = keepalives[enough.to_numpy() & keepalives["target"].notna().to_numpy()]
     if keepalives.empty:
         return []
-    sent = messages.dropna(subset=["src", "sport"])
-    address = _address(sent["src"], sent["sport"])
-    outbound = {
-        key: np.sort(group.to_numpy(dtype="datetime64[ns]"))
-        for key, group in sent["ts"].dt.tz_convert(None).groupby(address.to_numpy())
-    }
+    outbound = _phone_packets(messages, tenants, set(keepalives["target"].astype(str)))
     findings: list[Finding] = []
     for extension, rows in _by_extension(keepalives[keepalives["target"].notna()]):
         target = str(rows["target"].iloc[0])
-        phone = outbound.get(target)
+        phone = outbound.get(tenant_tag(extension) + target)
         if phone is None:
             continue
         answered = rows["answered"].fillna(False).astype(bool).to_numpy()
@@ -428,8 +441,9 @@ def binding_timeout(
                 code="NAT_BINDING_TIMEOUT",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} became unreachable {plural(len(starts), 'time')}, "
-                    f"each time about {_seconds(median)} after its last packet: the router in "
+                    f"Extension {plain(extension)} became unreachable "
+                    f"{plural(len(starts), 'time')}, each time about {_seconds(median)} after "
+                    "its last packet: the router in "
                     f"front of it forgets the connection after {bound} of silence."
                 ),
                 action=(
@@ -450,6 +464,29 @@ def binding_timeout(
 def _seconds(value: float) -> str:
     """'70 s', or '1.8 s' below 10 s, where whole seconds would blur 1.8 and 2.0 into one."""
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def _phone_packets(
+    messages: pd.DataFrame, tenants: tuple[np.ndarray, np.ndarray] | None, targets: set[str]
+) -> dict[str, np.ndarray]:
+    """The sorted times of the packets sent from each of ``targets`` (addresses),
+    keyed by the address behind its message's tenant tag (none without ``tenants``)."""
+    sent = messages["src"].notna().to_numpy(bool) & messages["sport"].notna().to_numpy(bool)
+    # only the phones' hosts: building the address of every message costs more
+    sent &= messages["src"].isin({host_of(t) for t in targets}).to_numpy(bool)
+    if tenants is None:
+        rows, tags = np.flatnonzero(sent), None
+    else:
+        kept = sent[tenants[0]]
+        rows, tags = tenants[0][kept], tenants[1][kept]
+    address = _address(messages["src"].take(rows), messages["sport"].take(rows))
+    keys = address.to_numpy(dtype=object)
+    if tags is not None:
+        keys = tags.astype(object) + keys
+    stamps = messages["ts"].take(rows).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    order = np.argsort(stamps, kind="stable")
+    groups = pd.Series(keys[order]).groupby(keys[order], sort=False).indices
+    return {str(key): stamps[order][positions] for key, positions in groups.items()}
 
 
 def _address(hosts: pd.Series, ports: pd.Series) -> pd.Series:

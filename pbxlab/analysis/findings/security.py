@@ -46,7 +46,6 @@ from registrar logs, the events ``registered``/``refreshed`` (``ok``),
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,10 +58,13 @@ from pbxlab.analysis.findings.model import (
     host_of,
     is_private,
     mid_sentence,
+    plain,
     plural,
+    positions_by_value,
     present,
     site_of,
     split_evidence,
+    tenant_tag,
 )
 from pbxlab.analysis.findings.policy import DiagnosisPolicy
 
@@ -82,6 +84,8 @@ ATTEMPT_COLUMNS = [
     "evidence",
 ]
 FAILED = ("failed", "forbidden")
+JUDGED = ("ok", *FAILED)
+"""The outcomes :func:`judge_extensions` reads."""
 PROBED = ("failed", "forbidden", "unknown_user", "rejected", "challenge", "timeout")
 
 _BLOCK = (
@@ -187,6 +191,7 @@ def classify(attempts: pd.DataFrame, policy: DiagnosisPolicy) -> list[Finding]:
 
 
 def _prepared(attempts: pd.DataFrame) -> pd.DataFrame:
+    """The attempts with a source, in time order."""
     data = attempts.sort_values("ts", kind="stable").reset_index(drop=True)
     return data[data["source"].notna()]
 
@@ -217,10 +222,21 @@ def judge_extensions(
     counting the attempts of ``hostile`` sources as failures."""
     if attempts.empty:
         return []
-    data = _prepared(attempts)
+    # logins and failed logins, in time order (as _prepared sorts them): positions
+    # only, since few of the rows (the failures, a few extensions' logins) are sliced
+    usable = attempts["source"].notna().to_numpy(dtype=bool)
+    order = np.argsort(attempts["ts"].to_numpy(dtype="datetime64[ns]"), kind="stable")
+    ok = (attempts["outcome"] == "ok").to_numpy(dtype=bool) & usable
+    failed = (
+        attempts["outcome"].isin(FAILED).to_numpy(dtype=bool)
+        & usable
+        & attempts["extension"].notna().to_numpy(dtype=bool)
+        & ~attempts["source"].isin(hostile).to_numpy(dtype=bool)
+    )
+    logins = order[ok[order]]
     return [
-        *_auth_failures(data[~data["source"].isin(hostile)], data, policy),
-        *_concurrent_sites(data, policy),
+        *_auth_failures(attempts, logins, order[failed[order]], policy),
+        *_concurrent_sites(attempts, logins, policy),
     ]
 
 
@@ -459,36 +475,45 @@ def _cracked(
 
 
 def _auth_failures(
-    data: pd.DataFrame, everything: pd.DataFrame, policy: DiagnosisPolicy
+    attempts: pd.DataFrame, login_rows: np.ndarray, failed: np.ndarray, policy: DiagnosisPolicy
 ) -> Iterable[Finding]:
-    oks = everything[everything["outcome"] == "ok"]
-    failures = data[data["outcome"].isin(FAILED) & data["extension"].notna()]
-    named_oks = oks[oks["extension"].notna()]
-    ok_stamps = named_oks["ts"].to_numpy(dtype="datetime64[ns]")
-    ok_times: dict[object, np.ndarray[Any, Any]] = {
-        extension: ok_stamps[positions]
-        for extension, positions in named_oks.groupby("extension", sort=False).indices.items()
-    }
-    grace = policy.auth_resolution_grace.to_timedelta64()
+    """AUTH_FAILURE findings from the attempts at positions ``failed`` (failures not
+    from hostile sources), resolved by those at ``login_rows`` (both in time order)."""
+    failures = attempts[["ts", "outcome", "extension", "address", "contact", "evidence"]]
+    failures = failures.take(failed)
+    # the logins of the failing extensions only: most extensions never fail
+    extensions = attempts["extension"]
+    failing = extensions.isin(failures["extension"].unique()).to_numpy(dtype=bool)
+    named = login_rows[failing[login_rows]]
+    names = pd.Index(failures["extension"].unique())
+    login_names = names.get_indexer(extensions.take(named))
+    ok_stamps = attempts["ts"].to_numpy(dtype="datetime64[ns]")[named]
     failure_times = failures["ts"].to_numpy(dtype="datetime64[ns]")
-    # positions per extension: most extensions' failures are resolved (a stale nonce
-    # re-challenged, then a login), so rows are only sliced out for the rest
-    groups = failures.groupby("extension", sort=True).indices
+    failure_names = names.get_indexer(failures["extension"])
+    # each failure's extension's next login, for all failures at once: most are
+    # resolved (a stale nonce re-challenged, then a login) and need no more work
+    later, next_login = _next_login(failure_names, failure_times, login_names, ok_stamps)
+    grace = policy.auth_resolution_grace.to_timedelta64()
+    settled = later & (next_login <= failure_times + grace)
+    logging_in = np.zeros(len(names) + 1, dtype=bool)
+    logging_in[login_names] = True
+    open_names = set(failure_names[~settled].tolist())
+    groups = positions_by_value(failures["extension"])
     logins_by_time: _Logins | None = None  # built for the first name that never logs in
+    code_of = {name: code for code, name in enumerate(names.tolist())}
     for extension in sorted(groups, key=str):
+        code = code_of[extension]
+        if code not in open_names:
+            continue
         positions = groups[extension]
         stamps = failure_times[positions]
-        logins = ok_times.get(extension, np.array([], "datetime64[ns]"))
-        # the extension's next login after each failure (oks are sorted by time)
-        following = np.searchsorted(logins, stamps, side="right")
-        later = following < len(logins)
-        next_login = (
-            logins[np.minimum(following, max(len(logins) - 1, 0))] if len(logins) else stamps
-        )
-        resolved = later & (next_login <= stamps + grace)
-        if not len(logins):  # never logged in: maybe a corrected username typo
+        resolved = settled[positions]
+        if not logging_in[code]:  # never logged in: maybe a corrected username typo
             if logins_by_time is None:
-                logins_by_time = _Logins(oks)
+                # only the logins from where names that never log in failed are read
+                strangers = ~logging_in[failure_names]
+                wanted = attempts["address"].isin(failures["address"][strangers].unique())
+                logins_by_time = _Logins(attempts, login_rows[wanted.to_numpy(bool)[login_rows]])
             rows = failures.iloc[positions]
             resolved = np.array(
                 [
@@ -504,9 +529,12 @@ def _auth_failures(
             )
         if resolved.all():
             continue
+        logins = ok_stamps[login_names == code]
         rows = failures.iloc[positions]
         unresolved = rows[~resolved]
-        stuck = unresolved[(unresolved["outcome"] == "forbidden").to_numpy() & ~later[~resolved]]
+        stuck = unresolved[
+            (unresolved["outcome"] == "forbidden").to_numpy() & ~later[positions][~resolved]
+        ]
         ordered = unresolved.reset_index(drop=True)
         found = best_window(
             ordered["ts"], policy.auth_window, policy.auth_failure_min_attempts, lambda i, j: True
@@ -533,7 +561,7 @@ def _auth_failures(
             code="AUTH_FAILURE",
             severity="warning",
             summary=(
-                f"Extension {extension}'s login was refused {plural(len(best), 'time')} "
+                f"Extension {plain(extension)}'s login was refused {plural(len(best), 'time')} "
                 f"({statuses}){_over(best)}{never}: {cause}."
             ),
             action=(
@@ -553,14 +581,47 @@ def _auth_failures(
         )
 
 
-class _Logins:
-    """The successful attempts (sorted by time) as plain arrays, for the typo test."""
+def _next_login(
+    failure_names: np.ndarray,
+    failure_times: np.ndarray,
+    login_names: np.ndarray,
+    login_times: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each failure (name code, time): whether its name logs in strictly later, and
+    the time of that next login (the failure's own time when none)."""
+    count = len(login_names)
+    names = np.concatenate([login_names, failure_names])
+    times = np.concatenate([login_times, failure_times])
+    # a login at the very time of a failure sorts before it: it does not follow it
+    kinds = np.concatenate([np.zeros(count, dtype=np.int8), np.ones(len(failure_names), np.int8)])
+    order = np.lexsort((kinds, times, names))
+    size = len(order)
+    # the first login at or after each sorted position
+    marks = np.where(kinds[order] == 0, np.arange(size), size)
+    following = np.minimum.accumulate(marks[::-1])[::-1]
+    clipped = np.minimum(following, max(size - 1, 0))
+    same = (following < size) & (names[order][clipped] == names[order])
+    chosen = kinds[order] == 1
+    later = np.zeros(len(failure_names), dtype=bool)
+    next_login = failure_times.copy()
+    rows = order[chosen] - count
+    later[rows] = same[chosen]
+    next_login[rows[same[chosen]]] = times[order][clipped][chosen & same]
+    return later, next_login
 
-    def __init__(self, oks: pd.DataFrame) -> None:
-        self.stamps = oks["ts"].to_numpy(dtype="datetime64[ns]")
-        self.addresses = oks["address"].astype(object).tolist()
-        self.extensions = oks["extension"].astype(object).tolist()
-        self.contacts = oks["contact"].astype(object).tolist()
+
+class _Logins:
+    """The successful attempts (sorted by time) by source address, for the typo test:
+    only the logins from the failing phone's address are read."""
+
+    def __init__(self, attempts: pd.DataFrame, logins: np.ndarray) -> None:
+        self.stamps = attempts["ts"].to_numpy(dtype="datetime64[ns]")[logins]
+        self.extensions = attempts["extension"].take(logins).astype(object).to_numpy()
+        self.contacts = attempts["contact"].take(logins).astype(object).to_numpy()
+        codes, addresses = pd.factorize(attempts["address"].take(logins))
+        self.codes = {address: code for code, address in enumerate(addresses)}
+        self.order = np.argsort(codes, kind="stable")  # each address's logins in time order
+        self.bounds = np.searchsorted(codes[self.order], np.arange(len(addresses) + 1))
 
     def typo_fixed(
         self,
@@ -572,18 +633,25 @@ class _Logins:
     ) -> bool:
         """Whether a failure of ``name`` at ``ts`` from ``address`` was fixed soon
         after by the same phone logging in under a name one or two keystrokes away
-        (a corrected username typo); for a failing name that never logs in anywhere."""
-        first = int(np.searchsorted(self.stamps, ts, side="right"))
+        (a corrected username typo); for a failing name that never logs in anywhere.
+        Tenant-tagged names compare only with the logins of their own tenant."""
+        code = self.codes.get(address) if present(address) else None
+        if code is None:
+            return False
+        rows = self.order[self.bounds[code] : self.bounds[code + 1]]
+        stamps = self.stamps[rows]
         grace = policy.auth_resolution_grace.to_timedelta64()
-        last = int(np.searchsorted(self.stamps, ts + grace, side="right"))
+        first = int(np.searchsorted(stamps, ts, side="right"))
+        last = int(np.searchsorted(stamps, ts + grace, side="right"))
         slot = _account_slot(contact)
+        tag, number = tenant_tag(name), plain(name)
         return any(
-            present(self.extensions[i])
-            and present(self.addresses[i])
-            and self.addresses[i] == address
-            and _typo_distance(str(name), str(self.extensions[i])) <= policy.typo_max_edits
+            present(extension)
+            and present(plain(extension))
+            and tenant_tag(extension) == tag
+            and _typo_distance(number, plain(extension)) <= policy.typo_max_edits
             and (slot is None or _account_slot(self.contacts[i]) in (None, slot))
-            for i in range(first, last)
+            for i, extension in ((i, self.extensions[i]) for i in rows[first:last])
         )
 
 
@@ -620,12 +688,23 @@ def _outcome_words(rows: pd.DataFrame) -> str:
     return ", ".join(words)
 
 
-def _concurrent_sites(data: pd.DataFrame, policy: DiagnosisPolicy) -> Iterable[Finding]:
-    oks = data[
-        (data["outcome"] == "ok") & (data["method"] == "REGISTER") & data["extension"].notna()
-    ]
-    several = oks.groupby("extension")["source"].transform("nunique") > 1
-    for extension, rows in oks[several].groupby("extension", sort=True):
+def _concurrent_sites(
+    attempts: pd.DataFrame, logins: np.ndarray, policy: DiagnosisPolicy
+) -> Iterable[Finding]:
+    """CREDENTIAL_LEAK_SUSPECTED (warning) from the logins at positions ``logins`` (in
+    time order) of the extensions that register from several sources."""
+    registers = (attempts["method"] == "REGISTER").fillna(False).to_numpy(dtype=bool) & attempts[
+        "extension"
+    ].notna().to_numpy(dtype=bool)
+    chosen = logins[registers[logins]]
+    if not len(chosen):
+        return
+    names, _ = pd.factorize(attempts["extension"].take(chosen))
+    sources, _ = pd.factorize(attempts["source"].take(chosen))
+    pairs = np.unique(np.stack([names, sources]), axis=1)
+    several = np.flatnonzero(np.bincount(pairs[0], minlength=names.max(initial=-1) + 1) > 1)
+    oks = attempts.take(chosen[np.isin(names, several)])
+    for extension, rows in oks.groupby("extension", sort=True):
         usual = rows.iloc[0]
         usual_site = _site(usual["source"], policy)
         usual_ua = _ua(usual["user_agent"])
@@ -640,7 +719,7 @@ def _concurrent_sites(data: pd.DataFrame, policy: DiagnosisPolicy) -> Iterable[F
                 code="CREDENTIAL_LEAK_SUSPECTED",
                 severity="warning",
                 summary=(
-                    f"Extension {extension} registered from {row['source']} "
+                    f"Extension {plain(extension)} registered from {row['source']} "
                     f"({row['user_agent'] if present(row['user_agent']) else 'unknown phone'}) "
                     f"while its usual phone ({usual_ua or 'unknown'}) was registered from "
                     f"{usual['source']}: if the customer does not recognise the second device, "
