@@ -42,7 +42,7 @@ and that never registered afterwards: the phone cannot reach the registrar
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -179,7 +179,8 @@ def classify(
         return []
     if flags is None:
         flags = nat_flags(tx, policy)
-    return _classify(tx, flags, policy, lambda extension: (str(extension), evidence_end))
+    named = _classify(tx, flags, policy, lambda extension: (str(extension), evidence_end))
+    return [finding for _, finding in named]
 
 
 def classify_tenants(
@@ -218,9 +219,8 @@ def classify_tenants(
         tag, number = str(extension).split(_SEPARATOR, 1)
         return number, ends[int(tag)]
 
-    for finding in _classify(stacked, stacked_flags, policy, tenant_of):
-        tag, number = str(finding.extension).split(_SEPARATOR, 1)
-        found[names[int(tag)]].append(replace(finding, extension=number))
+    for extension, finding in _classify(stacked, stacked_flags, policy, tenant_of):
+        found[names[int(str(extension).split(_SEPARATOR, 1)[0])]].append(finding)
     return found
 
 
@@ -233,10 +233,10 @@ def _classify(
     flags: pd.DataFrame,
     policy: DiagnosisPolicy,
     named: Callable[[object], tuple[str, pd.Timestamp | None]],
-) -> list[Finding]:
+) -> list[tuple[object, Finding]]:
     """:func:`classify` of ``tx`` and its ``flags``; ``named`` gives, for an
     extension key of ``flags``, the number the findings name and the end of its
-    evidence.  Findings carry the key as ``extension``."""
+    evidence.  Returns each finding with its extension key."""
     # only the transaction columns the rules and summaries read: the frame is wide
     read = [c for c in _TX_COLUMNS if c in tx.columns]
     data = pd.concat([tx[read], flags.drop(columns=["source", "extension"])], axis=1)
@@ -258,48 +258,139 @@ def _classify(
     taking_part = per_extension[
         per_extension["_register"] | per_extension["_auth"] | per_extension["_ok"]
     ]
-    data = data[data["extension"].isin(taking_part.index)]
-    findings: list[Finding] = []
+    data = data[data["extension"].isin(taking_part.index)].reset_index(drop=True)
+    findings: list[tuple[object, Finding]] = []
     answered = taking_part["_answered"].to_dict()
-    # plain lists and group positions: slicing thousands of small groups out of the
-    # wide Arrow-backed frame would cost more than the rules themselves
-    quoted = ["ts", "evidence", "via_private", *_SUMMARY_COLUMNS]
+    columns = _Columns.of(data)
     for code, column in _TESTS:
-        selected = data.loc[data[column], [*quoted, "extension"]]  # not the wide frame
-        values = {c: selected[c].tolist() for c in quoted}
-        groups = selected.groupby("extension", sort=True).indices
-        for extension in sorted(groups, key=str):
-            hits = _Hits(values, [int(i) for i in groups[extension]])
-            handled = bool(answered[extension])
-            number, _ = named(extension)
-            finding = _nat_finding(code, number, hits, handled=handled)
-            findings.append(replace(finding, extension=str(extension)))
+        for hits in _hits(columns, data[column].to_numpy(dtype=bool)):
+            number, _ = named(hits.extension)
+            finding = _nat_finding(code, number, hits, handled=bool(answered[hits.extension]))
+            findings.append((hits.extension, finding))
     unanswered = data[(data["method"] == "REGISTER") & data["status"].isna()]
     for extension in sorted(set(unanswered["extension"])):
         registers = data[(data["extension"] == extension) & (data["method"] == "REGISTER")]
         number, evidence_end = named(extension)
         timeout = _registration_timeout(number, registers, policy, evidence_end)
         if timeout is not None:
-            findings.append(replace(timeout, extension=str(extension)))
+            findings.append((extension, timeout))
     return findings
 
 
 @dataclass(frozen=True)
 class _Hits:
-    """One extension's transactions that failed one test: positions into column lists."""
+    """One extension's transactions that failed one test, as its finding quotes them."""
 
-    values: dict[str, list[Any]]
-    rows: list[int]
+    extension: object
+    count: int
+    first_row: dict[str, Any]  # the first hit's _SUMMARY_COLUMNS
+    via_private: bool  # any hit names a private Via address
+    observed: str | None  # the first address the platform saw the requests come from
+    first_seen: pd.Timestamp
+    last_seen: pd.Timestamp
+    evidence: list[object]  # of the first 8 hits and the last one
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
 
-    def column(self, name: str) -> list[Any]:
-        column = self.values[name]
-        return [column[i] for i in self.rows]
 
-    def first(self, name: str) -> Any:
-        return self.values[name][self.rows[0]]
+@dataclass(frozen=True)
+class _Columns:
+    """The columns :func:`_hits` reads, converted once for the five tests."""
+
+    frame: pd.DataFrame  # RangeIndex
+    extension: np.ndarray  # Python objects
+    evidence: np.ndarray  # Python objects
+    observed: np.ndarray  # Python objects
+    observed_given: np.ndarray  # where ``observed`` is present (model.present)
+    stamps: np.ndarray  # datetime64[ns]
+    via_private: np.ndarray  # bool
+
+    @classmethod
+    def of(cls, data: pd.DataFrame) -> _Columns:
+        observed = data["observed"].to_numpy(dtype=object)
+        return cls(
+            frame=data,
+            extension=data["extension"].to_numpy(dtype=object),
+            evidence=data["evidence"].to_numpy(dtype=object),
+            observed=observed,
+            observed_given=data["observed"].notna().to_numpy(dtype=bool) & (observed != ""),
+            stamps=data["ts"].to_numpy(dtype="datetime64[ns]"),
+            via_private=data["via_private"].to_numpy(dtype=bool),
+        )
+
+
+def _hits(columns: _Columns, failed: np.ndarray) -> list[_Hits]:
+    """The :class:`_Hits` of each extension with ``failed`` rows, ordered by the
+    extension as text.  Whole columns: slicing thousands of small groups out of
+    the frame would cost more than the rules themselves."""
+    rows = np.flatnonzero(failed)
+    if not len(rows):
+        return []
+    codes, extensions = pd.factorize(columns.extension[rows])
+    ranks = np.empty(len(extensions), dtype=np.int64)
+    ranks[sorted(range(len(extensions)), key=lambda i: str(extensions[i]))] = np.arange(
+        len(extensions)
+    )
+    order = np.argsort(ranks[codes], kind="stable")  # by extension, then capture order
+    rows = rows[order]
+    group_ranks = ranks[codes][order]
+    starts = np.flatnonzero(np.r_[True, group_ranks[1:] != group_ranks[:-1]])
+    ends = np.r_[starts[1:], len(rows)]
+    by_rank = np.empty(len(extensions), dtype=object)
+    by_rank[ranks] = extensions
+    first_rows = {c: columns.frame[c].take(rows[starts]).tolist() for c in _SUMMARY_COLUMNS}
+    private = np.add.reduceat(columns.via_private[rows], starts) > 0
+    observed = _first_present(columns, rows, starts)
+    first_seen, last_seen = _time_bounds(columns, rows, starts)
+    evidence = columns.evidence[rows].tolist()
+    return [
+        _Hits(
+            extension=by_rank[i],
+            count=end - start,
+            first_row={c: first_rows[c][i] for c in _SUMMARY_COLUMNS},
+            via_private=bool(private[i]),
+            observed=observed[i],
+            first_seen=first_seen[i],
+            last_seen=last_seen[i],
+            evidence=[*evidence[start : min(start + 8, end)], *evidence[end - 1 : end]],
+        )
+        for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True))
+    ]
+
+
+def _first_present(columns: _Columns, rows: np.ndarray, starts: np.ndarray) -> list[str | None]:
+    """Per group of ``rows`` (starting at ``starts``), its first present observed
+    address as text."""
+    position = np.where(columns.observed_given[rows], np.arange(len(rows)), len(rows))
+    first = np.minimum.reduceat(position, starts)
+    padded = [*columns.observed[rows].tolist(), None]
+    return [None if p == len(rows) else str(padded[p]) for p in first.tolist()]
+
+
+def _time_bounds(
+    columns: _Columns, rows: np.ndarray, starts: np.ndarray
+) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
+    """Per group of ``rows``, the earliest and the latest transaction time."""
+    stamps = columns.frame["ts"]
+    values = columns.stamps[rows]
+    if np.isnat(values).any():  # NaT compares false both ways: as min()/max() would
+        chosen = stamps.take(rows).tolist()
+        groups = [chosen[a:b] for a, b in zip(starts, [*starts[1:], len(rows)], strict=True)]
+        return [min(g) for g in groups], [max(g) for g in groups]
+    ints = values.view(np.int64)
+    earliest, latest = np.minimum.reduceat(ints, starts), np.maximum.reduceat(ints, starts)
+    # where in each group the extremes are, to quote the column's own Timestamps
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(rows)]))
+    first = _first_where(ints == earliest[group], starts)
+    last = _first_where(ints == latest[group], starts)
+    return stamps.take(rows[first]).tolist(), stamps.take(rows[last]).tolist()
+
+
+def _first_where(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group (starting at ``starts``), the first position where ``mask`` holds
+    (it holds somewhere in every group)."""
+    return np.minimum.reduceat(np.where(mask, np.arange(len(mask)), len(mask)), starts)
 
 
 def _nat_finding(code: str, ext: str, hits: _Hits, *, handled: bool) -> Finding:
@@ -308,25 +399,26 @@ def _nat_finding(code: str, ext: str, hits: _Hits, *, handled: bool) -> Finding:
         if handled
         else "and none of its requests were answered"
     )
-    evidence = hits.column("evidence")
-    stamps = hits.column("ts")
     return Finding(
         code=code,
         severity="info" if handled else "warning",
         summary=f"{_SUMMARIES[code](ext, hits)}; {how}.",
         action=_ACTION_HANDLED if handled else _ACTION_BROKEN,
         extension=ext,
-        source=_first(hits.column("observed")),
-        first_seen=min(stamps),
-        last_seen=max(stamps),
+        source=hits.observed,
+        first_seen=hits.first_seen,
+        last_seen=hits.last_seen,
         # the first transactions and the last one: split_evidence of every hit is costly
-        evidence=split_evidence([*evidence[:8], *evidence[-1:]]),
+        evidence=_split_evidence(hits.evidence),
     )
 
 
-def _first(values: list[Any]) -> str | None:
-    present_values = [v for v in values if present(v)]
-    return str(present_values[0]) if present_values else None
+def _split_evidence(values: list[object]) -> list[str]:
+    """:func:`split_evidence` of ``values``, in one split when they are all text (the
+    transactions' evidence is), since thousands of findings each quote nine."""
+    if not all(type(v) is str for v in values):
+        return split_evidence(values)
+    return [part for part in map(str.strip, ";".join(values).split(";")) if part]  # type: ignore[arg-type]
 
 
 # what classify, the summaries and REGISTRATION_TIMEOUT read of a transaction
@@ -338,7 +430,7 @@ _SUMMARY_COLUMNS = ["contact_host", "observed", "via_host", "via_port_used", "so
 
 def _first_row(hits: _Hits) -> dict[str, object]:
     """The first hit's values the summaries quote."""
-    return {c: hits.first(c) for c in _SUMMARY_COLUMNS}
+    return hits.first_row
 
 
 def _contact_summary(ext: str, hits: _Hits) -> str:
@@ -360,7 +452,7 @@ def _contact_mismatch_summary(ext: str, hits: _Hits) -> str:
 
 def _via_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
-    private = " (a private address)" if any(bool(v) for v in hits.column("via_private")) else ""
+    private = " (a private address)" if hits.via_private else ""
     return (
         f"Extension {ext}'s phone names {row['via_host']}{private} in its Via header "
         f"but its packets arrive from {row['observed']} ({plural(len(hits), 'request')})"
