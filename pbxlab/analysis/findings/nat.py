@@ -85,8 +85,6 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
     nets = policy.private_networks
     columns = ["received", "src", "rport", "sport", "contact", "via_host", "via_port"]
     columns += ["transport", "sdp_connection", "method", "to_user", "from_user"]
-    values = {c: tx[c].astype(object).tolist() for c in columns}
-    contact_hosts = {c: uri_hostport(c)[0] for c in set(values["contact"]) if present(c)}
 
     def flags(row: tuple[Any, ...]) -> tuple[Any, ...]:
         """The _FLAG_COLUMNS values of one transaction's compared values."""
@@ -126,16 +124,23 @@ def nat_flags(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame:
         )
 
     # a phone sends the same values in every request: test each distinct row once
-    # (column lists, not a dict per row: a busy capture has tens of thousands of requests)
-    tested: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    results: list[tuple[Any, ...]] = []
-    for row in zip(*(values[c] for c in columns), strict=True):
-        result = tested.get(row)
-        if result is None:
-            result = tested[row] = flags(row)
-        results.append(result)
-    out = {name: [r[i] for r in results] for i, name in enumerate(_FLAG_COLUMNS)}
-    return pd.DataFrame(out, index=tx.index)
+    codes, first = _distinct_rows(tx[columns])
+    values = {c: tx[c].take(first).astype(object).tolist() for c in columns}
+    contact_hosts = {c: uri_hostport(c)[0] for c in set(values["contact"]) if present(c)}
+    results = [flags(row) for row in zip(*(values[c] for c in columns), strict=True)]
+    # built from the distinct rows, then spread: the same values, so the same dtypes
+    tested = pd.DataFrame({name: [r[i] for r in results] for i, name in enumerate(_FLAG_COLUMNS)})
+    return tested.take(codes).set_axis(tx.index)
+
+
+def _distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``frame``, the number of its distinct row (in order of first
+    appearance), and the position of each distinct row's first appearance."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:
+        more = pd.factorize(frame[column])[0].astype(np.int64) + 1  # missing (-1) becomes 0
+        codes = pd.factorize(codes * (int(more.max(initial=0)) + 1) + more)[0].astype(np.int64)
+    return codes, np.unique(codes, return_index=True)[1]
 
 
 _FLAG_COLUMNS = (
