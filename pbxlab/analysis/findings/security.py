@@ -134,7 +134,7 @@ def attempts_from_transactions(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.
             "outcome": outcome,
             "user_agent": tx["user_agent"],
             "contact": tx["contact"],
-            "external": [_is_external(t, policy) for t in tx["to_user"]],
+            "external": _external(tx["to_user"], policy),
             "granted_expires": granted,
             "evidence": tx["evidence"],
         }
@@ -167,6 +167,13 @@ def attempts_from_events(events: pd.DataFrame) -> pd.DataFrame:
             ],
         }
     )[ATTEMPT_COLUMNS]
+
+
+def _external(numbers: pd.Series, policy: DiagnosisPolicy) -> np.ndarray:
+    """:func:`_is_external` of each of ``numbers``, testing each distinct number once."""
+    codes, distinct = pd.factorize(numbers)
+    tested = [_is_external(number, policy) for number in distinct]
+    return np.append(np.asarray(tested, dtype=bool), False)[codes]  # missing (-1): False
 
 
 def _is_external(number: object, policy: DiagnosisPolicy) -> bool:

@@ -16,6 +16,8 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 KEY = ["source_file", "call_id", "cseq_num", "cseq_method"]
 
@@ -110,14 +112,14 @@ def transactions(messages: pd.DataFrame) -> pd.DataFrame:
     final = final[np.sort(np.unique(key[final], return_index=True)[1])]
     # the first response (in capture order) that recorded received / rport
     received = np.flatnonzero(responses & messages["via_received"].notna().to_numpy(dtype=bool))
-    rport_given = messages["via_rport"].fillna("").astype(str) != ""
+    rport_given = messages["via_rport"].notna() & (messages["via_rport"] != "")
     rport = np.flatnonzero(responses & rport_given.to_numpy(dtype=bool))
 
     wanted = key[first_rows]
     out = messages[_REQUEST_COLUMNS].take(first_rows).reset_index(drop=True)
     out = out.assign(
-        source_file=out["source_file"].astype("string").fillna(""),
-        method=out["method"].astype("string"),
+        source_file=_text(messages["source_file"], first_rows).fillna(""),
+        method=_text(messages["method"], first_rows),
     )
     if not isinstance(out["call_id"].dtype, pd.api.extensions.ExtensionDtype):
         # typed as a grouping key is (an Index infers str from Python strings)
@@ -191,16 +193,30 @@ def _pick(column: pd.Series, rows: np.ndarray) -> pd.Series:
     return column.reindex(pd.Index(rows)).reset_index(drop=True)
 
 
-def _evidence(files: pd.Series, requests: pd.Series, answers: pd.Series) -> list[str]:
-    """'file:frame N;file:frame M' per row (the answer only when there is one)."""
+def _text(values: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``values`` at ``rows`` as the string dtype (a categorical column: its few
+    categories converted, not every row)."""
+    if not _is_categorical(values):
+        return values.take(rows).astype("string").reset_index(drop=True)
+    names = pd.Series(values.cat.categories).astype("string").array
+    return pd.Series(names.take(values.cat.codes.to_numpy()[rows], allow_fill=True))
+
+
+def _evidence(files: pd.Series, requests: pd.Series, answers: pd.Series) -> pd.Series:
+    """'file:frame N;file:frame M' per row (the answer only when there is one), as
+    the ``str`` dtype; built by Arrow string kernels, not row by row."""
     codes, names = pd.factorize(files)
-    base = pd.Series(
-        np.array([os.path.basename(str(f)) for f in names] + [""], dtype=object)[codes]
-    ).astype("string")
-    asked = base + ":frame " + requests.reset_index(drop=True).astype("string")
-    answered = base + ":frame " + answers.reset_index(drop=True).astype("string")
-    both = (asked + ";" + answered).fillna(asked).fillna(answered).fillna("")
-    return both.to_numpy(dtype=object).tolist()
+    prefixes = [f"{os.path.basename(str(name))}:frame " for name in names]
+    prefix = pa.array([*prefixes, ""]).take(pa.array(codes))  # missing file (-1): ''
+    asked, answered = (
+        pc.binary_join_element_wise(
+            prefix, pc.cast(pa.array(n.astype("Int64").array), pa.string()), ""
+        )
+        for n in (requests, answers)
+    )
+    both = pc.binary_join_element_wise(asked, answered, ";")  # null unless both are there
+    joined = pc.coalesce(both, asked, answered, pa.scalar(""))
+    return pd.Series(pd.arrays.ArrowStringArray(joined)).astype("str")
 
 
 def _match_by_branch(
@@ -213,8 +229,13 @@ def _match_by_branch(
     pending = out["status"].isna() & out["branch"].notna()
     if not pending.any() or not len(final):
         return
+    # only answers that carry a pending request's branch can match (the branch is in the key)
+    branches = messages["branch"].take(final).isin(out.loc[pending, "branch"].unique())
+    final = final[branches.to_numpy(dtype=bool)]
+    if not len(final):
+        return
     answers = messages[["source_file", "branch", "cseq_method", "dst", "status", "ts", "frame"]]
-    answers = answers.take(final).dropna(subset=["branch"])
+    answers = answers.take(final)
     key = ["source_file", "branch", "cseq_method", "address"]
     # the first final answer per key (in time order), as a dict lookup would keep it
     answers = pd.DataFrame(
