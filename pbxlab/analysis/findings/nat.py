@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -247,30 +247,27 @@ def _classify(
     data = pd.concat([tx[read], flags.drop(columns=["source", "extension"])], axis=1)
     data["extension"] = flags["extension"]
     data["observed"] = flags["source"]
-    data = data[data["extension"].notna()]
+    data = data[data["extension"].notna()].reset_index(drop=True)
     status = data["status"].astype("Float64")
-    per_extension = (
-        data.assign(
-            _register=data["method"] == "REGISTER",
-            _auth=data["auth"].fillna(False).astype(bool),
-            _ok=((status >= 200) & (status < 300)).fillna(False),
-            _answered=status.notna(),
-        )
-        .groupby("extension")[["_register", "_auth", "_ok", "_answered"]]
-        .any()
+    codes, extensions = pd.factorize(data["extension"])
+    # per extension (by code): a phone of the platform -- it REGISTERs, sends
+    # credentials or gets a 2xx -- and whether any of its requests was answered
+    taking_part = _any_per_code(
+        codes,
+        len(extensions),
+        (data["method"] == "REGISTER").fillna(False).to_numpy(dtype=bool)
+        | data["auth"].fillna(False).astype(bool).to_numpy(dtype=bool)
+        | ((status >= 200) & (status < 300)).fillna(False).to_numpy(dtype=bool),
     )
-    # a phone of the platform: it REGISTERs, sends credentials or gets a 2xx
-    taking_part = per_extension[
-        per_extension["_register"] | per_extension["_auth"] | per_extension["_ok"]
-    ]
-    data = data[data["extension"].isin(taking_part.index)].reset_index(drop=True)
+    answered = _any_per_code(codes, len(extensions), status.notna().to_numpy(dtype=bool))
+    kept = taking_part[codes]
+    data = data[kept].reset_index(drop=True)
     findings: list[tuple[object, Finding]] = []
-    answered = taking_part["_answered"].to_dict()
-    columns = _Columns.of(data)
+    columns = _Columns.of(data, codes[kept], extensions)
     for code, column in _TESTS:
         for hits in _hits(columns, data[column].to_numpy(dtype=bool)):
             number, _ = named(hits.extension)
-            finding = _nat_finding(code, number, hits, handled=bool(answered[hits.extension]))
+            finding = _nat_finding(code, number, hits, handled=bool(answered[hits.code]))
             findings.append((hits.extension, finding))
     unanswered = data[(data["method"] == "REGISTER") & data["status"].isna()]
     for extension in sorted(set(unanswered["extension"])):
@@ -282,12 +279,17 @@ def _classify(
     return findings
 
 
-@dataclass(frozen=True)
-class _Hits:
+def _any_per_code(codes: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
+    """Per code (0..count-1), whether ``values`` holds on any row of that code."""
+    return np.bincount(codes[values], minlength=count) > 0
+
+
+class _Hits(NamedTuple):
     """One extension's transactions that failed one test, as its finding quotes them."""
 
     extension: object
-    count: int
+    code: int  # the extension's code in _Columns
+    size: int  # how many transactions failed it
     first_row: dict[str, Any]  # the first hit's _SUMMARY_COLUMNS
     via_private: bool  # any hit names a private Via address
     observed: str | None  # the first address the platform saw the requests come from
@@ -295,16 +297,15 @@ class _Hits:
     last_seen: pd.Timestamp
     evidence: list[object]  # of the first 8 hits and the last one
 
-    def __len__(self) -> int:
-        return self.count
-
 
 @dataclass(frozen=True)
 class _Columns:
     """The columns :func:`_hits` reads, converted once for the five tests."""
 
     frame: pd.DataFrame  # RangeIndex
-    extension: np.ndarray  # Python objects
+    codes: np.ndarray  # the extension of each row, as a code into ``extensions``
+    extensions: np.ndarray  # Python objects
+    ranks: np.ndarray  # each extension's place in text order
     evidence: np.ndarray  # Python objects
     observed: np.ndarray  # Python objects
     observed_given: np.ndarray  # where ``observed`` is present (model.present)
@@ -312,11 +313,16 @@ class _Columns:
     via_private: np.ndarray  # bool
 
     @classmethod
-    def of(cls, data: pd.DataFrame) -> _Columns:
+    def of(cls, data: pd.DataFrame, codes: np.ndarray, extensions: Any) -> _Columns:
+        names = np.asarray(extensions, dtype=object)
+        ranks = np.empty(len(names), dtype=np.int64)
+        ranks[sorted(range(len(names)), key=lambda i: str(names[i]))] = np.arange(len(names))
         observed = data["observed"].to_numpy(dtype=object)
         return cls(
             frame=data,
-            extension=data["extension"].to_numpy(dtype=object),
+            codes=codes,
+            extensions=names,
+            ranks=ranks,
             evidence=data["evidence"].to_numpy(dtype=object),
             observed=observed,
             observed_given=data["observed"].notna().to_numpy(dtype=bool) & (observed != ""),
@@ -332,18 +338,11 @@ def _hits(columns: _Columns, failed: np.ndarray) -> list[_Hits]:
     rows = np.flatnonzero(failed)
     if not len(rows):
         return []
-    codes, extensions = pd.factorize(columns.extension[rows])
-    ranks = np.empty(len(extensions), dtype=np.int64)
-    ranks[sorted(range(len(extensions)), key=lambda i: str(extensions[i]))] = np.arange(
-        len(extensions)
-    )
-    order = np.argsort(ranks[codes], kind="stable")  # by extension, then capture order
-    rows = rows[order]
-    group_ranks = ranks[codes][order]
-    starts = np.flatnonzero(np.r_[True, group_ranks[1:] != group_ranks[:-1]])
+    order = np.argsort(columns.ranks[columns.codes[rows]], kind="stable")
+    rows = rows[order]  # by extension, then in capture order
+    group_codes = columns.codes[rows]
+    starts = np.flatnonzero(np.r_[True, group_codes[1:] != group_codes[:-1]])
     ends = np.r_[starts[1:], len(rows)]
-    by_rank = np.empty(len(extensions), dtype=object)
-    by_rank[ranks] = extensions
     first_rows = {c: columns.frame[c].take(rows[starts]).tolist() for c in _SUMMARY_COLUMNS}
     private = np.add.reduceat(columns.via_private[rows], starts) > 0
     observed = _first_present(columns, rows, starts)
@@ -351,8 +350,9 @@ def _hits(columns: _Columns, failed: np.ndarray) -> list[_Hits]:
     evidence = columns.evidence[rows].tolist()
     return [
         _Hits(
-            extension=by_rank[i],
-            count=end - start,
+            extension=columns.extensions[code],
+            code=code,
+            size=end - start,
             first_row={c: first_rows[c][i] for c in _SUMMARY_COLUMNS},
             via_private=bool(private[i]),
             observed=observed[i],
@@ -360,7 +360,9 @@ def _hits(columns: _Columns, failed: np.ndarray) -> list[_Hits]:
             last_seen=last_seen[i],
             evidence=[*evidence[start : min(start + 8, end)], *evidence[end - 1 : end]],
         )
-        for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True))
+        for i, (code, start, end) in enumerate(
+            zip(group_codes[starts].tolist(), starts.tolist(), ends.tolist(), strict=True)
+        )
     ]
 
 
@@ -443,7 +445,7 @@ def _contact_summary(ext: str, hits: _Hits) -> str:
     return (
         f"Extension {ext}'s phone advertises the private Contact address {row['contact_host']} "
         f"but reaches the platform from {row['observed']} "
-        f"({plural(len(hits), 'request')})"
+        f"({plural(hits.size, 'request')})"
     )
 
 
@@ -451,7 +453,7 @@ def _contact_mismatch_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
     return (
         f"Extension {ext}'s phone advertises the Contact address {row['contact_host']} "
-        f"but its packets come from {row['observed']} ({plural(len(hits), 'request')})"
+        f"but its packets come from {row['observed']} ({plural(hits.size, 'request')})"
     )
 
 
@@ -460,7 +462,7 @@ def _via_summary(ext: str, hits: _Hits) -> str:
     private = " (a private address)" if hits.via_private else ""
     return (
         f"Extension {ext}'s phone names {row['via_host']}{private} in its Via header "
-        f"but its packets arrive from {row['observed']} ({plural(len(hits), 'request')})"
+        f"but its packets arrive from {row['observed']} ({plural(hits.size, 'request')})"
     )
 
 
@@ -469,7 +471,7 @@ def _port_summary(ext: str, hits: _Hits) -> str:
     return (
         f"Extension {ext}'s phone says it listens on port {row['via_port_used']} "
         f"but its packets come from port {row['source_port']} "
-        f"({plural(len(hits), 'request')})"
+        f"({plural(hits.size, 'request')})"
     )
 
 
@@ -477,7 +479,7 @@ def _sdp_summary(ext: str, hits: _Hits) -> str:
     row = _first_row(hits)
     return (
         f"Extension {ext}'s phone asks for audio at the private address {row['sdp']} "
-        f"while it is seen from {row['observed']} ({plural(len(hits), 'call offer')})"
+        f"while it is seen from {row['observed']} ({plural(hits.size, 'call offer')})"
     )
 
 
