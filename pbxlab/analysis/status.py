@@ -29,9 +29,10 @@ own call states (``ringing``/``in_use``/``idle``) count like calls.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -146,24 +147,66 @@ def _addresses(contact: Any, source: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def _concerns(binding: _Binding, contact: Any, source: Any) -> bool:
-    """Whether an observation (contact/source) is about this binding."""
+def _concern(contact: Any, source: Any) -> tuple[str, str | None]:
+    """What a (contact, source) observation is about: ``("contact", key)`` -- the
+    binding of that contact; ``("source", address)`` -- bindings at that address;
+    ``("extension", None)`` -- every binding of the extension."""
     if not is_missing(contact) and str(contact).strip() and str(contact) != "*":
-        return (contact_key(str(contact)) or str(contact)) == binding.key
+        return "contact", contact_key(str(contact)) or str(contact)
     if not is_missing(source) and str(source):
-        return str(source) in binding.addresses
-    return True  # about the extension as a whole
+        return "source", str(source)
+    return "extension", None
 
 
-def _reachability(
-    binding: _Binding, observations: list[tuple[Any, ...]], policy: StatusPolicy
-) -> None:
-    """Fill ``binding.unreachable`` from (ts, kind, contact, source, detail) observations."""
+@dataclass(frozen=True)
+class _Observations:
+    """One extension's (ts, kind, contact, source, detail) observations in time order,
+    indexed by what each is about, so a binding reads its own and not all of them."""
+
+    rows: list[tuple[Any, ...]]
+    by_contact: dict[str, list[int]]
+    by_source: dict[str, list[int]]
+    general: list[int]
+
+    @classmethod
+    def of(cls, rows: list[tuple[Any, ...]]) -> _Observations:
+        by_contact: dict[str, list[int]] = {}
+        by_source: dict[str, list[int]] = {}
+        general: list[int] = []
+        for position, (_, _, contact, source, _) in enumerate(rows):
+            kind, key = _concern(contact, source)
+            if kind == "contact":
+                by_contact.setdefault(str(key), []).append(position)
+            elif kind == "source":
+                by_source.setdefault(str(key), []).append(position)
+            else:
+                general.append(position)
+        return cls(rows, by_contact, by_source, general)
+
+    def concerning(self, binding: _Binding) -> list[tuple[Any, ...]]:
+        """The observations about ``binding`` (its contact, one of its addresses, or
+        the whole extension) while it lasts, in time order."""
+        positions = [*self.by_contact.get(binding.key, ()), *self.general]
+        for address in binding.addresses:
+            positions.extend(self.by_source.get(address, ()))
+        positions.sort()
+
+        def when(position: int) -> Any:
+            return self.rows[position][0]
+
+        first = bisect.bisect_left(positions, binding.start, key=when)
+        stop = bisect.bisect_left(positions, binding.end, key=when)
+        return [self.rows[p] for p in positions[first:stop]]
+
+
+_NO_OBSERVATIONS = _Observations([], {}, {}, [])
+
+
+def _reachability(binding: _Binding, observations: _Observations, policy: StatusPolicy) -> None:
+    """Fill ``binding.unreachable`` from the observations about it."""
     failing_since: pd.Timestamp | None = None
     failing_detail = ""
-    for ts, kind, contact, source, detail in observations:
-        if ts < binding.start or ts >= binding.end or not _concerns(binding, contact, source):
-            continue
+    for ts, kind, _, _, detail in observations.concerning(binding):
         if kind == "unreachable":
             if failing_since is None:
                 failing_since, failing_detail = ts, detail or "keepalive unanswered"
@@ -200,45 +243,88 @@ class _Call:
     end: pd.Timestamp
 
 
-def _state_at(
-    extension: str,
-    t: pd.Timestamp,
-    bindings: list[_Binding],
-    calls: list[_Call],
-    failures: list[tuple[pd.Timestamp, str]],
-) -> tuple[str, str]:
-    for call in calls:
-        if call.answered_at is not None and call.answered_at <= t < call.end:
-            other = call.callee if call.caller == extension else call.caller
-            if call.callee is None:  # a log's in-use state: the other party is not named
-                return "in_use", f"in use ({call.call_id})"
-            return "in_use", f"in a call with {other or 'unknown'} ({call.call_id})"
-    for call in calls:
-        if call.callee == extension and call.ringing_at is not None:
-            stop = call.answered_at if call.answered_at is not None else call.end
-            if call.ringing_at <= t < stop:
-                caller = call.caller or "unknown"
-                if call.caller is None and call.call_id.startswith("log"):
-                    return "ringing", f"ringing ({call.call_id})"
-                return "ringing", f"call from {caller} ringing ({call.call_id})"
-    bound = [b for b in bindings if b.start <= t < b.end]
-    online = [b for b in bound if b.online_at(t)]
-    if online:
-        if len(online) == 1:
-            contact = online[0].contact
-            return "online", "registered" + ("" if contact.startswith("(") else f" ({contact})")
-        return "online", f"registered ({len(online)} contacts)"
-    if bound:
-        details = {d for b in bound for a, e, d in b.unreachable if a <= t < e}
-        return "offline", "registered but unreachable: " + "; ".join(sorted(details))
-    ended = [b for b in bindings if b.end <= t]
-    last_failure = max((f for f in failures if f[0] <= t), default=None, key=lambda f: f[0])
-    last_end = max(ended, default=None, key=lambda b: b.end)
-    if last_failure is not None and (last_end is None or last_failure[0] >= last_end.end):
-        return "offline", last_failure[1]
-    if last_end is not None:
-        return "offline", f"binding {last_end.end_reason.replace('_', ' ')}"
-    return "offline", "not registered"
+class _Sweep:
+    """One extension's state at non-decreasing times ``t``.
+
+    The rules are :func:`status`'s (in use, ringing, online, offline with its
+    reason); the bindings bound at ``t`` are kept as an active set that the
+    sweep updates, and the last ended binding and the last failure before ``t``
+    are found by bisection, so a long history costs its length, not its square.
+    """
+
+    def __init__(
+        self,
+        extension: str,
+        bindings: list[_Binding],
+        calls: list[_Call],
+        failures: list[tuple[pd.Timestamp, str]],
+    ) -> None:
+        self.extension = extension
+        self.calls = calls
+        self.by_start = sorted(bindings, key=lambda b: b.start)
+        self.started = 0
+        self.bound: list[_Binding] = []
+        # stable sorts: among equal times the first in evidence order wins, as max() would
+        self.ended = sorted(bindings, key=lambda b: b.end)
+        self.end_times = [b.end for b in self.ended]
+        self.failures = sorted(failures, key=lambda f: f[0])
+        self.failure_times = [f[0] for f in self.failures]
+
+    def state_at(self, t: pd.Timestamp) -> tuple[str, str]:
+        """(state, reason) at ``t``; ``t`` must not decrease between calls."""
+        call_state = self._call_state(t)
+        if call_state is not None:
+            return call_state
+        while self.started < len(self.by_start) and self.by_start[self.started].start <= t:
+            self.bound.append(self.by_start[self.started])
+            self.started += 1
+        self.bound = [b for b in self.bound if t < b.end]
+        online = [b for b in self.bound if b.online_at(t)]
+        if online:
+            if len(online) == 1:
+                contact = online[0].contact
+                return "online", "registered" + ("" if contact.startswith("(") else f" ({contact})")
+            return "online", f"registered ({len(online)} contacts)"
+        if self.bound:
+            details = {d for b in self.bound for a, e, d in b.unreachable if a <= t < e}
+            return "offline", "registered but unreachable: " + "; ".join(sorted(details))
+        last_end = _last_at_or_before(self.ended, self.end_times, t)
+        last_failure = _last_at_or_before(self.failures, self.failure_times, t)
+        if last_failure is not None and (last_end is None or last_failure[0] >= last_end.end):
+            return "offline", last_failure[1]
+        if last_end is not None:
+            return "offline", f"binding {last_end.end_reason.replace('_', ' ')}"
+        return "offline", "not registered"
+
+    def _call_state(self, t: pd.Timestamp) -> tuple[str, str] | None:
+        extension = self.extension
+        for call in self.calls:
+            if call.answered_at is not None and call.answered_at <= t < call.end:
+                other = call.callee if call.caller == extension else call.caller
+                if call.callee is None:  # a log's in-use state: the other party is not named
+                    return "in_use", f"in use ({call.call_id})"
+                return "in_use", f"in a call with {other or 'unknown'} ({call.call_id})"
+        for call in self.calls:
+            if call.callee == extension and call.ringing_at is not None:
+                stop = call.answered_at if call.answered_at is not None else call.end
+                if call.ringing_at <= t < stop:
+                    caller = call.caller or "unknown"
+                    if call.caller is None and call.call_id.startswith("log"):
+                        return "ringing", f"ringing ({call.call_id})"
+                    return "ringing", f"call from {caller} ringing ({call.call_id})"
+        return None
+
+
+_T = TypeVar("_T")
+
+
+def _last_at_or_before(items: list[_T], times: list[pd.Timestamp], t: pd.Timestamp) -> _T | None:
+    """Of ``items`` sorted (stably) by ``times``, the first of those with the latest
+    time at or before ``t`` -- what ``max`` over the unsorted items would return."""
+    count = bisect.bisect_right(times, t)
+    if count == 0:
+        return None
+    return items[bisect.bisect_left(times, times[count - 1])]
 
 
 def _timeline(
@@ -265,9 +351,10 @@ def _timeline(
     points.update(ts for ts, _ in failures)
     ordered = sorted(p for p in points if first <= p <= until)
     segments = list(itertools.pairwise(ordered)) or [(first, first)]
+    sweep = _Sweep(extension, bindings, calls, failures)
     rows: list[tuple[str, pd.Timestamp, pd.Timestamp, str, str]] = []
     for start, end in segments:
-        state, reason = _state_at(extension, start, bindings, calls, failures)
+        state, reason = sweep.state_at(start)
         if start < evidence_from and state not in ("ringing", "in_use"):
             continue
         if rows and rows[-1][3] == state and rows[-1][2] == start:
@@ -275,7 +362,7 @@ def _timeline(
         else:
             rows.append((extension, start, end, state, reason))
     # a change exactly at the end of the evidence is still the state at that moment
-    final_state, final_reason = _state_at(extension, until, bindings, calls, failures)
+    final_state, final_reason = sweep.state_at(until)
     known_at_end = evidence_from < until or final_state in ("ringing", "in_use")
     if rows and rows[-1][3] != final_state and rows[-1][2] == until and known_at_end:
         rows.append((extension, until, until, final_state, final_reason))
@@ -308,28 +395,20 @@ def status(
     events = _empty_if_none(events)
     calls = _empty_if_none(calls)
     registrations = _empty_if_none(registrations)
-    first: dict[str, pd.Timestamp] = {}
-
-    def seen(extension: Any, ts: Any) -> None:
-        if is_missing(extension) or is_missing(ts):
-            return
-        key = str(extension)
-        first[key] = min(first.get(key, ts), ts)
-
     ends: list[pd.Timestamp] = []
-    for b in records(bindings):
-        seen(b.extension, b.start)
+    evidence = [(bindings["extension"], bindings["start"])]
     if len(bindings):
         ends.append(bindings["end"].max())
     if events is not None:
         decisive = events[events["event"].isin(_DECISIVE_EVENTS)]
-        for e in records(decisive[["extension", "ts"]]):
-            seen(e.extension, e.ts)
+        evidence.append((decisive["extension"], decisive["ts"]))
         ends.append(events["ts"].max())
     failures = _failures(events, registrations)
     for extension, attempts in failures.items():
-        for ts, _ in attempts:
-            seen(extension, ts)
+        evidence.append(
+            (pd.Series([extension] * len(attempts)), pd.Series([ts for ts, _ in attempts]))
+        )
+    first = _earliest(evidence)
     if registrations is not None:
         ends.append(registrations["ts"].max())
         ends.append(registrations["answered_ts"].max())
@@ -370,7 +449,7 @@ def status(
             end_reason=str(b.end_reason),
             contact=str(b.contact),
         )
-        _reachability(binding, observations.get(str(b.extension), []), policy)
+        _reachability(binding, observations.get(str(b.extension), _NO_OBSERVATIONS), policy)
         per_extension.setdefault(str(b.extension), []).append(binding)
 
     parties: set[str] = set()
@@ -407,6 +486,16 @@ def status(
             "reason": [r[4] for r in rows],
         }
     )
+
+
+def _earliest(evidence: list[tuple[pd.Series, pd.Series]]) -> dict[str, pd.Timestamp]:
+    """Per extension, the earliest of the (extensions, times) pairs' times; rows
+    missing either are ignored."""
+    extensions = pd.concat([e.astype("string") for e, _ in evidence], ignore_index=True)
+    times = pd.concat([pd.to_datetime(t, utc=True) for _, t in evidence], ignore_index=True)
+    known = (extensions.notna() & times.notna()).to_numpy(dtype=bool)
+    earliest = times[known].groupby(extensions[known].to_numpy(dtype=object), sort=False).min()
+    return dict(zip(earliest.index, earliest, strict=True))
 
 
 def _log_call_states(events: pd.DataFrame | None, beyond: pd.Timestamp) -> list[_Call]:
@@ -446,10 +535,11 @@ def _log_call_states(events: pd.DataFrame | None, beyond: pd.Timestamp) -> list[
     return found
 
 
-def _observations(events: pd.DataFrame | None) -> dict[str, list[tuple[Any, ...]]]:
+def _observations(events: pd.DataFrame | None) -> dict[str, _Observations]:
+    """Per extension, the events that decide reachability, in time order."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     if events is None:
-        return found
+        return {}
     kinds = ("reachable", "lagged", "unreachable", "registered", "refreshed")
     relevant = events[events["event"].isin(kinds)].sort_values("ts", kind="stable")
     for e in records(relevant):
@@ -459,7 +549,7 @@ def _observations(events: pd.DataFrame | None) -> dict[str, list[tuple[Any, ...]
         found.setdefault(str(e.extension), []).append(
             (e.ts, str(e.event), e.contact, e.source, detail)
         )
-    return found
+    return {extension: _Observations.of(rows) for extension, rows in found.items()}
 
 
 def _failures(

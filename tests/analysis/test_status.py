@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pbxlab import read_capture, read_registrar_log
 from pbxlab.analysis import (
@@ -19,6 +21,7 @@ from pbxlab.analysis import (
     status_at,
     transitions,
 )
+from pbxlab.analysis.status import _last_at_or_before
 from pbxlab.tables import CALLS, STATUS
 from tests.analysis.builders import at, event, events
 from tests.conftest import corpus_path
@@ -301,3 +304,17 @@ def test_log_call_states_over_a_registered_extension() -> None:
         (15, 40, "in_use"),
         (40, 100, "online"),
     ]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 99)), max_size=12),
+    st.integers(-1, 7),
+)
+def test_the_last_item_before_a_time_is_the_one_max_would_pick(
+    items: list[tuple[int, int]], t: int
+) -> None:
+    """The status sweep finds the last ended binding / failure by bisection; ties must
+    resolve as ``max`` over the unsorted list does (the first of the latest)."""
+    ordered = sorted(items, key=lambda item: item[0])
+    expected = max((i for i in items if i[0] <= t), default=None, key=lambda i: i[0])
+    assert _last_at_or_before(ordered, [i[0] for i in ordered], t) is expected
