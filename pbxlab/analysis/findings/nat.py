@@ -211,20 +211,14 @@ def classify_tenants(
     if not len(rows):
         return found
     owner = np.repeat(np.arange(len(names)), [len(p) for p in positions])
-    read = [c for c in _TX_COLUMNS if c in tx.columns]
-    stacked = tx[read].take(rows).reset_index(drop=True)
-    stacked_flags = flags.take(rows).reset_index(drop=True)
-    numbers = stacked_flags["extension"].astype(object)
-    tags = pd.Series([f"{i}{_SEPARATOR}" for i in range(len(names))], dtype=object)
-    tagged = tags.take(owner).to_numpy() + numbers.fillna("").to_numpy()
-    stacked_flags["extension"] = pd.Series(tagged, dtype=object).where(numbers.notna(), None)
+    tagged = _tagged(owner, flags["extension"].take(rows).reset_index(drop=True))
     ends = [tenants[name][1] for name in names]
 
     def tenant_of(extension: object) -> tuple[str, pd.Timestamp | None]:
         tag, number = str(extension).split(_SEPARATOR, 1)
         return number, ends[int(tag)]
 
-    for extension, finding in _classify(stacked, stacked_flags, policy, tenant_of):
+    for extension, finding in _classify(tx, flags, policy, tenant_of, rows, tagged):
         found[names[int(str(extension).split(_SEPARATOR, 1)[0])]].append(finding)
     return found
 
@@ -233,35 +227,60 @@ def classify_tenants(
 _SEPARATOR = "\x00"
 
 
+def _tagged(owner: np.ndarray, numbers: pd.Series) -> pd.Series:
+    """``i\x00number`` per row (``i`` its ``owner``), None where the number is missing;
+    each distinct (owner, number) pair is written once."""
+    codes, uniques = pd.factorize(numbers)
+    distinct = np.asarray(uniques, dtype=object)
+    pairs, pair_names = pd.factorize(owner.astype(np.int64) * (len(distinct) + 1) + codes + 1)
+    texts = [
+        None if number == 0 else f"{pair // (len(distinct) + 1)}{_SEPARATOR}{distinct[number - 1]}"
+        for pair, number in ((int(p), int(p) % (len(distinct) + 1)) for p in pair_names)
+    ]
+    return pd.Series(np.asarray(texts, dtype=object)[pairs], dtype=object)
+
+
 def _classify(
     tx: pd.DataFrame,
     flags: pd.DataFrame,
     policy: DiagnosisPolicy,
     named: Callable[[object], tuple[str, pd.Timestamp | None]],
+    rows: np.ndarray | None = None,
+    keys: pd.Series | None = None,
 ) -> list[tuple[object, Finding]]:
     """:func:`classify` of ``tx`` and its ``flags``; ``named`` gives, for an
     extension key of ``flags``, the number the findings name and the end of its
-    evidence.  Returns each finding with its extension key."""
-    # only the transaction columns the rules and summaries read: the frame is wide
-    read = [c for c in _TX_COLUMNS if c in tx.columns]
-    data = pd.concat([tx[read], flags.drop(columns=["source", "extension"])], axis=1)
-    data["extension"] = flags["extension"]
-    data["observed"] = flags["source"]
-    data = data[data["extension"].notna()].reset_index(drop=True)
-    status = data["status"].astype("Float64")
-    codes, extensions = pd.factorize(data["extension"])
+    evidence.  Returns each finding with its extension key.  ``rows`` (positions,
+    may repeat) and ``keys`` (their extension keys, in place of ``flags``') judge
+    those rows instead of every row."""
+    if rows is None or keys is None:
+        rows, keys = np.arange(len(tx)), flags["extension"].reset_index(drop=True)
+    codes, extensions = pd.factorize(keys)  # -1: no extension
+    given = codes >= 0
+    method, auth, status = (tx[c].take(rows) for c in ("method", "auth", "status"))
+    status = status.astype("Float64")
+    register = (method == "REGISTER").fillna(False).to_numpy(dtype=bool)
     # per extension (by code): a phone of the platform -- it REGISTERs, sends
     # credentials or gets a 2xx -- and whether any of its requests was answered
     taking_part = _any_per_code(
         codes,
         len(extensions),
-        (data["method"] == "REGISTER").fillna(False).to_numpy(dtype=bool)
-        | data["auth"].fillna(False).astype(bool).to_numpy(dtype=bool)
-        | ((status >= 200) & (status < 300)).fillna(False).to_numpy(dtype=bool),
+        given
+        & (
+            register
+            | auth.fillna(False).astype(bool).to_numpy(dtype=bool)
+            | ((status >= 200) & (status < 300)).fillna(False).to_numpy(dtype=bool)
+        ),
     )
-    answered = _any_per_code(codes, len(extensions), status.notna().to_numpy(dtype=bool))
-    kept = taking_part[codes]
-    data = data[kept].reset_index(drop=True)
+    answered = _any_per_code(codes, len(extensions), given & status.notna().to_numpy(dtype=bool))
+    kept = given & np.append(taking_part, False)[codes]
+    # only the transaction columns the rules and summaries read (the frame is wide),
+    # taken once for the rows kept
+    read = [c for c in _TX_COLUMNS if c in tx.columns]
+    data = pd.concat([tx[read], flags.drop(columns=["source", "extension"])], axis=1)
+    data["observed"] = flags["source"]
+    data = data.take(rows[kept]).reset_index(drop=True)
+    data["extension"] = keys[kept].reset_index(drop=True)
     findings: list[tuple[object, Finding]] = []
     columns = _Columns.of(data, codes[kept], extensions)
     for code, column in _TESTS:
@@ -295,7 +314,7 @@ class _Hits(NamedTuple):
     observed: str | None  # the first address the platform saw the requests come from
     first_seen: pd.Timestamp
     last_seen: pd.Timestamp
-    evidence: list[object]  # of the first 8 hits and the last one
+    evidence: list[str]  # of the first 8 hits and the last one, split
 
 
 @dataclass(frozen=True)
@@ -307,6 +326,7 @@ class _Columns:
     extensions: np.ndarray  # Python objects
     ranks: np.ndarray  # each extension's place in text order
     evidence: np.ndarray  # Python objects
+    evidence_is_text: bool  # all of ``evidence`` are strings (as transactions writes them)
     observed: np.ndarray  # Python objects
     observed_given: np.ndarray  # where ``observed`` is present (model.present)
     stamps: np.ndarray  # datetime64[ns]
@@ -318,17 +338,26 @@ class _Columns:
         ranks = np.empty(len(names), dtype=np.int64)
         ranks[sorted(range(len(names)), key=lambda i: str(names[i]))] = np.arange(len(names))
         observed = data["observed"].to_numpy(dtype=object)
+        evidence = data["evidence"].to_numpy(dtype=object)
         return cls(
             frame=data,
             codes=codes,
             extensions=names,
             ranks=ranks,
-            evidence=data["evidence"].to_numpy(dtype=object),
+            evidence=evidence,
+            evidence_is_text=_all_text(data["evidence"], evidence),
             observed=observed,
             observed_given=data["observed"].notna().to_numpy(dtype=bool) & (observed != ""),
             stamps=data["ts"].to_numpy(dtype="datetime64[ns]"),
             via_private=data["via_private"].to_numpy(dtype=bool),
         )
+
+
+def _all_text(column: pd.Series, values: np.ndarray) -> bool:
+    """Whether all ``values`` (``column`` as Python objects) are strings."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return not column.isna().any()
+    return all(type(v) is str for v in values)
 
 
 def _hits(columns: _Columns, failed: np.ndarray) -> list[_Hits]:
@@ -348,6 +377,7 @@ def _hits(columns: _Columns, failed: np.ndarray) -> list[_Hits]:
     observed = _first_present(columns, rows, starts)
     first_seen, last_seen = _time_bounds(columns, rows, starts)
     evidence = columns.evidence[rows].tolist()
+    split = _split_text if columns.evidence_is_text else split_evidence
     return [
         _Hits(
             extension=columns.extensions[code],
@@ -358,7 +388,8 @@ def _hits(columns: _Columns, failed: np.ndarray) -> list[_Hits]:
             observed=observed[i],
             first_seen=first_seen[i],
             last_seen=last_seen[i],
-            evidence=[*evidence[start : min(start + 8, end)], *evidence[end - 1 : end]],
+            # the first transactions and the last one: split_evidence of every hit is costly
+            evidence=split([*evidence[start : min(start + 8, end)], *evidence[end - 1 : end]]),
         )
         for i, (code, start, end) in enumerate(
             zip(group_codes[starts].tolist(), starts.tolist(), ends.tolist(), strict=True)
@@ -415,17 +446,14 @@ def _nat_finding(code: str, ext: str, hits: _Hits, *, handled: bool) -> Finding:
         source=hits.observed,
         first_seen=hits.first_seen,
         last_seen=hits.last_seen,
-        # the first transactions and the last one: split_evidence of every hit is costly
-        evidence=_split_evidence(hits.evidence),
+        evidence=hits.evidence,
     )
 
 
-def _split_evidence(values: list[object]) -> list[str]:
-    """:func:`split_evidence` of ``values``, in one split when they are all text (the
-    transactions' evidence is), since thousands of findings each quote nine."""
-    if not all(type(v) is str for v in values):
-        return split_evidence(values)
-    return [part for part in map(str.strip, ";".join(values).split(";")) if part]  # type: ignore[arg-type]
+def _split_text(values: list[str]) -> list[str]:
+    """:func:`split_evidence` of text ``values`` in one split: thousands of findings
+    each quote nine."""
+    return [part for part in map(str.strip, ";".join(values).split(";")) if part]
 
 
 # what classify, the summaries and REGISTRATION_TIMEOUT read of a transaction
