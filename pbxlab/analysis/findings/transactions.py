@@ -8,6 +8,12 @@ saw the request come from, which is what the NAT tests compare against when
 the capture was taken on the phone's side of the NAT.  Pure function of the
 ``messages`` frame; the derived ``registrations`` table covers REGISTER only,
 the security and NAT rules need every method.
+
+The table is built from whole columns, never by grouping the wide Arrow-backed
+frame: the key is one integer per message (its four columns factorised and
+combined), first transmissions and final answers are positions found by a
+stable sort on time and the first occurrence of each key, and the request and
+answer fields are taken at those positions once.
 """
 
 from __future__ import annotations
