@@ -22,7 +22,10 @@ __all__ = ["sip_domains", "tenant_messages", "tenants_messages", "tenants_rows"]
 
 def sip_domains(messages: pd.DataFrame) -> pd.DataFrame:
     """Registration domains of a capture: columns domain, extensions, registers (most first)."""
-    registers = messages[messages["is_request"] & (messages["method"] == "REGISTER")]
+    # the two columns read, not the wide frame's rows
+    registers = messages[["to_host", "to_user"]][
+        messages["is_request"] & (messages["method"] == "REGISTER")
+    ]
     domains = registers["to_host"].astype("string").str.lower()
     frame = pd.DataFrame({"domain": domains, "extension": registers["to_user"]}).dropna(
         subset=["domain"]
