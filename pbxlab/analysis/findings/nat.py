@@ -213,13 +213,21 @@ def classify_tenants(
     owner = np.repeat(np.arange(len(names)), [len(p) for p in positions])
     tagged = _tagged(owner, flags["extension"].take(rows).reset_index(drop=True))
     ends = [tenants[name][1] for name in names]
+    parsed: dict[object, tuple[int, str]] = {}  # each tagged extension split once
+
+    def parse(extension: object) -> tuple[int, str]:
+        known = parsed.get(extension)
+        if known is None:
+            tag, number = str(extension).split(_SEPARATOR, 1)
+            known = parsed[extension] = (int(tag), number)
+        return known
 
     def tenant_of(extension: object) -> tuple[str, pd.Timestamp | None]:
-        tag, number = str(extension).split(_SEPARATOR, 1)
-        return number, ends[int(tag)]
+        tag, number = parse(extension)
+        return number, ends[tag]
 
     for extension, finding in _classify(tx, flags, policy, tenant_of, rows, tagged):
-        found[names[int(str(extension).split(_SEPARATOR, 1)[0])]].append(finding)
+        found[names[parse(extension)[0]]].append(finding)
     return found
 
 
