@@ -138,7 +138,7 @@ def attempts_from_transactions(tx: pd.DataFrame, policy: DiagnosisPolicy) -> pd.
             "outcome": outcome,
             "user_agent": tx["user_agent"],
             "contact": tx["contact"],
-            "external": [_is_external(t, policy) for t in tx["to_user"]],
+            "external": _external(tx["to_user"], policy),
             "granted_expires": granted,
             "evidence": tx["evidence"],
         }
@@ -171,6 +171,13 @@ def attempts_from_events(events: pd.DataFrame) -> pd.DataFrame:
             ],
         }
     )[ATTEMPT_COLUMNS]
+
+
+def _external(numbers: pd.Series, policy: DiagnosisPolicy) -> np.ndarray:
+    """:func:`_is_external` of each of ``numbers``, testing each distinct number once."""
+    codes, distinct = pd.factorize(numbers)
+    tested = [_is_external(number, policy) for number in distinct]
+    return np.append(np.asarray(tested, dtype=bool), False)[codes]  # missing (-1): False
 
 
 def _is_external(number: object, policy: DiagnosisPolicy) -> bool:
@@ -207,12 +214,18 @@ def judge_sources(
     data = _prepared(attempts)
     findings: list[Finding] = []
     hostile: set[str] = set()
-    for source, group in data[_worth_judging(data, policy)].groupby("source", sort=True):
+    # only the columns the source rules read: each group is sliced out of the frame
+    judged = data.loc[_worth_judging(data, policy), _SOURCE_COLUMNS]
+    for source, group in judged.groupby("source", sort=True):
         found = list(_source_findings(str(source), group, policy))
         if found:
             hostile.add(str(source))
         findings.extend(found)
     return findings, hostile
+
+
+_SOURCE_COLUMNS = ["ts", "source", "account", "target", "method", "outcome", "user_agent"]
+_SOURCE_COLUMNS += ["external", "evidence"]
 
 
 def judge_extensions(
@@ -247,54 +260,62 @@ def _worth_judging(data: pd.DataFrame, policy: DiagnosisPolicy) -> pd.Series:
     scan or a refused call to an outside number (a toll-fraud probe).  A necessary
     condition of :func:`_source_findings`, counted for all sources at once: most
     sources (an office's phones) have none of these and are not sliced out."""
-    outcome = data["outcome"]
-    # each distinct User-Agent tested once, not each row
-    codes, agents = pd.factorize(data["user_agent"].astype(object), use_na_sentinel=True)
+    # each distinct User-Agent and outcome tested once, not each row
+    codes, agents = pd.factorize(data["user_agent"], use_na_sentinel=True)
     tools = [
         any(tool in str(agent).lower() for tool in policy.scanner_user_agents) for agent in agents
     ]
     tool = np.append(np.asarray(tools, dtype=bool), False)[codes]  # -1 (missing): no tool
-    ok = (outcome == "ok").to_numpy(dtype=bool)
+    outcomes, outcome_names = pd.factorize(data["outcome"])
+
+    def outcome_in(names: Iterable[str]) -> np.ndarray:
+        wanted = np.append(np.isin(np.asarray(outcome_names, dtype=object), list(names)), False)
+        return np.asarray(wanted[outcomes], dtype=bool)  # -1 (missing): none of them
+
+    ok = outcome_in(["ok"])
+    # sources and (source, account) pairs as integer codes: counted with bincount
+    sources, source_names = pd.factorize(data["source"])
+    accounts, account_names = pd.factorize(data["account"])
+    pairs = sources.astype(np.int64) * (len(account_names) + 1) + accounts
+    pairs[(sources < 0) | (accounts < 0)] = -1  # a missing source or account: no pair
     # a failure on an account the source had logged into before is its own phone's
     # stale credentials, which _brute_window does not count either
-    first_ok = data.loc[ok].groupby(["source", "account"])["ts"].min()
-    failed = outcome.isin(FAILED).to_numpy(dtype=bool, copy=True)
-    keys = pd.MultiIndex.from_arrays([data["source"], data["account"]])[failed]
-    found = first_ok.index.get_indexer(keys)
-    # the last slot, NaT, for the failures without an earlier login (-1): never before
-    first_ok_ts = np.append(first_ok.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-    known = first_ok_ts[found] < data["ts"].to_numpy(dtype="datetime64[ns]")[failed]
-    failed[np.flatnonzero(failed)[known]] = False
-    counts = (
-        pd.DataFrame(
-            {
-                "source": data["source"].to_numpy(),
-                "tool": tool,
-                # a login naming an account or a target: the source is no stranger
-                "ok": ok & (data["account"].notna() | data["target"].notna()).to_numpy(bool),
-                "failed": failed,
-                "probed": outcome.isin(PROBED).to_numpy(),
-                "toll": (
-                    (data["method"] == "INVITE").fillna(False).to_numpy(dtype=bool)
-                    & data["external"].fillna(False).astype(bool).to_numpy()
-                    & outcome.isin(
-                        ["forbidden", "rejected", "challenge", "unknown_user"]
-                    ).to_numpy()
-                ),
-            }
-        )
-        .groupby("source", sort=False)[["tool", "ok", "failed", "probed", "toll"]]
-        .sum()
+    failed = outcome_in(FAILED)
+    stamps = data["ts"].to_numpy(dtype="datetime64[ns]")
+    known = _logged_in_before(pairs, ok, stamps)
+    failed &= ~known
+    stranger_ok = ok & (data["account"].notna() | data["target"].notna()).to_numpy(bool)
+    toll = (
+        (data["method"] == "INVITE").fillna(False).to_numpy(dtype=bool)
+        & data["external"].fillna(False).astype(bool).to_numpy()
+        & outcome_in(["forbidden", "rejected", "challenge", "unknown_user"])
     )
+
+    def per_source(rows: np.ndarray) -> np.ndarray:
+        return np.bincount(sources[rows & (sources >= 0)], minlength=len(source_names))
+
     # scans and toll-fraud probes are only looked for from sources that never logged in
-    stranger = counts["ok"] == 0
+    stranger = per_source(stranger_ok) == 0
     possible = (
-        (counts["tool"] > 0)
-        | (counts["failed"] >= max(policy.brute_force_min_failures, 1))
-        | (stranger & (counts["probed"] >= max(policy.scanner_min_accounts, 1)))
-        | (stranger & (counts["toll"] > 0))
+        (per_source(tool) > 0)
+        | (per_source(failed) >= max(policy.brute_force_min_failures, 1))
+        | (stranger & (per_source(outcome_in(PROBED)) >= max(policy.scanner_min_accounts, 1)))
+        | (stranger & (per_source(toll) > 0))
     )
-    return data["source"].isin(set(counts.index[possible]))
+    return pd.Series(np.append(possible, False)[sources], index=data.index)
+
+
+def _logged_in_before(pairs: np.ndarray, ok: np.ndarray, stamps: np.ndarray) -> np.ndarray:
+    """Per row, whether its (source, account) pair (-1: none) logged in (``ok``)
+    strictly before the row's time; a missing time is never before nor after."""
+    ints = stamps.view(np.int64)
+    timed = ~np.isnat(stamps)
+    never = np.iinfo(np.int64).max
+    first_ok = np.full(int(pairs.max(initial=-1)) + 2, never, dtype=np.int64)  # last: no pair
+    logins = ok & timed & (pairs >= 0)
+    np.minimum.at(first_ok, pairs[logins], ints[logins])
+    before = first_ok[pairs]  # pair -1: the last slot, never
+    return np.asarray(timed & (before != never) & (before < ints), dtype=bool)
 
 
 def best_window(
@@ -318,9 +339,8 @@ def best_window(
 def _source_findings(
     source: str, group: pd.DataFrame, policy: DiagnosisPolicy
 ) -> Iterable[Finding]:
-    ok_accounts = set(group.loc[group["outcome"] == "ok", "account"].dropna()) | set(
-        group.loc[group["outcome"] == "ok", "target"].dropna()
-    )
+    ok = (group["outcome"] == "ok").to_numpy(dtype=bool)
+    ok_accounts = set(group["account"][ok].dropna()) | set(group["target"][ok].dropna())
     scanner_ua = _scanner_agent(group, policy)
     suspicious = group["outcome"].isin(FAILED) | (
         group["outcome"].isin(PROBED) & ~group["target"].isin(ok_accounts)
@@ -422,18 +442,15 @@ def _toll_fraud_probe(group: pd.DataFrame, ok_accounts: set[object]) -> pd.DataF
 
 
 def _brute_window(group: pd.DataFrame, policy: DiagnosisPolicy) -> pd.DataFrame | None:
-    failures = group[group["outcome"].isin(FAILED)]
-    oks = group[group["outcome"] == "ok"]
+    outcome = group["outcome"].to_numpy(dtype=object)
     # failures on an account this source had already logged into: its own phone, stale
-    first_ok = oks.groupby("account")["ts"].min().to_dict()
-    known = np.array(
-        [
-            a in first_ok and first_ok[a] < t
-            for a, t in zip(failures["account"], failures["ts"], strict=True)
-        ],
-        dtype=bool,
+    known = _logged_in_before(
+        pd.factorize(group["account"])[0].astype(np.int64),
+        outcome == "ok",
+        group["ts"].to_numpy(dtype="datetime64[ns]"),
     )
-    failures = failures[~known].reset_index(drop=True)
+    failed = np.isin(outcome, FAILED) & ~known
+    failures = group.iloc[np.flatnonzero(failed)].reset_index(drop=True)
     accounts = failures["account"].astype(object).to_numpy()
     stamps = failures["ts"].to_numpy(dtype="datetime64[ns]")
 
